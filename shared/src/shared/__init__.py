@@ -1,0 +1,1 @@
+"""Plumbing and message contracts shared by the ticketing services — never business rules."""

@@ -1,0 +1,35 @@
+"""Messages published by auth."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from shared.contracts.base import Contract
+
+
+class UserRegisteredV1(Contract):
+    TYPE = "user.registered"
+    user_id: UUID
+    email: str
+    full_name: str
+    verification_token: str | None = None
+
+
+class UserPasswordResetRequestedV1(Contract):
+    TYPE = "user.password_reset_requested"
+    user_id: UUID
+    email: str
+    full_name: str
+    reset_token: str
+    expires_at: datetime
+
+
+class OrganizerDecidedV1(Contract):
+    TYPE = "organizer.decided"
+    application_id: UUID
+    user_id: UUID
+    email: str
+    full_name: str
+    approved: bool
+    reason: str | None = None

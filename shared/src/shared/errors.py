@@ -1,0 +1,185 @@
+"""Errors and the contract's error body.
+
+    DomainError (500 internal_error)
+    ├── BadRequest (400 bad_request)
+    ├── Unauthorized (401 unauthorized) ── TokenExpired (401 token_expired)
+    ├── Forbidden (403 forbidden)
+    ├── NotFound (404 not_found)
+    ├── Conflict (409, code given by the subclass: seats_unavailable, invalid_state, …)
+    ├── PayloadTooLarge (413 payload_too_large)
+    ├── RateLimited (429 rate_limited, Retry-After)
+    └── UpstreamUnavailable (503 upstream_unavailable)
+
+Services raise these (or their own subclasses) from ``service.py``; :func:`install_error_handlers`
+maps every error — ours, FastAPI's validation errors, Starlette's 404/405 — to one body:
+``{"success": false, "error", "message", "details", "request_id"}``.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.logging import request_id_var
+
+
+class DomainError(Exception):
+    status_code: int = 500
+    code: str = "internal_error"
+    message: str = "Something went wrong."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or type(self).message
+        self.code = code or type(self).code
+        self.details = details or {}
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class BadRequest(DomainError):
+    status_code, code, message = 400, "bad_request", "The request is not valid."
+
+
+class Unauthorized(DomainError):
+    status_code, code, message = 401, "unauthorized", "Authentication is required."
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(message, **kwargs)
+
+
+class TokenExpired(Unauthorized):
+    code, message = "token_expired", "The access token has expired."
+
+
+class Forbidden(DomainError):
+    status_code, code, message = 403, "forbidden", "You are not allowed to do this."
+
+
+class NotFound(DomainError):
+    status_code, code, message = 404, "not_found", "Not found."
+
+
+class Conflict(DomainError):
+    status_code, code, message = 409, "conflict", "The request conflicts with the current state."
+
+
+class InvalidState(Conflict):
+    code, message = "invalid_state", "Not allowed in the current state."
+
+
+class AlreadyExists(Conflict):
+    code, message = "already_exists", "It already exists."
+
+
+class PayloadTooLarge(DomainError):
+    status_code, code, message = 413, "payload_too_large", "The request body is too large."
+
+
+class RateLimited(DomainError):
+    status_code, code, message = 429, "rate_limited", "Too many requests; slow down."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(max(1, retry_after))})
+        super().__init__(message, **kwargs)
+
+
+class UpstreamUnavailable(DomainError):
+    status_code, code, message = 503, "upstream_unavailable", "A service we depend on is unavailable."
+
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    502: "upstream_unavailable",
+    503: "upstream_unavailable",
+    504: "upstream_unavailable",
+}
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "success": False,
+        "error": code,
+        "message": message,
+        "details": details or {},
+        "request_id": request_id_var.get(),
+    }
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+
+
+def validation_details(errors: Any) -> dict[str, Any]:
+    """One entry per bad field: ``{"field": "seat_ids.0", "location": "body", ...}``."""
+    fields = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        location = loc[0] if loc and loc[0] in {"body", "query", "path", "header", "cookie"} else "body"
+        path = loc[1:] if loc and loc[0] == location else loc
+        fields.append(
+            {
+                "field": ".".join(path) or location,
+                "location": location,
+                "message": err.get("msg", "invalid"),
+                "type": err.get("type", "value_error"),
+            }
+        )
+    return {"fields": fields}
+
+
+async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = validation_details(exc.errors())
+    return error_response(422, "validation_error", "The request has invalid fields.", details)
+
+
+async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    code = _STATUS_CODES.get(status, "internal_error" if status >= 500 else "bad_request")
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    message = detail or HTTPStatus(status).phrase
+    if status == 404 and detail == "Not Found":
+        message = "No such resource."
+    return error_response(status, code, message, headers=dict(exc.headers or {}))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error to the contract's body (500s are handled by the request middleware)."""
+    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)

@@ -1,0 +1,1 @@
+"""Test helpers importable from every test suite (pytest's importlib mode cannot import tests/*)."""

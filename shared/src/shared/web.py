@@ -1,0 +1,176 @@
+"""The HTTP edge every service shares: request ids, access logs, metrics, 500s, health, docs."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import error_body, install_error_handlers
+from shared.logging import get_logger, request_id_var
+from shared.observability import HTTP_DURATION, HTTP_REQUESTS, metrics_router
+from shared.settings import ServiceSettings
+
+REQUEST_ID_HEADER = "x-request-id"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_QUIET_PATHS = ("/health", "/metrics")
+
+log = get_logger("shared.web")
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    """Pure ASGI middleware, outermost: request id in and out, access log, metrics, and a
+    contract-shaped 500 (without a trace) for anything that escaped the handlers."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else new_request_id()
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled_error", path=scope["path"], method=scope["method"])
+            if response_started:
+                raise
+            status = 500
+            response = JSONResponse(
+                error_body("internal_error", "Something went wrong on our side."), status_code=500
+            )
+            await response(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            handler = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            HTTP_REQUESTS.labels(self.service, method, handler, str(status)).inc()
+            HTTP_DURATION.labels(self.service, method, handler).observe(elapsed)
+            if not scope["path"].startswith(_QUIET_PATHS) or status >= 400:
+                log.info(
+                    "request",
+                    method=method,
+                    path=scope["path"],
+                    handler=handler,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                )
+            request_id_var.reset(token)
+
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+def health_router(prefix: str, checks: Callable[[Request], dict[str, ReadinessCheck]]) -> APIRouter:
+    """``/health`` (alive) and ``/health/ready`` (every dependency answers), also under ``prefix``."""
+    router = APIRouter(include_in_schema=False)
+
+    async def alive() -> dict[str, str]:
+        return {"status": "ok"}
+
+    async def ready(request: Request) -> JSONResponse:
+        results: dict[str, str] = {}
+        for name, check in checks(request).items():
+            try:
+                await check()
+                results[name] = "ok"
+            except Exception as exc:  # any failure means "not ready"; say which one
+                results[name] = f"unavailable: {type(exc).__name__}"
+        failing = [name for name, state in results.items() if state != "ok"]
+        if failing:
+            body = error_body(
+                "upstream_unavailable",
+                "Not ready: " + ", ".join(failing) + " unreachable.",
+                {"checks": results},
+            )
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ready", "checks": results})
+
+    for base in ("", prefix):
+        router.add_api_route(f"{base}/health", alive, methods=["GET"])
+        router.add_api_route(f"{base}/health/ready", ready, methods=["GET"])
+    return router
+
+
+def _docs_router(app: FastAPI, prefix: str) -> APIRouter:
+    """Docs on the service (``/docs``) and through the gateway (``<prefix>/docs``)."""
+    router = APIRouter(include_in_schema=False)
+
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    def docs_for(url: str) -> Callable[[], Awaitable[HTMLResponse]]:
+        async def docs() -> HTMLResponse:
+            return get_swagger_ui_html(openapi_url=url, title=f"{app.title} — docs")
+
+        return docs
+
+    for base in ("", prefix):
+        router.add_api_route(f"{base}/openapi.json", openapi, methods=["GET"])
+        router.add_api_route(f"{base}/docs", docs_for(f"{base}/openapi.json"), methods=["GET"])
+    return router
+
+
+def build_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    routers: Sequence[APIRouter],
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]],
+    readiness: Callable[[Request], dict[str, ReadinessCheck]],
+    description: str = "",
+) -> FastAPI:
+    """A FastAPI app with the house edge: error bodies, request ids, health, metrics, docs."""
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in routers:
+        app.include_router(router)
+    app.include_router(health_router(settings.service_prefix, readiness))
+    app.include_router(metrics_router())
+    app.include_router(_docs_router(app, settings.service_prefix))
+    app.add_middleware(RequestContextMiddleware, service=settings.SERVICE_NAME)
+    return app

@@ -1,0 +1,18 @@
+"""Messaging tables and one sample table."""
+
+from alembic import op
+
+from shared.messaging.schema import create_messaging_tables, drop_messaging_tables
+
+revision = "0001"
+down_revision = None
+
+
+def upgrade() -> None:
+    create_messaging_tables(op)
+    op.execute("CREATE TABLE sample_effect (message_id uuid PRIMARY KEY, note text NOT NULL)")
+
+
+def downgrade() -> None:
+    op.execute("DROP TABLE sample_effect")
+    drop_messaging_tables(op)
