@@ -97,7 +97,11 @@ class RateLimited(DomainError):
 
 
 class UpstreamUnavailable(DomainError):
-    status_code, code, message = 503, "upstream_unavailable", "A service we depend on is unavailable."
+    status_code, code, message = (
+        503,
+        "upstream_unavailable",
+        "A service we depend on is unavailable.",
+    )
 
 
 _STATUS_CODES = {
@@ -143,7 +147,9 @@ def validation_details(errors: Any) -> dict[str, Any]:
     fields = []
     for err in errors:
         loc = [str(part) for part in err.get("loc", ())]
-        location = loc[0] if loc and loc[0] in {"body", "query", "path", "header", "cookie"} else "body"
+        location = (
+            loc[0] if loc and loc[0] in {"body", "query", "path", "header", "cookie"} else "body"
+        )
         path = loc[1:] if loc and loc[0] == location else loc
         fields.append(
             {

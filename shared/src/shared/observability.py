@@ -19,7 +19,9 @@ HTTP_DURATION = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 MESSAGES_PUBLISHED = Counter(
-    "ticketing_messages_published_total", "Messages published by the outbox relay.", ["service", "type"]
+    "ticketing_messages_published_total",
+    "Messages published by the outbox relay.",
+    ["service", "type"],
 )
 MESSAGES_CONSUMED = Counter(
     "ticketing_messages_consumed_total",

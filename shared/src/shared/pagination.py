@@ -42,8 +42,12 @@ class Page(BaseModel, Generic[T]):
     total: int
 
 
-async def paginate(session: AsyncSession, stmt: Select[Any], params: PageParams) -> tuple[list[Any], int]:
+async def paginate(
+    session: AsyncSession, stmt: Select[Any], params: PageParams
+) -> tuple[list[Any], int]:
     """Rows of one page of ``stmt`` (already ordered) and the total count."""
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = (await session.execute(stmt.limit(params.page_size).offset(params.offset))).scalars().all()
+    rows = (
+        (await session.execute(stmt.limit(params.page_size).offset(params.offset))).scalars().all()
+    )
     return list(rows), int(total or 0)

@@ -121,7 +121,9 @@ class Runtime:
                 await on_start(runtime)
             runtime.relay.start()
             await runtime.consumer.start()
-            log.info("service_started", port=settings.SERVICE_PORT, environment=settings.ENVIRONMENT)
+            log.info(
+                "service_started", port=settings.SERVICE_PORT, environment=settings.ENVIRONMENT
+            )
             yield runtime
         finally:
             await runtime.consumer.stop()

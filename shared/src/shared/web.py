@@ -97,7 +97,7 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 
 
 def health_router(prefix: str, checks: Callable[[Request], dict[str, ReadinessCheck]]) -> APIRouter:
-    """``/health`` (alive) and ``/health/ready`` (every dependency answers), also under ``prefix``."""
+    """``/health`` (alive) and ``/health/ready`` (dependencies answer), also under ``prefix``."""
     router = APIRouter(include_in_schema=False)
 
     async def alive() -> dict[str, str]:

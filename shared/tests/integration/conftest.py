@@ -51,7 +51,9 @@ def create_sample_app(settings: SampleSettings) -> FastAPI:
 
     @router.get("/conflict")
     async def conflict() -> None:
-        raise Conflict("Seats A-1 taken.", code="seats_unavailable", details={"unavailable": ["A-1"]})
+        raise Conflict(
+            "Seats A-1 taken.", code="seats_unavailable", details={"unavailable": ["A-1"]}
+        )
 
     @router.get("/boom")
     async def boom() -> None:

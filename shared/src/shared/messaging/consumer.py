@@ -82,7 +82,9 @@ class Consumer:
                 raise PoisonMessage(f"{self.service} has no handler for {envelope.type}")
         except PoisonMessage as exc:
             log.error("message_poison", error=str(exc), routing_key=message.routing_key)
-            MESSAGES_CONSUMED.labels(self.service, message.routing_key or "?", "dead_lettered").inc()
+            MESSAGES_CONSUMED.labels(
+                self.service, message.routing_key or "?", "dead_lettered"
+            ).inc()
             await message.reject(requeue=False)
             return
 

@@ -45,7 +45,7 @@ async def make_database(infra: InfraUrls) -> AsyncIterator[Callable[[str], Await
 
 @pytest.fixture(scope="session")
 async def make_namespace(infra: InfraUrls) -> AsyncIterator[Callable[[str], str]]:
-    """``make_namespace("booking")`` → a messaging namespace and Redis prefix, removed afterwards."""
+    """``make_namespace("booking")`` → a namespace and Redis prefix, removed afterwards."""
     created: list[str] = []
 
     def make(stem: str) -> str:

@@ -8,6 +8,7 @@ run beside ``make up``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -47,7 +48,9 @@ class InfraUrls:
 def _answers(url: str, default_port: int) -> bool:
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 1):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 1
+        ):
             return True
     except OSError:
         return False
@@ -79,7 +82,9 @@ def resolve_infra() -> InfraUrls:
     )
 
 
-def _containers(admin: str | None, redis: str | None, amqp: str | None) -> InfraUrls:  # pragma: no cover
+def _containers(
+    admin: str | None, redis: str | None, amqp: str | None
+) -> InfraUrls:  # pragma: no cover
     from testcontainers.postgres import PostgresContainer  # type: ignore[import-not-found]
     from testcontainers.rabbitmq import RabbitMqContainer  # type: ignore[import-not-found]
     from testcontainers.redis import RedisContainer  # type: ignore[import-not-found]
@@ -134,16 +139,12 @@ async def delete_namespace(infra: InfraUrls, namespace: str) -> None:
         for service in SERVICES:
             for queue in (names.queue(service), names.dead_letter_queue(service)):
                 channel = await connection.channel()
-                try:
+                with contextlib.suppress(aio_pika.exceptions.AMQPError):
                     await channel.queue_delete(queue)
-                except aio_pika.exceptions.AMQPError:
-                    pass
         for exchange in (names.exchange, names.dead_letter_exchange):
             channel = await connection.channel()
-            try:
+            with contextlib.suppress(aio_pika.exceptions.AMQPError):
                 await channel.exchange_delete(exchange)
-            except aio_pika.exceptions.AMQPError:
-                pass
     finally:
         await connection.close()
 

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from shared.logging import configure_logging, get_logger, request_id_var
+
+
+def test_log_lines_are_json_with_service_and_request_id(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("booking", level="INFO")
+    token = request_id_var.set("req-42")
+    try:
+        get_logger("test").info("booking_created", booking_id="b1")
+        logging.getLogger("uvicorn.error").warning("from the stdlib")
+    finally:
+        request_id_var.reset(token)
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert lines[0]["event"] == "booking_created" and lines[0]["request_id"] == "req-42"
+    assert lines[0]["service"] == "booking" and lines[0]["level"] == "info"
+    assert lines[1]["event"] == "from the stdlib" and lines[1]["request_id"] == "req-42"
