@@ -1,0 +1,1 @@
+"""The auth service: accounts, roles, sessions and the access-token signing key."""

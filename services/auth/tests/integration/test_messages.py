@@ -1,0 +1,116 @@
+"""user.registered leaves through the outbox, in the registering transaction."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aio_pika
+import httpx2
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from auth_service.settings import Settings
+from shared.messaging import Names
+from shared.testing.eventually import eventually
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def registered_queue(auth_settings: Settings) -> AsyncIterator[aio_pika.abc.AbstractQueue]:
+    """A temporary queue bound to user.registered on this suite's exchange."""
+    connection = await aio_pika.connect_robust(auth_settings.AMQP_URL)
+    channel = await connection.channel()
+    names = Names(auth_settings.MESSAGING_NAMESPACE)
+    exchange = await channel.declare_exchange(
+        names.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+    )
+    queue = await channel.declare_queue(
+        f"{names.exchange}.test-{uuid.uuid4().hex[:8]}", exclusive=True
+    )
+    await queue.bind(exchange, routing_key="user.registered")
+    try:
+        yield queue
+    finally:
+        await queue.delete(if_unused=False, if_empty=False)
+        await connection.close()
+
+
+async def _register(client: httpx2.AsyncClient) -> dict[str, Any]:
+    response = await client.post(
+        "/api/auth/register",
+        json={
+            "email": f"msg-{uuid.uuid4().hex[:8]}@example.test",
+            "password": "long-enough",
+            "full_name": "Message Person",
+        },
+    )
+    assert response.status_code == 201
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_register_writes_user_registered_to_the_outbox_when_user_created(
+    app: FastAPI, client: httpx2.AsyncClient
+) -> None:
+    user = await _register(client)
+    async with app.state.runtime.sessionmaker() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT payload FROM outbox_message WHERE routing_key = 'user.registered' "
+                    "AND payload->'data'->>'user_id' = :id"
+                ),
+                {"id": user["id"]},
+            )
+        ).all()
+    assert len(rows) == 1
+    payload = rows[0].payload
+    assert payload["type"] == "user.registered" and payload["version"] == 1
+    assert payload["data"] == {
+        "user_id": user["id"],
+        "email": user["email"],
+        "full_name": "Message Person",
+        "verification_token": None,
+    }
+
+
+async def test_failed_registration_writes_no_message_when_email_taken(
+    app: FastAPI, client: httpx2.AsyncClient
+) -> None:
+    user = await _register(client)
+    duplicate = await client.post(
+        "/api/auth/register",
+        json={"email": user["email"], "password": "long-enough", "full_name": "Again"},
+    )
+    assert duplicate.status_code == 409
+    async with app.state.runtime.sessionmaker() as session:
+        count = await session.scalar(
+            text(
+                "SELECT count(*) FROM outbox_message WHERE routing_key = 'user.registered' "
+                "AND payload->'data'->>'email' = :email"
+            ),
+            {"email": user["email"]},
+        )
+    assert count == 1
+
+
+async def test_user_registered_reaches_the_broker_when_relayed(
+    client: httpx2.AsyncClient, registered_queue: aio_pika.abc.AbstractQueue
+) -> None:
+    user = await _register(client)
+    seen: list[dict[str, Any]] = []
+
+    async def arrived() -> bool:
+        message = await registered_queue.get(fail=False, no_ack=True)
+        if message is not None:
+            seen.append(json.loads(message.body))
+        return any(m["data"]["user_id"] == user["id"] for m in seen)
+
+    await eventually(arrived, timeout=10)
+    envelope = next(m for m in seen if m["data"]["user_id"] == user["id"])
+    assert envelope["type"] == "user.registered" and envelope["data"]["email"] == user["email"]
