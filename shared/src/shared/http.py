@@ -41,7 +41,7 @@ async def with_retries(call: Callable[[], Awaitable[T]], *, attempts: int = 3) -
     """Run ``call`` up to ``attempts`` times with jittered backoff on transient faults only."""
     async for attempt in AsyncRetrying(
         stop=stop_after_attempt(attempts),
-        wait=wait_exponential_jitter(initial=0.1, max=1.0),
+        wait=wait_exponential_jitter(multiplier=0.1, max=1.0),
         retry=retry_if_exception(is_transient),
         reraise=True,
     ):

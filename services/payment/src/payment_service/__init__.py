@@ -1,0 +1,1 @@
+"""Payment service: charges bookings through a card processor, refunds, idempotent POSTs."""

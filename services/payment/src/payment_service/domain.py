@@ -1,0 +1,91 @@
+"""Pure payment rules: statuses, card checks, what may be paid or refunded. No I/O."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+
+class PaymentStatus(StrEnum):
+    PROCESSING = "processing"  # claimed, the processor is being asked
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+# At most one payment per booking may be in these states (a unique partial index enforces it).
+LIVE_STATUSES = (PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)
+
+
+class BookingStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    CANCELLED = "cancelled"
+
+
+class FailureReason(StrEnum):
+    CARD_DECLINED = "card_declined"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    PROCESSING_ERROR = "processing_error"
+    INVALID_NUMBER = "invalid_number"
+    PROCESSING_INTERRUPTED = "processing_interrupted"
+
+
+CARD_NUMBER_LENGTHS = range(12, 20)
+
+
+def normalize_card_number(raw: str) -> str:
+    """Digits only: spaces and dashes people type are dropped."""
+    return raw.replace(" ", "").replace("-", "")
+
+
+def luhn_valid(number: str) -> bool:
+    """The Luhn (mod 10) check every real card number passes."""
+    if not number.isdigit() or len(number) not in CARD_NUMBER_LENGTHS:
+        return False
+    total = 0
+    for index, char in enumerate(reversed(number)):
+        digit = int(char)
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def last_four(number: str) -> str:
+    """The only part of a card number we keep or show."""
+    return number[-4:]
+
+
+def mask(number: str) -> str:
+    """A card number fit for logs and screens: ``•••• 4242``."""
+    return f"•••• {last_four(number)}"
+
+
+def card_brand(number: str) -> str:
+    """The card network, from the number's prefix (IIN ranges)."""
+    if number.startswith("4"):
+        return "visa"
+    two, four = int(number[:2] or 0), int(number[:4] or 0)
+    if 51 <= two <= 55 or 2221 <= four <= 2720:
+        return "mastercard"
+    if two in (34, 37):
+        return "amex"
+    if number.startswith(("6011", "65")) or 644 <= int(number[:3] or 0) <= 649:
+        return "discover"
+    return "unknown"
+
+
+def card_expired(exp_month: int, exp_year: int, *, today: date) -> bool:
+    """A card is good through the last day of its expiry month."""
+    return (exp_year, exp_month) < (today.year, today.month)
+
+
+def payable(*, booking_status: str, has_live_payment: bool) -> bool:
+    """A booking may be charged while it waits for payment and nothing has been paid for it."""
+    return booking_status == BookingStatus.PENDING_PAYMENT and not has_live_payment
+
+
+def refundable(payment_status: str) -> bool:
+    return payment_status == PaymentStatus.SUCCEEDED

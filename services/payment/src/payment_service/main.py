@@ -1,0 +1,58 @@
+"""The composition root: settings, runtime, processor, routes, periodic jobs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from payment_service import handlers, routes, service
+from payment_service.processor import PaymentProcessor, SimulatedProcessor
+from payment_service.settings import Settings
+from shared.runtime import Runtime, readiness_of
+from shared.web import build_app
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(
+    settings: Settings | None = None, *, processor: PaymentProcessor | None = None
+) -> FastAPI:
+    settings = settings or Settings()
+
+    async def on_start(rt: Runtime) -> None:
+        rt.state.processor = processor or SimulatedProcessor()
+
+        async def sweep_stale() -> None:
+            async with rt.sessionmaker() as session:
+                await service.fail_stale_payments(session, settings=settings)
+
+        async def purge_keys() -> None:
+            async with rt.sessionmaker() as session:
+                await service.purge_idempotency_keys(session, settings=settings)
+
+        rt.every(settings.SWEEP_INTERVAL_SECONDS, sweep_stale, name="payment-stale-sweeper")
+        rt.every(3600, purge_keys, name="payment-idempotency-purge")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with Runtime.start(
+            settings,
+            migrations_dir=MIGRATIONS_DIR,
+            subscriptions=handlers.SUBSCRIPTIONS,
+            on_start=on_start,
+        ) as rt:
+            app.state.runtime = rt
+            app.state.verifier = rt.verifier
+            yield
+
+    return build_app(
+        settings,
+        title="payment",
+        description="Payments for bookings (simulated card processor), refunds.",
+        routers=[routes.router],
+        lifespan=lifespan,
+        readiness=readiness_of,
+    )

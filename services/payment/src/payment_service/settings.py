@@ -1,0 +1,30 @@
+"""Typed settings of the payment service (nothing else reads the environment)."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from shared.settings import ServiceSettings
+
+DEV_IDEMPOTENCY_HASH_KEY = "dev-payment-idempotency-key-change-me"
+
+
+class Settings(ServiceSettings):
+    SERVICE_NAME: str = "payment"
+    SERVICE_PORT: int = 8004
+    API_PREFIX: str = "/api/payments"
+
+    # Request bodies carry card numbers: their fingerprint for Idempotency-Key is a keyed hash.
+    IDEMPOTENCY_HASH_KEY: SecretStr = SecretStr(DEV_IDEMPOTENCY_HASH_KEY)
+    IDEMPOTENCY_KEEP_HOURS: int = 48
+    # A retry may take over a key whose first request died without answering after this long.
+    IDEMPOTENCY_STALE_SECONDS: int = 120
+    # A payment left `processing` this long (the process died mid-charge) is failed, retryable.
+    PROCESSING_TIMEOUT_SECONDS: int = 300
+    SWEEP_INTERVAL_SECONDS: float = 30.0
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.IDEMPOTENCY_HASH_KEY.get_secret_value() == DEV_IDEMPOTENCY_HASH_KEY:
+            problems.append("IDEMPOTENCY_HASH_KEY is the dev default")
+        return problems

@@ -1,0 +1,310 @@
+"""The payment service on the real servers, a stand-in for booking's internal API, helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI, Header
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from payment_service.main import create_app
+from payment_service.processor import Card, ChargeResult, SimulatedProcessor
+from payment_service.settings import Settings
+from shared.contracts import Contract
+from shared.contracts.booking import BookedSeat, BookingCancelledV1, BookingCreatedV1
+from shared.messaging import Broker, Envelope, Names
+from shared.settings import DEV_INTERNAL_TOKEN
+from shared.testing.app import running_app, service_settings
+from shared.testing.eventually import eventually
+
+GOOD_CARD = "4242424242424242"
+SLOW_CARD = "5555555555554444"  # charges wait for the test to open the gate
+
+
+class GatedProcessor(SimulatedProcessor):
+    """The simulated processor, except that a charge of SLOW_CARD waits for ``gate``."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def charge(self, amount: int, currency: str, card: Card) -> ChargeResult:
+        if card.number == SLOW_CARD:
+            await self.gate.wait()
+        return await super().charge(amount, currency, card)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+async def booking_stub() -> AsyncIterator[tuple[str, dict[str, dict[str, Any]]]]:
+    """A real HTTP server playing booking's ``GET /internal/bookings/{id}`` (the contract)."""
+    bookings: dict[str, dict[str, Any]] = {}
+    app = FastAPI()
+
+    @app.get("/internal/bookings/{booking_id}")
+    async def get_booking(
+        booking_id: str, x_internal_token: str = Header(default="")
+    ) -> JSONResponse:
+        if x_internal_token != DEV_INTERNAL_TOKEN:
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        if booking_id not in bookings:
+            return JSONResponse({"success": False, "error": "not_found"}, status_code=404)
+        return JSONResponse(bookings[booking_id])
+
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    await eventually(lambda: _started(server), what="booking stand-in started")
+    yield f"http://127.0.0.1:{port}", bookings
+    server.should_exit = True
+    await task
+
+
+async def _started(server: uvicorn.Server) -> bool:
+    return server.started
+
+
+@pytest.fixture(scope="session")
+async def payment_settings(
+    infra: Any, make_database: Any, make_namespace: Any, signer: Any, booking_stub: Any
+) -> Settings:
+    settings: Settings = service_settings(
+        Settings,
+        infra=infra,
+        database_url=await make_database("payment"),
+        namespace=make_namespace("payment"),
+        signer=signer,
+        BOOKING_URL=booking_stub[0],
+        SWEEP_INTERVAL_SECONDS=3600,  # the tests run the stale sweep themselves
+    )
+    return settings
+
+
+@pytest.fixture(scope="session")
+def processor() -> GatedProcessor:
+    return GatedProcessor()
+
+
+@pytest.fixture(scope="session")
+async def payment(payment_settings: Settings, processor: GatedProcessor) -> AsyncIterator[Any]:
+    """(app, client) of the payment service, lifespan running."""
+
+    def factory(settings: Settings) -> FastAPI:
+        return create_app(settings, processor=processor)
+
+    async with running_app(factory, payment_settings) as (app, client):
+        yield app, client
+
+
+@pytest.fixture(scope="session")
+async def client(payment: Any) -> Any:
+    return payment[1]
+
+
+@pytest.fixture(scope="session")
+async def db(payment_settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """A connection pool to the payment database, for assertions."""
+    engine = create_async_engine(payment_settings.DATABASE_URL)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def broker(infra: Any, payment_settings: Settings) -> AsyncIterator[Broker]:
+    """Plays the other services on the broker, in the payment suite's namespace."""
+    broker = Broker(infra.amqp, Names(payment_settings.MESSAGING_NAMESPACE))
+    await broker.connect()
+    yield broker
+    await broker.close()
+
+
+Publish = Callable[..., Awaitable[Envelope[Any]]]
+
+
+@pytest.fixture(scope="session")
+def publish(broker: Broker, payment: Any) -> Publish:
+    """Publish a contract as its producer would (returns the envelope, for re-sending)."""
+
+    async def send(data: Contract) -> Envelope[Any]:
+        envelope = Envelope.wrap(data, producer="booking")
+        await broker.publish(
+            envelope.to_json(), routing_key=envelope.type, message_id=str(envelope.id)
+        )
+        return envelope
+
+    return send
+
+
+@pytest.fixture(scope="session")
+def resend(broker: Broker) -> Callable[[Envelope[Any]], Awaitable[None]]:
+    async def send(envelope: Envelope[Any]) -> None:
+        await broker.publish(
+            envelope.to_json(), routing_key=envelope.type, message_id=str(envelope.id)
+        )
+
+    return send
+
+
+@pytest.fixture(scope="session")
+def fetch(db: AsyncEngine) -> Callable[..., Awaitable[list[Any]]]:
+    """Rows of a query on the payment database."""
+
+    async def run(sql: str, **params: Any) -> list[Any]:
+        async with db.connect() as conn:
+            return list((await conn.execute(text(sql), params)).all())
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def outbox_messages(fetch: Any) -> Callable[[str, uuid.UUID], Awaitable[list[dict[str, Any]]]]:
+    """Data of the outbox messages of one type about one booking, oldest first."""
+
+    async def run(routing_key: str, booking_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = await fetch(
+            "SELECT payload::text FROM outbox_message WHERE routing_key = :key "
+            "AND payload->'data'->>'booking_id' = :booking ORDER BY created_at",
+            key=routing_key,
+            booking=str(booking_id),
+        )
+        return [json.loads(row[0])["data"] for row in rows]
+
+    return run
+
+
+def booking_created(
+    user_id: uuid.UUID, *, amount: int = 8000, currency: str = "USD"
+) -> BookingCreatedV1:
+    return BookingCreatedV1(
+        booking_id=uuid.uuid4(),
+        hold_id=uuid.uuid4().hex,
+        user_id=user_id,
+        event_id=uuid.uuid4(),
+        amount=amount,
+        currency=currency,
+        seats=[BookedSeat(seat_id="A-B-7", tier="vip", price=amount)],
+        expires_at=datetime.now(UTC) + timedelta(minutes=15),
+    )
+
+
+def booking_cancelled(
+    created: BookingCreatedV1, *, was_confirmed: bool = False, payment_id: uuid.UUID | None = None
+) -> BookingCancelledV1:
+    return BookingCancelledV1(
+        booking_id=created.booking_id,
+        hold_id=created.hold_id,
+        user_id=created.user_id,
+        user_email="buyer@example.test",
+        event_id=created.event_id,
+        seats=list(created.seats),
+        reason="cancelled_by_user",
+        was_confirmed=was_confirmed,
+        payment_id=payment_id,
+    )
+
+
+@pytest.fixture(scope="session")
+def make_booking(publish: Publish, fetch: Any) -> Callable[..., Awaitable[BookingCreatedV1]]:
+    """booking.created for a new booking of ``user_id``, consumed by payment."""
+
+    async def make(user_id: uuid.UUID, **kwargs: Any) -> BookingCreatedV1:
+        created = booking_created(user_id, **kwargs)
+        await publish(created)
+
+        async def copy() -> Any:
+            return await fetch(
+                "SELECT status FROM booking_copy WHERE booking_id = :id", id=created.booking_id
+            )
+
+        await eventually(copy, what="booking copy stored")
+        return created
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def pay(client: Any, signer: Any) -> Callable[..., Awaitable[Any]]:
+    """POST /api/payments as ``user_id`` for ``booking_id``."""
+
+    async def run(
+        user_id: uuid.UUID,
+        booking_id: uuid.UUID,
+        card: str = GOOD_CARD,
+        *,
+        key: str | None = None,
+        **extra: Any,
+    ) -> Any:
+        body = {
+            "booking_id": str(booking_id),
+            "card_number": card,
+            "exp_month": 12,
+            "exp_year": datetime.now(UTC).year + 3,
+            "cvc": "123",
+            **extra,
+        }
+        headers = signer.headers(user_id=user_id)
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return await client.post("/api/payments", json=body, headers=headers)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+async def dead_booking_payment(
+    infra: Any, make_database: Any, make_namespace: Any, signer: Any
+) -> AsyncIterator[Any]:
+    """A second payment service whose BOOKING_URL points at a port nobody listens on."""
+    settings = service_settings(
+        Settings,
+        infra=infra,
+        database_url=await make_database("payment"),
+        namespace=make_namespace("payment"),
+        signer=signer,
+        BOOKING_URL=f"http://127.0.0.1:{free_port()}",
+    )
+    async with running_app(create_app, settings) as (_app, client):
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def closed_gate(processor: GatedProcessor) -> AsyncIterator[asyncio.Event]:
+    processor.gate.clear()
+    try:
+        yield processor.gate
+    finally:
+        processor.gate.set()
+
+
+@pytest.fixture
+def gate(processor: GatedProcessor) -> Any:
+    return closed_gate(processor)
+
+
+@pytest.fixture(scope="session")
+def created_for() -> Callable[..., BookingCreatedV1]:
+    """A booking.created message (not sent) for a new booking of a user."""
+    return booking_created
+
+
+@pytest.fixture(scope="session")
+def cancelled_of() -> Callable[..., BookingCancelledV1]:
+    """The booking.cancelled message (not sent) for a booking.created one."""
+    return booking_cancelled
