@@ -1,0 +1,1 @@
+"""Notification service: emails people what happened, and renders their PDF tickets."""

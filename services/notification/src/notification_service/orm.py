@@ -1,0 +1,84 @@
+"""Tables of the notification service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from notification_service.domain import NotificationKind, NotificationStatus
+from shared.db import make_metadata
+
+metadata = make_metadata()
+
+_KINDS = ", ".join(f"'{kind.value}'" for kind in NotificationKind)
+_STATUSES = ", ".join(f"'{status.value}'" for status in NotificationStatus)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Recipient(Base):
+    """Who can be emailed: a projection of auth's users (and of booking messages' addresses)."""
+
+    __tablename__ = "recipient"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    email: Mapped[str] = mapped_column(Text)
+    full_name: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()")
+    )
+
+
+class Notification(Base):
+    """One email we sent (or failed to send). A message yields at most one row per kind."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("message_id", "kind"),
+        CheckConstraint(f"kind IN ({_KINDS})", name="kind"),
+        CheckConstraint(f"status IN ({_STATUSES})", name="status"),
+        Index("ix_notification_user_id_created_at", "user_id", text("created_at DESC")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16), server_default=text("'email'"))
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()")
+    )
+
+
+class TicketDocument(Base):
+    """A booking's rendered PDF: where it is on disk (relative to the storage dir) and its hash."""
+
+    __tablename__ = "ticket_document"
+
+    booking_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()")
+    )

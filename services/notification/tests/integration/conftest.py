@@ -1,0 +1,266 @@
+"""The notification service on the real PostgreSQL and RabbitMQ, with a real SMTP server.
+
+The SMTP server is aiosmtpd's ``Controller`` on a free local port (its own thread); it keeps
+every message it accepts, and can be told to refuse the next few with a transient 451.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import aio_pika
+import pytest
+from aiosmtpd.controller import Controller
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+
+from notification_service.main import create_app
+from notification_service.settings import Settings
+from shared.contracts.booking import BookedSeat, BookingConfirmedV1, EventSummary, IssuedTicket
+from shared.messaging import Broker, Envelope, Names
+from shared.testing.app import running_app, service_settings
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class SmtpSink:
+    """An aiosmtpd handler that collects messages (and can refuse a few first)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._messages: list[EmailMessage] = []
+        self._refuse = 0
+        self.refused = 0
+        self.port = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            if self._refuse > 0:
+                self._refuse -= 1
+                self.refused += 1
+                return "451 4.3.0 Try again later"
+            message = message_from_bytes(envelope.content, policy=policy.default)
+            assert isinstance(message, EmailMessage)
+            self._messages.append(message)
+        return "250 OK"
+
+    def refuse_next(self, count: int) -> None:
+        with self._lock:
+            self._refuse = count
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """Messages accepted for ``address``."""
+        with self._lock:
+            return [m for m in self._messages if address in str(m["To"])]
+
+
+class Bus:
+    """Publishes envelopes into the service's namespace, as another service would."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+
+    async def publish(self, envelope: Envelope[Any]) -> None:
+        await self.broker.publish(
+            envelope.to_json(), routing_key=envelope.type, message_id=str(envelope.id)
+        )
+
+
+def _consumed(message_type: str, outcome: str) -> float:
+    labels = {"service": "notification", "type": message_type, "outcome": outcome}
+    return REGISTRY.get_sample_value("ticketing_messages_consumed_total", labels) or 0.0
+
+
+async def _scalar(app: Any, sql: str, **params: Any) -> Any:
+    async with app.state.runtime.engine.connect() as conn:
+        return await conn.scalar(text(sql), params)
+
+
+@pytest.fixture(scope="session")
+def consumed() -> Callable[[str, str], float]:
+    """How many messages of a type the notification consumers ended with an outcome
+    (handled, duplicate, retried, dead_lettered), from the process's Prometheus registry."""
+    return _consumed
+
+
+@pytest.fixture(scope="session")
+def dead_letters() -> Callable[[Settings], Awaitable[set[str]]]:
+    """``await dead_letters(settings)`` → ids of every envelope dead-lettered so far."""
+    seen: set[str] = set()
+
+    async def read(settings: Settings) -> set[str]:
+        connection = await aio_pika.connect(settings.AMQP_URL)
+        async with connection:
+            channel = await connection.channel()
+            queue = await channel.get_queue(
+                Names(settings.MESSAGING_NAMESPACE).dead_letter_queue("notification")
+            )
+            while (message := await queue.get(no_ack=False, fail=False)) is not None:
+                seen.add(str(Envelope.from_json(message.body).id))
+                await message.ack()
+        return set(seen)
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def scalar() -> Callable[..., Awaitable[Any]]:
+    """``await scalar(app, "SELECT ...", **params)`` on the app's own database."""
+    return _scalar
+
+
+def _confirmed(
+    *,
+    user_id: uuid.UUID | None = None,
+    email: str | None = None,
+    seats: Sequence[str | None] = ("A-B-7", "A-B-8"),
+    title: str = "Jazz Night",
+) -> Envelope[BookingConfirmedV1]:
+    user_id = user_id or uuid.uuid4()
+    price = 8000
+    tickets = [
+        IssuedTicket(
+            ticket_id=uuid.uuid4(),
+            seat_id=seat,
+            tier="vip" if seat else "floor",
+            price=price,
+            code=f"eyJ0Ijoi{uuid.uuid4().hex}.c2lnbmF0dXJl",
+        )
+        for seat in seats
+    ]
+    data = BookingConfirmedV1(
+        booking_id=uuid.uuid4(),
+        hold_id=uuid.uuid4().hex,
+        user_id=user_id,
+        user_email=email or f"buyer-{uuid.uuid4().hex[:8]}@example.test",
+        event_id=uuid.uuid4(),
+        event=EventSummary(
+            title=title, starts_at=datetime(2030, 7, 12, 19, 30, tzinfo=UTC), location="Blue Hall"
+        ),
+        amount=price * len(tickets),
+        currency="USD",
+        seats=[BookedSeat(seat_id=t.seat_id, tier=t.tier, price=t.price) for t in tickets],
+        tickets=tickets,
+        payment_id=uuid.uuid4(),
+    )
+    return Envelope.wrap(data, producer="booking")
+
+
+@pytest.fixture(scope="session")
+def booking_confirmed() -> Callable[..., Envelope[BookingConfirmedV1]]:
+    """A ``booking.confirmed`` envelope as booking would publish it (keyword overrides)."""
+    return _confirmed
+
+
+async def _make_settings(
+    infra: Any, make_database: Any, make_namespace: Any, signer: Any, **overrides: Any
+) -> Settings:
+    settings: Settings = service_settings(
+        Settings,
+        infra=infra,
+        database_url=await make_database("notification"),
+        namespace=make_namespace("notification"),
+        signer=signer,
+        **overrides,
+    )
+    return settings
+
+
+@pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+async def notification_settings(
+    infra: Any,
+    make_database: Any,
+    make_namespace: Any,
+    signer: Any,
+    smtp_sink: SmtpSink,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Settings:
+    return await _make_settings(
+        infra,
+        make_database,
+        make_namespace,
+        signer,
+        SMTP_PORT=smtp_sink.port,
+        SMTP_TIMEOUT_SECONDS=5,
+        TICKET_STORAGE_DIR=tmp_path_factory.mktemp("tickets"),
+        AMQP_DELIVERY_LIMIT=4,
+    )
+
+
+@pytest.fixture(scope="session")
+async def notification(notification_settings: Settings) -> AsyncIterator[tuple[Any, Any]]:
+    async with running_app(create_app, notification_settings) as (app, client):
+        yield app, client
+
+
+@pytest.fixture(scope="session")
+async def bus(notification_settings: Settings) -> AsyncIterator[Bus]:
+    names = Names(notification_settings.MESSAGING_NAMESPACE)
+    broker = Broker(notification_settings.AMQP_URL, names)
+    await broker.connect()
+    try:
+        yield Bus(broker)
+    finally:
+        await broker.close()
+
+
+# --- a second instance whose SMTP server is down (nothing listens on its port) -------------
+
+
+@pytest.fixture(scope="session")
+async def smtp_down_settings(
+    infra: Any,
+    make_database: Any,
+    make_namespace: Any,
+    signer: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Settings:
+    return await _make_settings(
+        infra,
+        make_database,
+        make_namespace,
+        signer,
+        SMTP_PORT=_free_port(),
+        SMTP_TIMEOUT_SECONDS=2,
+        TICKET_STORAGE_DIR=tmp_path_factory.mktemp("tickets-smtp-down"),
+        AMQP_DELIVERY_LIMIT=2,
+    )
+
+
+@pytest.fixture(scope="session")
+async def smtp_down(smtp_down_settings: Settings) -> AsyncIterator[tuple[Any, Any]]:
+    async with running_app(create_app, smtp_down_settings) as (app, client):
+        yield app, client
+
+
+@pytest.fixture(scope="session")
+async def smtp_down_bus(smtp_down_settings: Settings) -> AsyncIterator[Bus]:
+    broker = Broker(smtp_down_settings.AMQP_URL, Names(smtp_down_settings.MESSAGING_NAMESPACE))
+    await broker.connect()
+    try:
+        yield Bus(broker)
+    finally:
+        await broker.close()

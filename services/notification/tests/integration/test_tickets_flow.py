@@ -1,0 +1,166 @@
+"""booking.confirmed → PDF stored, emailed once, downloadable by its owner (and admins) only."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+import pypdf
+import pytest
+
+from shared.testing.eventually import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def _pdf_for(client: Any, booking_id: uuid.UUID, headers: dict[str, str]) -> Any:
+    return await client.get(f"/api/notifications/tickets/{booking_id}/pdf", headers=headers)
+
+
+async def _wait_for_pdf(client: Any, booking_id: uuid.UUID, headers: dict[str, str]) -> Any:
+    return await eventually(
+        lambda: _pdf_for(client, booking_id, headers),
+        until=lambda r: r.status_code == 200,
+        what="ticket PDF served",
+    )
+
+
+async def test_pdf_is_served_and_mailed_once_when_booking_confirmed(
+    notification: Any, bus: Any, smtp_sink: Any, signer: Any, booking_confirmed: Any
+) -> None:
+    _, client = notification
+    envelope = booking_confirmed(seats=("A-B-7", "A-B-8", None))
+    data = envelope.data
+    owner = signer.headers(user_id=data.user_id, email=data.user_email)
+    await bus.publish(envelope)
+
+    response = await _wait_for_pdf(client, data.booking_id, owner)
+    assert response.headers["content-type"] == "application/pdf"
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith("attachment") and f"ticket-{data.booking_id}.pdf" in disposition
+    reader = pypdf.PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) == len(data.tickets) == 3
+    texts = [page.extract_text() for page in reader.pages]
+    assert all("Jazz Night" in t and str(data.booking_id) in t for t in texts)
+    assert "A-B-7" in texts[0] and "A-B-8" in texts[1] and "General admission" in texts[2]
+    for ticket, text in zip(data.tickets, texts, strict=True):
+        assert str(ticket.ticket_id) in text
+
+    mails = await eventually(lambda: _async(smtp_sink.to(data.user_email)), what="email sent")
+    assert len(mails) == 1
+    (mail,) = mails
+    assert "Jazz Night" in mail["Subject"]
+    assert mail["Message-ID"].strip() == f"<{envelope.id}.booking_confirmed@ticketing.local>"
+    (attachment,) = list(mail.iter_attachments())
+    assert attachment.get_filename() == f"ticket-{data.booking_id}.pdf"
+    assert attachment.get_content() == response.content
+
+    listed = (await client.get("/api/notifications", headers=owner)).json()
+    assert [(n["kind"], n["status"], n["channel"]) for n in listed["items"]] == [
+        ("booking_confirmed", "sent", "email")
+    ]
+
+
+async def test_redelivery_sends_no_second_email_when_envelope_is_the_same(
+    notification: Any,
+    bus: Any,
+    smtp_sink: Any,
+    signer: Any,
+    booking_confirmed: Any,
+    consumed: Any,
+    scalar: Any,
+) -> None:
+    app, client = notification
+    envelope = booking_confirmed()
+    data = envelope.data
+    owner = signer.headers(user_id=data.user_id, email=data.user_email)
+    await bus.publish(envelope)
+    first = await _wait_for_pdf(client, data.booking_id, owner)
+    await eventually(lambda: _async(smtp_sink.to(data.user_email)), what="first email")
+
+    duplicates = consumed("booking.confirmed", "duplicate")
+    await bus.publish(envelope)
+    await eventually(
+        lambda: _async(consumed("booking.confirmed", "duplicate")),
+        until=lambda n: n > duplicates,
+        what="redelivery seen as a duplicate",
+    )
+    assert len(smtp_sink.to(data.user_email)) == 1
+    sql_rows = "SELECT count(*) FROM notification WHERE message_id = :id"
+    assert await scalar(app, sql_rows, id=envelope.id) == 1
+    sql_docs = "SELECT count(*) FROM ticket_document WHERE booking_id = :id"
+    assert await scalar(app, sql_docs, id=data.booking_id) == 1
+    assert (await _pdf_for(client, data.booking_id, owner)).content == first.content
+
+
+async def test_pdf_is_hidden_from_other_users_but_not_admins_when_confirmed(
+    notification: Any, bus: Any, signer: Any, booking_confirmed: Any
+) -> None:
+    _, client = notification
+    envelope = booking_confirmed(seats=(None,))
+    data = envelope.data
+    await bus.publish(envelope)
+    await _wait_for_pdf(client, data.booking_id, signer.headers(user_id=data.user_id))
+
+    stranger = await _pdf_for(client, data.booking_id, signer.headers())
+    assert stranger.status_code == 404 and stranger.json()["error"] == "not_found"
+    organizer = await _pdf_for(client, data.booking_id, signer.headers(role="organizer"))
+    assert organizer.status_code == 404
+    admin = await _pdf_for(client, data.booking_id, signer.headers(role="admin"))
+    assert admin.status_code == 200 and admin.content.startswith(b"%PDF")
+    anonymous = await _pdf_for(client, data.booking_id, {})
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "unauthorized"
+
+
+async def test_pdf_is_404_when_booking_unknown_or_id_malformed(
+    notification: Any, signer: Any
+) -> None:
+    _, client = notification
+    unknown = await _pdf_for(client, uuid.uuid4(), signer.headers(role="admin"))
+    assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
+    malformed = await client.get("/api/notifications/tickets/nope/pdf", headers=signer.headers())
+    assert malformed.status_code == 422 and malformed.json()["error"] == "validation_error"
+
+
+async def test_ticket_is_stored_and_retries_reuse_it_when_smtp_is_down(
+    smtp_down: Any,
+    smtp_down_bus: Any,
+    smtp_down_settings: Any,
+    signer: Any,
+    booking_confirmed: Any,
+    dead_letters: Any,
+) -> None:
+    _, client = smtp_down
+    envelope = booking_confirmed()
+    data = envelope.data
+    owner = signer.headers(user_id=data.user_id)
+    await smtp_down_bus.publish(envelope)
+
+    await _wait_for_pdf(client, data.booking_id, owner)  # invariant 5: the ticket is there
+    stored = smtp_down_settings.TICKET_STORAGE_DIR / f"{data.booking_id}.pdf"
+    first_render = stored.stat().st_ino
+    listed = await eventually(
+        lambda: _notifications(client, owner),
+        until=lambda items: bool(items) and items[0]["status"] == "failed",
+        what="failed notification recorded",
+    )
+    assert listed[0]["kind"] == "booking_confirmed"
+    await eventually(
+        lambda: dead_letters(smtp_down_settings),
+        until=lambda ids: str(envelope.id) in ids,
+        timeout=30,
+        what="dead-lettered after the delivery limit",
+    )
+    assert stored.stat().st_ino == first_render  # retries reused the file, no re-render
+
+
+async def _notifications(client: Any, headers: dict[str, str]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = (await client.get("/api/notifications", headers=headers)).json()[
+        "items"
+    ]
+    return items
+
+
+async def _async(value: Any) -> Any:
+    return value
