@@ -1,0 +1,113 @@
+"""docker-compose.yml: valid for the real compose binary and the compose-spec schema."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from devstack.services import REPO_ROOT, SERVICES
+from tests.infra.conftest import compose_binary, venv_tool
+
+COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+INFRA = ("postgres", "redis", "rabbitmq", "mailpit", "prometheus", "grafana")
+
+
+def run_compose_config(path: Path) -> subprocess.CompletedProcess[str]:
+    command = [str(compose_binary()), "-f", str(path), "config", "-q"]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def test_compose_config_exits_zero_when_validated() -> None:
+    result = run_compose_config(COMPOSE_FILE)
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_config_exits_nonzero_when_broken(tmp_path: Path) -> None:
+    broken = yaml.safe_load(COMPOSE_FILE.read_text())
+    broken["services"]["auth"]["depends_on"]["nosuchservice"] = {"condition": "service_healthy"}
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(yaml.safe_dump(broken))
+    assert run_compose_config(path).returncode != 0
+
+
+def test_compose_matches_spec_schema_when_checked() -> None:
+    command = [str(venv_tool("check-jsonschema")), "--builtin-schema", "vendor.compose-spec"]
+    command.append(str(COMPOSE_FILE))
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_has_no_version_key_when_parsed() -> None:
+    assert "version" not in yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def test_every_long_running_service_has_healthcheck_and_restart(
+    compose_config: dict[str, Any],
+) -> None:
+    for name, service in compose_config["services"].items():
+        if name in {"keys", "k6"}:
+            continue
+        assert service.get("healthcheck", {}).get("test"), name
+        assert service.get("restart") == "unless-stopped", name
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_app_service_is_wired_when_resolved(compose_config: dict[str, Any], service: Any) -> None:
+    spec = compose_config["services"][service.name]
+    assert spec["build"]["dockerfile"] == f"services/{service.name}/Dockerfile"
+    assert Path(spec["build"]["context"]) == REPO_ROOT
+    env = spec["environment"]
+    name = service.name
+    assert env["DATABASE_URL"] == f"postgresql+asyncpg://{name}:{name}@postgres:5432/{name}"
+    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    assert env["AMQP_URL"] == "amqp://guest:guest@rabbitmq:5672/"
+    assert env["JWKS_URL"] == "http://auth:8001/.well-known/jwks.json"
+    assert env["SMTP_HOST"] == "mailpit"
+    for other in SERVICES:
+        assert env[f"{other.name.upper()}_URL"] == f"http://{other.name}:{other.port}"
+    for dependency in ("postgres", "redis", "rabbitmq"):
+        assert spec["depends_on"][dependency]["condition"] == "service_healthy"
+    assert spec["depends_on"]["keys"]["condition"] == "service_completed_successfully"
+    assert f"localhost:{service.port}/health/ready" in " ".join(spec["healthcheck"]["test"])
+
+
+def test_gateway_waits_for_services_and_renders_template(compose_config: dict[str, Any]) -> None:
+    nginx = compose_config["services"]["nginx"]
+    for service in SERVICES:
+        assert nginx["depends_on"][service.name]["condition"] == "service_healthy"
+        assert (
+            nginx["environment"][f"{service.name.upper()}_UPSTREAM"]
+            == f"{service.name}:{service.port}"
+        )
+    assert nginx["environment"]["NGINX_ENVSUBST_OUTPUT_DIR"] == "/etc/nginx"
+    targets = {v["target"] for v in nginx["volumes"]}
+    assert "/etc/nginx/templates/nginx.conf.template" in targets
+    assert [p["target"] for p in nginx["ports"]] == [8080]
+
+
+def test_infra_ports_are_bound_to_loopback(compose_config: dict[str, Any]) -> None:
+    for name in INFRA:
+        for port in compose_config["services"][name].get("ports", []):
+            assert port.get("host_ip") == "127.0.0.1", (name, port)
+
+
+def test_images_are_pinned(compose_config: dict[str, Any]) -> None:
+    for name, service in compose_config["services"].items():
+        image = service.get("image", "")
+        assert ":" in image and not image.endswith(":latest"), (name, image)
+
+
+def test_k6_is_a_load_profile_service(compose_config: dict[str, Any]) -> None:
+    k6 = compose_config["services"]["k6"]
+    assert k6["profiles"] == ["load"]
+    assert "/scripts/smoke.js" in k6["command"]
+
+
+def test_postgres_runs_init_scripts(compose_config: dict[str, Any]) -> None:
+    volumes = compose_config["services"]["postgres"]["volumes"]
+    init = next(v for v in volumes if v["target"] == "/docker-entrypoint-initdb.d")
+    assert Path(init["source"]) == REPO_ROOT / "init-scripts"

@@ -1,0 +1,131 @@
+"""The glue: .ci/run, Makefile, bootstrap, .env.example, init SQL, k6 script."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from devstack.database import apply_init_sql
+from devstack.services import REPO_ROOT
+
+ENV_VARIABLES = [
+    "ENVIRONMENT",
+    "LOG_LEVEL",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "REDIS_PREFIX",
+    "AMQP_URL",
+    "MESSAGING_NAMESPACE",
+    "JWKS_URL",
+    "JWT_ISSUER",
+    "JWT_AUDIENCE",
+    "INTERNAL_TOKEN",
+    "AUTH_URL",
+    "EVENT_URL",
+    "BOOKING_URL",
+    "PAYMENT_URL",
+    "NOTIFICATION_URL",
+    "JWT_PRIVATE_KEY_PATH",
+    "TICKET_PRIVATE_KEY_PATH",
+    "TICKET_STORAGE_DIR",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "ADMIN_EMAIL",
+    "ADMIN_PASSWORD",
+    "HOLD_TTL_SECONDS",
+    "PAYMENT_WINDOW_SECONDS",
+    "AUTH_REQUIRE_VERIFIED_EMAIL",
+    "DEMO_DATA",
+    "GATEWAY_PORT",
+    "RATE_LIMIT_RPS",
+    "RATE_LIMIT_BURST",
+    "AUTH_RATE_LIMIT_RPM",
+    "CORS_ORIGINS",
+]
+MAKE_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS", "PYTEST_"))}
+MAKE_TARGETS = [
+    "help",
+    "up",
+    "down",
+    "logs",
+    "status",
+    "test",
+    "test-unit",
+    "test-integration",
+    "test-e2e",
+    "lint",
+    "bench",
+    "lock",
+    "clean",
+]
+
+
+def test_ci_run_is_executable_and_calls_make_test() -> None:
+    script = REPO_ROOT / ".ci" / "run"
+    assert os.access(script, os.X_OK)
+    text = script.read_text()
+    assert text.startswith("#!/usr/bin/env bash")
+    assert "set -euo pipefail" in text
+    assert re.search(r"^make test$", text, re.M)
+
+
+def test_scripts_are_valid_bash() -> None:
+    for script in (REPO_ROOT / ".ci" / "run", REPO_ROOT / "scripts" / "bootstrap.sh"):
+        result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+        assert result.returncode == 0, (script, result.stderr)
+    assert os.access(REPO_ROOT / "scripts" / "bootstrap.sh", os.X_OK)
+
+
+def test_makefile_targets_are_phony_and_listed_by_help() -> None:
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    phony = set(re.search(r"^\.PHONY:(.*?)(?<!\\)$", makefile, re.M | re.S).group(1).split())  # type: ignore[union-attr]
+    phony.discard("\\")
+    for target in MAKE_TARGETS:
+        assert re.search(rf"^{re.escape(target)}:", makefile, re.M), target
+        assert target in phony, target
+    result = subprocess.run(
+        ["make", "-s", "help"], cwd=REPO_ROOT, capture_output=True, text=True, env=MAKE_ENV
+    )
+    assert result.returncode == 0
+    for target in MAKE_TARGETS:
+        assert target in result.stdout
+
+
+def test_make_test_bootstraps_then_runs_pytest() -> None:
+    result = subprocess.run(
+        ["make", "-n", "test"], cwd=REPO_ROOT, capture_output=True, text=True, env=MAKE_ENV
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "scripts/bootstrap.sh"
+    assert any("-m devstack keys" in line for line in lines)
+    assert any("-m devstack db" in line for line in lines)
+    assert lines[-1].strip() == ".venv/bin/python -m pytest"
+
+
+@pytest.mark.parametrize("variable", ENV_VARIABLES)
+def test_env_example_lists_variable(variable: str) -> None:
+    text = (REPO_ROOT / ".env.example").read_text()
+    assert re.search(rf"^#?\s*{variable}=", text, re.M), variable
+
+
+def test_init_sql_is_idempotent_when_applied_twice() -> None:
+    apply_init_sql()
+    apply_init_sql()
+
+
+def test_init_sql_uses_gexec_guards() -> None:
+    text = (REPO_ROOT / "init-scripts" / "01-databases.sql").read_text()
+    assert text.count("\\gexec") >= 2
+    assert "WHERE NOT EXISTS" in text
+
+
+def test_k6_smoke_reads_base_url_and_sends_json() -> None:
+    text = (REPO_ROOT / "k6" / "smoke.js").read_text()
+    assert "__ENV.BASE_URL" in text
+    assert '"Content-Type": "application/json"' in text
+    assert "thresholds" in text
+    assert "/api/events" in text and "/api/auth/health" in text
