@@ -82,6 +82,10 @@ serverurl=unix://{SOCKET_PATH}
             command += ["--app-dir", str(cfg.app_dir)]
         env = cfg.service_env(svc) | {"VIRTUAL_ENV": str(VENV_BIN.parent)}
         programs.append(_program(svc, command, env, cfg.logs_dir / f"{svc}.log", 100))
+    # A local SMTP server that prints every mail it receives into var/log/mail.log.
+    mail = [str(VENV_BIN / "python"), "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:1025"]
+    mail += ["-c", "aiosmtpd.handlers.Debugging"]
+    programs.append(_program("mail", mail, {}, cfg.logs_dir / "mail.log", 50))
     gateway = nginx_command(cfg.gateway_settings())
     programs.append(_program(GATEWAY_PROGRAM, gateway, {}, cfg.logs_dir / "gateway.log", 200))
     return head + "\n" + "\n".join(programs)
