@@ -29,7 +29,9 @@ def test_dockerfile_runs_the_service_when_built(service: Service) -> None:
     text = (service.source_dir / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11\.\d+-slim", text, re.M)
     assert "--require-hashes -r /tmp/runtime.txt" in text
-    assert f"--no-deps /app/shared /app/services/{service.name}" in text
+    assert "--no-deps /app/shared" in text
+    # installed in place, so the service finds migrations/ beside its package at start-up
+    assert f"--no-deps --editable /app/services/{service.name}" in text
     assert re.search(r"^USER \d+", text, re.M), "must run as a numeric non-root user"
     assert f"EXPOSE {service.port}" in text
     assert f"http://127.0.0.1:{service.port}/health/ready" in text
