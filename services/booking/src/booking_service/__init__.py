@@ -1,0 +1,1 @@
+"""Booking: the saga state machine, booked seats, tickets and idempotency keys."""

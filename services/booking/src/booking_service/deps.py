@@ -1,0 +1,34 @@
+"""Annotated dependencies for the routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header
+
+from booking_service.clients import EventClient
+from booking_service.settings import Settings
+from shared.runtime import RuntimeDep
+
+
+def get_settings(rt: RuntimeDep) -> Settings:
+    settings = rt.settings
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def get_event_client(rt: RuntimeDep) -> EventClient:
+    return EventClient(rt.http, rt.settings)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EventClientDep = Annotated[EventClient, Depends(get_event_client)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Retry-safe creation: the same key and body replay the first response.",
+    ),
+]

@@ -1,0 +1,110 @@
+"""Pure booking rules: states, allowed transitions, deadlines, who may see what. No I/O."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+
+class BookingStatus(enum.StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+
+
+# DESIGN.md: pending_payment → confirmed → (cancelled | refunded);
+#            pending_payment → (cancelled | expired).
+TRANSITIONS: Mapping[BookingStatus, frozenset[BookingStatus]] = {
+    BookingStatus.PENDING_PAYMENT: frozenset(
+        {BookingStatus.CONFIRMED, BookingStatus.CANCELLED, BookingStatus.EXPIRED}
+    ),
+    BookingStatus.CONFIRMED: frozenset({BookingStatus.CANCELLED, BookingStatus.REFUNDED}),
+    BookingStatus.CANCELLED: frozenset(),
+    BookingStatus.EXPIRED: frozenset(),
+    BookingStatus.REFUNDED: frozenset(),
+}
+
+# A booking in one of these states keeps its seats (the partial unique index covers exactly these).
+ACTIVE_STATUSES: frozenset[BookingStatus] = frozenset(
+    {BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED}
+)
+
+REASON_PAID_AFTER_EXPIRY = "paid_after_expiry"
+REASON_EVENT_CANCELLED = "event_cancelled"
+REASON_CANCELLED_BY_USER = "cancelled_by_user"
+REASON_CANCELLED_BY_ADMIN = "cancelled_by_admin"
+
+# A claimed Idempotency-Key whose first request never finished (a crash) is taken over after this.
+IDEMPOTENCY_CLAIM_STALE_AFTER = timedelta(seconds=60)
+# Keys are kept at least this long (API.md: "kept at least 24 h").
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
+
+
+def can_transition(current: BookingStatus, target: BookingStatus) -> bool:
+    return target in TRANSITIONS[current]
+
+
+def is_active(status: BookingStatus) -> bool:
+    """Whether a booking in ``status`` holds its seats."""
+    return status in ACTIVE_STATUSES
+
+
+def can_cancel(status: BookingStatus) -> bool:
+    return can_transition(status, BookingStatus.CANCELLED)
+
+
+def cancel_reason(*, by_admin: bool) -> str:
+    return REASON_CANCELLED_BY_ADMIN if by_admin else REASON_CANCELLED_BY_USER
+
+
+def payment_deadline(
+    now: datetime, *, window_seconds: int, hold_expires_at: datetime | None = None
+) -> datetime:
+    """When an unpaid booking expires: after the payment window, never after its hold does."""
+    deadline = now + timedelta(seconds=window_seconds)
+    if hold_expires_at is not None and hold_expires_at < deadline:
+        return hold_expires_at
+    return deadline
+
+
+def is_overdue(status: BookingStatus, expires_at: datetime, now: datetime) -> bool:
+    return status is BookingStatus.PENDING_PAYMENT and expires_at <= now
+
+
+def can_view(*, owner_id: uuid.UUID, viewer_id: uuid.UUID, viewer_is_admin: bool) -> bool:
+    """Owners and admins see a booking (the event's organizer comes with a later issue)."""
+    return viewer_is_admin or owner_id == viewer_id
+
+
+class PaymentOutcome(enum.Enum):
+    """What a succeeded payment does to a booking."""
+
+    CONFIRM = "confirm"  # pending: confirm and issue tickets
+    DUPLICATE = "duplicate"  # this payment was already applied: nothing to do
+    REFUND = "refund"  # the booking is gone (expired/cancelled): announce it so payment refunds
+    DOUBLE_PAYMENT = "double_payment"  # confirmed by another payment: cannot be settled here
+
+
+def payment_outcome(
+    status: BookingStatus, *, booking_payment_id: uuid.UUID | None, payment_id: uuid.UUID
+) -> PaymentOutcome:
+    if booking_payment_id == payment_id:
+        return PaymentOutcome.DUPLICATE
+    if status is BookingStatus.PENDING_PAYMENT:
+        return PaymentOutcome.CONFIRM
+    if status is BookingStatus.CONFIRMED:
+        return PaymentOutcome.DOUBLE_PAYMENT
+    return PaymentOutcome.REFUND
+
+
+def payment_failure_cancels(*, retryable: bool) -> bool:
+    """A retryable failure leaves the booking waiting for another attempt."""
+    return not retryable
+
+
+def payment_failed_reason(reason: str) -> str:
+    return f"payment_failed: {reason}"

@@ -1,0 +1,48 @@
+"""Consumers of other services' messages (the runner handles the inbox and the transaction)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking_service import service
+from shared.contracts.event import EventCancelledV1
+from shared.contracts.payment import PaymentFailedV1, PaymentSucceededV1
+from shared.messaging import Envelope, Handler
+from shared.runtime import Runtime
+
+
+async def on_payment_succeeded(
+    session: AsyncSession, envelope: Envelope[PaymentSucceededV1], rt: Runtime
+) -> None:
+    """A booking was paid: confirm it and issue its tickets (or have a late payment refunded)."""
+    await service.confirm_paid_booking(
+        session,
+        payment=envelope.data,
+        signer=rt.state.ticket_signer,
+        producer=rt.settings.SERVICE_NAME,
+    )
+
+
+async def on_payment_failed(
+    session: AsyncSession, envelope: Envelope[PaymentFailedV1], rt: Runtime
+) -> None:
+    """A payment failed for good: the pending booking is cancelled and its seats freed."""
+    await service.cancel_unpaid_booking(
+        session, failure=envelope.data, producer=rt.settings.SERVICE_NAME
+    )
+
+
+async def on_event_cancelled(
+    session: AsyncSession, envelope: Envelope[EventCancelledV1], rt: Runtime
+) -> None:
+    """The show is off: every live booking of it is cancelled (paid ones get refunded)."""
+    await service.cancel_event_bookings(
+        session, event_id=envelope.data.event_id, producer=rt.settings.SERVICE_NAME
+    )
+
+
+SUBSCRIPTIONS: dict[str, Handler] = {
+    PaymentSucceededV1.TYPE: on_payment_succeeded,
+    PaymentFailedV1.TYPE: on_payment_failed,
+    EventCancelledV1.TYPE: on_event_cancelled,
+}

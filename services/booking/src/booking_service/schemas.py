@@ -1,0 +1,134 @@
+"""HTTP shapes of the booking API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from booking_service.domain import BookingStatus
+from booking_service.orm import Booking
+
+# Hold ids go into the path of event's internal claim URL: keep them to URL-safe characters.
+HOLD_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+
+
+class BookingCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hold_id: str = Field(pattern=HOLD_ID_PATTERN, examples=["0b7f3c1e-5a4e-4b7d-9a51-3f0c2f3f6f11"])
+
+
+class SeatRead(BaseModel):
+    seat_id: str | None = Field(description="null for a general-admission place")
+    tier: str
+    price: int
+
+
+class EventRead(BaseModel):
+    title: str
+    starts_at: datetime
+    location: str
+
+
+class TicketRead(BaseModel):
+    ticket_id: uuid.UUID
+    seat_id: str | None
+    tier: str
+    price: int
+    code: str
+    checked_in_at: datetime | None
+
+
+class BookingRead(BaseModel):
+    id: uuid.UUID
+    status: BookingStatus
+    event_id: uuid.UUID
+    hold_id: str
+    user_id: uuid.UUID
+    seats: list[SeatRead]
+    amount: int
+    currency: str
+    expires_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    confirmed_at: datetime | None
+    payment_id: uuid.UUID | None
+    cancel_reason: str | None
+    event: EventRead
+
+    @classmethod
+    def of(cls, booking: Booking) -> BookingRead:
+        return cls.model_validate(_common(booking))
+
+
+class BookingDetail(BookingRead):
+    """One booking; ``tickets`` are listed while it is confirmed."""
+
+    tickets: list[TicketRead]
+
+    @classmethod
+    def of(cls, booking: Booking) -> BookingDetail:
+        tickets = []
+        if booking.status == BookingStatus.CONFIRMED:
+            tickets = [
+                TicketRead(
+                    ticket_id=t.id,
+                    seat_id=t.seat_id,
+                    tier=t.tier,
+                    price=t.price,
+                    code=t.code,
+                    checked_in_at=t.checked_in_at,
+                )
+                for t in booking.tickets
+            ]
+        return cls.model_validate({**_common(booking), "tickets": tickets})
+
+
+def _common(booking: Booking) -> dict[str, object]:
+    return {
+        "id": booking.id,
+        "status": BookingStatus(booking.status),
+        "event_id": booking.event_id,
+        "hold_id": booking.hold_id,
+        "user_id": booking.user_id,
+        "seats": [SeatRead(seat_id=s.seat_id, tier=s.tier, price=s.price) for s in booking.seats],
+        "amount": booking.amount,
+        "currency": booking.currency,
+        "expires_at": booking.expires_at,
+        "created_at": booking.created_at,
+        "updated_at": booking.updated_at,
+        "confirmed_at": booking.confirmed_at,
+        "payment_id": booking.payment_id,
+        "cancel_reason": booking.cancel_reason,
+        "event": EventRead(
+            title=booking.event_title,
+            starts_at=booking.event_starts_at,
+            location=booking.event_location,
+        ),
+    }
+
+
+class InternalBookingRead(BaseModel):
+    """What payment needs to charge a booking (``GET /internal/bookings/{id}``)."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    event_id: uuid.UUID
+    status: BookingStatus
+    amount: int
+    currency: str
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, booking: Booking) -> InternalBookingRead:
+        return cls(
+            id=booking.id,
+            user_id=booking.user_id,
+            event_id=booking.event_id,
+            status=BookingStatus(booking.status),
+            amount=booking.amount,
+            currency=booking.currency,
+            expires_at=booking.expires_at,
+        )

@@ -1,0 +1,80 @@
+"""Reading and cancelling bookings on behalf of their owner (or an admin)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking_service import domain
+from booking_service import repository as repo
+from booking_service.domain import BookingStatus
+from booking_service.orm import Booking
+from booking_service.schemas import BookingDetail, BookingRead, InternalBookingRead
+from booking_service.service.saga import cancel_locked
+from shared.errors import InvalidState, NotFound
+from shared.pagination import Page, PageParams, paginate
+from shared.security import Principal
+
+# --- reading --------------------------------------------------------------------------------
+
+
+async def get_booking(
+    session: AsyncSession, *, user: Principal, booking_id: uuid.UUID
+) -> BookingDetail:
+    """One booking the caller may see (others' bookings are 404, not 403)."""
+    async with session.begin():
+        booking = await repo.get_booking(session, booking_id)
+        _ensure_visible(booking, user)
+        assert booking is not None
+        return BookingDetail.of(booking)
+
+
+async def list_bookings(
+    session: AsyncSession, *, user: Principal, status: BookingStatus | None, page: PageParams
+) -> Page[BookingRead]:
+    """The caller's own bookings, newest first."""
+    async with session.begin():
+        rows, total = await paginate(session, repo.bookings_of_user(user.id, status=status), page)
+        items = [BookingRead.of(b) for b in rows]
+    return Page(items=items, page=page.page, page_size=page.page_size, total=total)
+
+
+async def get_booking_for_service(
+    session: AsyncSession, *, booking_id: uuid.UUID
+) -> InternalBookingRead:
+    """A booking as payment needs it (internal)."""
+    async with session.begin():
+        booking = await repo.get_booking(session, booking_id)
+        if booking is None:
+            raise NotFound("No such booking.")
+        return InternalBookingRead.of(booking)
+
+
+def _ensure_visible(booking: Booking | None, user: Principal) -> None:
+    if booking is None or not domain.can_view(
+        owner_id=booking.user_id, viewer_id=user.id, viewer_is_admin=user.is_admin
+    ):
+        raise NotFound("No such booking.")
+
+
+# --- cancelling -----------------------------------------------------------------------------
+
+
+async def cancel_booking(
+    session: AsyncSession, *, user: Principal, booking_id: uuid.UUID, producer: str
+) -> BookingDetail:
+    """Owner or admin cancels: pending frees the seats; confirmed also gets refunded."""
+    async with session.begin():
+        booking = await repo.lock_booking(session, booking_id)
+        _ensure_visible(booking, user)
+        assert booking is not None
+        cancelled = await cancel_locked(
+            session,
+            booking,
+            reason=domain.cancel_reason(by_admin=user.is_admin and booking.user_id != user.id),
+            producer=producer,
+        )
+        if not cancelled:
+            raise InvalidState(f"A booking that is {booking.status} cannot be cancelled.")
+        return BookingDetail.of(booking)

@@ -1,0 +1,90 @@
+"""The messages booking publishes, built from a booking row."""
+
+from __future__ import annotations
+
+import uuid
+
+from booking_service.orm import Booking, Ticket
+from shared.contracts.booking import BookedSeat as BookedSeatData
+from shared.contracts.booking import (
+    BookingCancelledV1,
+    BookingConfirmedV1,
+    BookingCreatedV1,
+    BookingExpiredV1,
+    EventSummary,
+    IssuedTicket,
+)
+
+
+def seats_of(booking: Booking) -> list[BookedSeatData]:
+    return [BookedSeatData(seat_id=s.seat_id, tier=s.tier, price=s.price) for s in booking.seats]
+
+
+def created_message(booking: Booking) -> BookingCreatedV1:
+    return BookingCreatedV1(
+        booking_id=booking.id,
+        hold_id=booking.hold_id,
+        user_id=booking.user_id,
+        event_id=booking.event_id,
+        amount=booking.amount,
+        currency=booking.currency,
+        seats=seats_of(booking),
+        expires_at=booking.expires_at,
+    )
+
+
+def cancelled_message(
+    booking: Booking,
+    *,
+    reason: str,
+    was_confirmed: bool,
+    payment_id: uuid.UUID | None,
+    with_seats: bool = True,
+) -> BookingCancelledV1:
+    return BookingCancelledV1(
+        booking_id=booking.id,
+        hold_id=booking.hold_id,
+        user_id=booking.user_id,
+        user_email=booking.user_email,
+        event_id=booking.event_id,
+        seats=seats_of(booking) if with_seats else [],
+        reason=reason,
+        was_confirmed=was_confirmed,
+        payment_id=payment_id,
+    )
+
+
+def expired_message(booking: Booking) -> BookingExpiredV1:
+    return BookingExpiredV1(
+        booking_id=booking.id,
+        hold_id=booking.hold_id,
+        user_id=booking.user_id,
+        user_email=booking.user_email,
+        event_id=booking.event_id,
+        seats=seats_of(booking),
+    )
+
+
+def confirmed_message(
+    booking: Booking, *, tickets: list[Ticket], payment_id: uuid.UUID
+) -> BookingConfirmedV1:
+    return BookingConfirmedV1(
+        booking_id=booking.id,
+        hold_id=booking.hold_id,
+        user_id=booking.user_id,
+        user_email=booking.user_email,
+        event_id=booking.event_id,
+        event=EventSummary(
+            title=booking.event_title,
+            starts_at=booking.event_starts_at,
+            location=booking.event_location,
+        ),
+        amount=booking.amount,
+        currency=booking.currency,
+        seats=seats_of(booking),
+        tickets=[
+            IssuedTicket(ticket_id=t.id, seat_id=t.seat_id, tier=t.tier, price=t.price, code=t.code)
+            for t in tickets
+        ],
+        payment_id=payment_id,
+    )

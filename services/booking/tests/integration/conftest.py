@@ -1,0 +1,322 @@
+"""Booking on the real PostgreSQL, Redis and RabbitMQ, beside a stand-in for event's claim API.
+
+Booking reaches event over HTTP (``EVENT_URL``), so the stand-in is a real HTTP server (uvicorn on
+a free 127.0.0.1 port) that implements ``POST /internal/holds/{hold_id}/claim`` per the contract.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from booking_service.main import create_app
+from booking_service.settings import Settings
+from shared.contracts import Contract
+from shared.messaging import Broker, Envelope, Names
+from shared.settings import DEV_INTERNAL_TOKEN
+from shared.testing.app import running_app, service_settings
+
+VIP = ("vip", 8000)
+
+
+@dataclass
+class FakeHold:
+    hold_id: str
+    user_id: uuid.UUID
+    event_id: uuid.UUID
+    seats: list[dict[str, Any]]
+    currency: str = "USD"
+    expires_at: datetime = field(default_factory=lambda: datetime.now(UTC) + timedelta(hours=1))
+    delay: float = 0.0
+
+    def answer(self) -> dict[str, Any]:
+        return {
+            "hold_id": self.hold_id,
+            "event_id": str(self.event_id),
+            "user_id": str(self.user_id),
+            "seats": self.seats,
+            "amount": sum(s["price"] for s in self.seats),
+            "currency": self.currency,
+            "expires_at": self.expires_at.isoformat(),
+            "event": {
+                "title": "The Show",
+                "starts_at": "2030-06-01T20:00:00+00:00",
+                "location": "Main Hall",
+            },
+        }
+
+
+class FakeEvent:
+    """Event's internal claim endpoint, as the contract in common.md describes it."""
+
+    def __init__(self) -> None:
+        self.holds: dict[str, FakeHold] = {}
+        self.claims: list[str] = []
+        self.down = False
+        self.url = ""
+        self.app = FastAPI()
+        self.app.add_api_route("/internal/holds/{hold_id}/claim", self._claim, methods=["POST"])
+
+    def add_hold(
+        self,
+        *,
+        user_id: uuid.UUID,
+        event_id: uuid.UUID | None = None,
+        seats: list[tuple[str | None, str, int]] | None = None,
+        hold_id: str | None = None,
+        delay: float = 0.0,
+    ) -> FakeHold:
+        places = seats if seats is not None else [(f"A-A-{uuid.uuid4().int % 10_000}", *VIP)]
+        hold = FakeHold(
+            hold_id=hold_id or str(uuid.uuid4()),
+            user_id=user_id,
+            event_id=event_id or uuid.uuid4(),
+            seats=[{"seat_id": s, "tier": t, "price": p} for s, t, p in places],
+            delay=delay,
+        )
+        self.holds[hold.hold_id] = hold
+        return hold
+
+    async def _claim(self, hold_id: str, request: Request) -> JSONResponse:
+        if request.headers.get("x-internal-token") != DEV_INTERNAL_TOKEN:
+            return _error(401, "unauthorized")
+        self.claims.append(hold_id)
+        if self.down:
+            return _error(503, "upstream_unavailable")
+        body = await request.json()
+        hold = self.holds.get(hold_id)
+        if hold is None:
+            return _error(409, "hold_expired")
+        if body.get("user_id") != str(hold.user_id) or body.get("extend_seconds") != 900:
+            return _error(403, "forbidden")
+        if hold.delay:
+            await asyncio.sleep(hold.delay)
+        return JSONResponse(hold.answer())
+
+
+def _error(status: int, code: str) -> JSONResponse:
+    body = {"success": False, "error": code, "message": code, "details": {}, "request_id": None}
+    return JSONResponse(body, status_code=status)
+
+
+class _EmbeddedServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:  # leave pytest's signal handlers alone
+        yield
+
+
+@pytest.fixture(scope="session")
+async def fake_event() -> AsyncIterator[FakeEvent]:
+    fake = FakeEvent()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    fake.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    config = uvicorn.Config(
+        fake.app, log_level="warning", lifespan="off", ws="none", http="h11", access_log=False
+    )
+    server = _EmbeddedServer(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    yield fake
+    server.should_exit = True
+    await task
+    sock.close()
+
+
+@pytest.fixture(scope="session")
+async def booking_settings(
+    infra: Any,
+    make_database: Any,
+    make_namespace: Any,
+    signer: Any,
+    fake_event: FakeEvent,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Settings:
+    url = await make_database("booking")
+    settings: Settings = service_settings(
+        Settings,
+        infra=infra,
+        database_url=url,
+        namespace=make_namespace("booking"),
+        signer=signer,
+        EVENT_URL=fake_event.url,
+        TICKET_PRIVATE_KEY_PATH=tmp_path_factory.mktemp("keys") / "ticket_ed25519.pem",
+        SWEEP_INTERVAL_SECONDS=0.2,
+        HTTP_TIMEOUT_SECONDS=2,
+    )
+    return settings
+
+
+@pytest.fixture(scope="session")
+async def booking(booking_settings: Settings) -> AsyncIterator[tuple[FastAPI, Any]]:
+    async with running_app(create_app, booking_settings) as (app, client):
+        yield app, client
+
+
+@pytest.fixture
+def client(booking: tuple[FastAPI, Any]) -> Any:
+    return booking[1]
+
+
+@pytest.fixture
+def runtime(booking: tuple[FastAPI, Any]) -> Any:
+    return booking[0].state.runtime
+
+
+@pytest.fixture
+def db(runtime: Any) -> async_sessionmaker[AsyncSession]:
+    sessionmaker: async_sessionmaker[AsyncSession] = runtime.sessionmaker
+    return sessionmaker
+
+
+@dataclass
+class Customer:
+    id: uuid.UUID
+    headers: dict[str, str]
+
+
+@pytest.fixture
+def customer(signer: Any) -> Callable[..., Customer]:
+    """``customer()`` → a fresh signed-in user; ``customer(role="admin")`` for an admin."""
+
+    def make(role: str = "customer") -> Customer:
+        user_id = uuid.uuid4()
+        return Customer(user_id, signer.headers(user_id=user_id, role=role))
+
+    return make
+
+
+@pytest.fixture
+def book(client: Any, fake_event: FakeEvent) -> Callable[..., Awaitable[Any]]:
+    """``await book(user, seats=[...], event_id=..., key=...)`` → POST /api/bookings's answer."""
+
+    async def make(
+        user: Customer,
+        *,
+        seats: list[tuple[str | None, str, int]] | None = None,
+        event_id: uuid.UUID | None = None,
+        key: str | None = None,
+    ) -> Any:
+        hold = fake_event.add_hold(user_id=user.id, event_id=event_id, seats=seats)
+        headers = {**user.headers, **({"Idempotency-Key": key} if key else {})}
+        return await client.post("/api/bookings", json={"hold_id": hold.hold_id}, headers=headers)
+
+    return make
+
+
+@pytest.fixture
+def outbox_messages(db: async_sessionmaker[AsyncSession]) -> Callable[..., Awaitable[list[Any]]]:
+    """``await outbox_messages(booking_id, "booking.created")`` → the envelopes written for it."""
+
+    async def read(booking_id: Any, routing_key: str | None = None) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT routing_key, payload FROM outbox_message "
+            "WHERE payload->'data'->>'booking_id' = :id "
+            + ("AND routing_key = :key " if routing_key else "")
+            + "ORDER BY created_at"
+        )
+        async with db() as session:
+            rows = (
+                await session.execute(text(sql), {"id": str(booking_id), "key": routing_key})
+            ).all()
+        return [row.payload for row in rows]
+
+    return read
+
+
+@pytest.fixture
+def booking_row(db: async_sessionmaker[AsyncSession]) -> Callable[[Any], Awaitable[Any]]:
+    async def read(booking_id: Any) -> Any:
+        async with db() as session:
+            return (
+                await session.execute(
+                    text("SELECT * FROM booking WHERE id = :id"), {"id": str(booking_id)}
+                )
+            ).one()
+
+    return read
+
+
+@pytest.fixture(scope="session")
+async def broker(booking_settings: Settings) -> AsyncIterator[Broker]:
+    """Another service's connection on booking's messaging namespace, to send it messages."""
+    broker = Broker(booking_settings.AMQP_URL, Names(booking_settings.MESSAGING_NAMESPACE))
+    await broker.connect()
+    yield broker
+    await broker.close()
+
+
+@pytest.fixture
+def send(broker: Broker) -> Callable[..., Awaitable[Envelope[Any]]]:
+    """``await send(contract)`` (or ``send(envelope=...)`` to resend one) through RabbitMQ."""
+
+    async def publish(
+        data: Contract | None = None, *, envelope: Envelope[Any] | None = None
+    ) -> Any:
+        envelope = envelope or Envelope.wrap(data, producer="test")
+        await broker.publish(
+            envelope.to_json(), routing_key=envelope.type, message_id=str(envelope.id)
+        )
+        return envelope
+
+    return publish
+
+
+@pytest.fixture
+async def listen(booking_settings: Settings) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+    """``queue = await listen("booking.created")``: a temporary queue bound to the exchange;
+    ``await queue.get_json()`` waits for the next message. Deleted after the test."""
+    connection = await aio_pika.connect(booking_settings.AMQP_URL)
+    channel = await connection.channel()
+    exchange_name = Names(booking_settings.MESSAGING_NAMESPACE).exchange
+
+    class Listener:
+        def __init__(self, queue: aio_pika.abc.AbstractQueue) -> None:
+            self.queue = queue
+
+        async def get_json(self, timeout: float = 15) -> dict[str, Any]:
+            deadline = asyncio.get_running_loop().time() + timeout
+            while True:
+                message = await self.queue.get(fail=False, no_ack=True)
+                if message is not None:
+                    result: dict[str, Any] = json.loads(message.body)
+                    return result
+                if asyncio.get_running_loop().time() > deadline:
+                    raise AssertionError("no message arrived")
+                await asyncio.sleep(0.05)
+
+    async def make(*routing_keys: str) -> Listener:
+        exchange = await channel.get_exchange(exchange_name)
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        for key in routing_keys:
+            await queue.bind(exchange, routing_key=key)
+        return Listener(queue)
+
+    yield make
+    await connection.close()
+
+
+@pytest.fixture
+def ticket_key_path(booking_settings: Settings) -> Path:
+    path: Path = booking_settings.TICKET_PRIVATE_KEY_PATH
+    return path

@@ -1,0 +1,113 @@
+"""Booking states, transitions and the pure rules around them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from booking_service import domain
+from booking_service.domain import BookingStatus, PaymentOutcome
+
+P, C, X, E, R = (
+    BookingStatus.PENDING_PAYMENT,
+    BookingStatus.CONFIRMED,
+    BookingStatus.CANCELLED,
+    BookingStatus.EXPIRED,
+    BookingStatus.REFUNDED,
+)
+NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("current", "target"), [(P, C), (P, X), (P, E), (C, X), (C, R)])
+def test_transition_is_allowed_when_design_lists_it(
+    current: BookingStatus, target: BookingStatus
+) -> None:
+    assert domain.can_transition(current, target)
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [(C, P), (C, E), (X, P), (X, C), (E, C), (E, P), (R, C), (R, X), (P, R), (P, P), (C, C)],
+)
+def test_transition_is_refused_when_it_would_go_backwards_or_skip(
+    current: BookingStatus, target: BookingStatus
+) -> None:
+    assert not domain.can_transition(current, target)
+
+
+def test_final_states_allow_no_transition_when_reached() -> None:
+    for final in (X, E, R):
+        assert not any(domain.can_transition(final, target) for target in BookingStatus)
+
+
+def test_only_pending_and_confirmed_hold_seats() -> None:
+    assert {s for s in BookingStatus if domain.is_active(s)} == {P, C}
+
+
+def test_cancel_is_possible_only_when_pending_or_confirmed() -> None:
+    assert {s for s in BookingStatus if domain.can_cancel(s)} == {P, C}
+
+
+def test_payment_deadline_is_the_window_when_hold_lives_longer() -> None:
+    deadline = domain.payment_deadline(
+        NOW, window_seconds=900, hold_expires_at=NOW + timedelta(hours=1)
+    )
+    assert deadline == NOW + timedelta(seconds=900)
+
+
+def test_payment_deadline_is_the_hold_expiry_when_hold_is_capped_earlier() -> None:
+    hold_end = NOW + timedelta(seconds=300)
+    assert domain.payment_deadline(NOW, window_seconds=900, hold_expires_at=hold_end) == hold_end
+
+
+def test_overdue_only_when_pending_and_past_deadline() -> None:
+    past, future = NOW - timedelta(seconds=1), NOW + timedelta(seconds=1)
+    assert domain.is_overdue(P, past, NOW)
+    assert not domain.is_overdue(P, future, NOW)
+    assert not domain.is_overdue(C, past, NOW)
+
+
+def test_view_is_allowed_when_owner_or_admin() -> None:
+    owner, other = uuid.uuid4(), uuid.uuid4()
+    assert domain.can_view(owner_id=owner, viewer_id=owner, viewer_is_admin=False)
+    assert domain.can_view(owner_id=owner, viewer_id=other, viewer_is_admin=True)
+    assert not domain.can_view(owner_id=owner, viewer_id=other, viewer_is_admin=False)
+
+
+def test_payment_confirms_when_booking_pending() -> None:
+    pay = uuid.uuid4()
+    assert (
+        domain.payment_outcome(P, booking_payment_id=None, payment_id=pay) is PaymentOutcome.CONFIRM
+    )
+
+
+def test_payment_is_duplicate_when_already_applied() -> None:
+    pay = uuid.uuid4()
+    for status in (C, X, E):
+        outcome = domain.payment_outcome(status, booking_payment_id=pay, payment_id=pay)
+        assert outcome is PaymentOutcome.DUPLICATE
+
+
+def test_payment_is_refunded_when_booking_expired_or_cancelled() -> None:
+    pay = uuid.uuid4()
+    for status in (X, E):
+        outcome = domain.payment_outcome(status, booking_payment_id=None, payment_id=pay)
+        assert outcome is PaymentOutcome.REFUND
+
+
+def test_second_payment_is_flagged_when_booking_confirmed_by_another() -> None:
+    outcome = domain.payment_outcome(C, booking_payment_id=uuid.uuid4(), payment_id=uuid.uuid4())
+    assert outcome is PaymentOutcome.DOUBLE_PAYMENT
+
+
+def test_payment_failure_cancels_only_when_not_retryable() -> None:
+    assert domain.payment_failure_cancels(retryable=False)
+    assert not domain.payment_failure_cancels(retryable=True)
+    assert domain.payment_failed_reason("card_declined") == "payment_failed: card_declined"
+
+
+def test_cancel_reason_names_who_cancelled() -> None:
+    assert domain.cancel_reason(by_admin=True) == "cancelled_by_admin"
+    assert domain.cancel_reason(by_admin=False) == "cancelled_by_user"
