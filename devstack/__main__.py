@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=sorted(COMMANDS))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="devstack: %(message)s")
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request is noise here
     return COMMANDS[args.command]()
 
 
