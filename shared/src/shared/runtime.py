@@ -60,6 +60,7 @@ class Runtime:
         """Run ``job`` every ``seconds`` until shutdown; a failing run is logged, not fatal."""
 
         async def loop() -> None:
+            task = asyncio.current_task()
             while True:
                 try:
                     await job()
@@ -67,6 +68,9 @@ class Runtime:
                     raise
                 except Exception:
                     log.exception("periodic_job_failed", job=name)
+                # a driver may swallow the cancellation that landed mid-query: honour it here
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError
                 await asyncio.sleep(seconds)
 
         self._tasks.append(asyncio.create_task(loop(), name=name))
@@ -130,7 +134,8 @@ class Runtime:
             await runtime.relay.stop()
             for task in runtime._tasks:
                 task.cancel()
-            await asyncio.gather(*runtime._tasks, return_exceptions=True)
+            if runtime._tasks:
+                await asyncio.wait(runtime._tasks, timeout=10)
             await broker.close()
             await http.aclose()
             await redis.aclose()

@@ -1,0 +1,31 @@
+"""Internal routes (never routed by the gateway; need the internal credential)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from event_service import service
+from event_service.deps import HoldsDep
+from event_service.schemas import HoldClaim, HoldClaimed
+from shared.runtime import SessionDep
+from shared.security import InternalCaller
+
+router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[InternalCaller])
+
+
+@router.post("/holds/{hold_id}/claim", response_model=HoldClaimed)
+async def claim_hold(
+    hold_id: Annotated[str, Path(min_length=1, max_length=64)],
+    body: HoldClaim,
+    session: SessionDep,
+    holds: HoldsDep,
+) -> HoldClaimed:
+    return await service.claim_hold(
+        session,
+        holds,
+        hold_id=hold_id,
+        user_id=body.user_id,
+        extend_seconds=body.extend_seconds,
+    )

@@ -1,0 +1,128 @@
+"""Public HTTP routes under /api/events: thin — parse, call one use case, return a schema."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from event_service import domain, service
+from event_service.deps import HoldsDep, OptionalUser
+from event_service.schemas import (
+    EventCreate,
+    EventRead,
+    EventSummary,
+    HoldCreate,
+    HoldRead,
+    SeatRead,
+)
+from shared.pagination import Page, Pagination
+from shared.runtime import RuntimeDep, SessionDep
+from shared.security import CurrentUser, OrganizerUser
+
+router = APIRouter(prefix="/api/events", tags=["events"])
+
+HoldId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("", response_model=Page[EventSummary])
+@router.get("/", response_model=Page[EventSummary], include_in_schema=False)
+async def list_events(
+    session: SessionDep,
+    holds: HoldsDep,
+    page: Pagination,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    location: Annotated[str | None, Query(max_length=200)] = None,
+    starts_from: Annotated[datetime | None, Query(alias="from")] = None,
+    starts_to: Annotated[datetime | None, Query(alias="to")] = None,
+    organizer_id: uuid.UUID | None = None,
+    sort: Literal["starts_at", "-starts_at", "price"] = "starts_at",
+) -> Page[EventSummary]:
+    return await service.list_events(
+        session,
+        holds,
+        params=page,
+        q=q,
+        location=location,
+        starts_from=starts_from,
+        starts_to=starts_to,
+        organizer_id=organizer_id,
+        sort=sort,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=EventRead)
+@router.post(
+    "/", status_code=status.HTTP_201_CREATED, response_model=EventRead, include_in_schema=False
+)
+async def create_event(
+    body: EventCreate, user: OrganizerUser, session: SessionDep, holds: HoldsDep
+) -> EventRead:
+    return await service.create_event(session, holds, user=user, data=body)
+
+
+@router.get("/mine", response_model=Page[EventSummary])
+async def list_my_events(
+    user: OrganizerUser, session: SessionDep, holds: HoldsDep, page: Pagination
+) -> Page[EventSummary]:
+    return await service.list_my_events(session, holds, user=user, params=page)
+
+
+@router.get("/{event_id}", response_model=EventRead)
+async def get_event(
+    event_id: uuid.UUID, user: OptionalUser, session: SessionDep, holds: HoldsDep
+) -> EventRead:
+    return await service.get_event(session, holds, user=user, event_id=event_id)
+
+
+@router.post("/{event_id}/publish", response_model=EventRead)
+async def publish_event(
+    event_id: uuid.UUID, user: CurrentUser, session: SessionDep, holds: HoldsDep, rt: RuntimeDep
+) -> EventRead:
+    return await service.publish_event(
+        session, holds, user=user, event_id=event_id, settings=rt.state.settings
+    )
+
+
+@router.get(
+    "/{event_id}/seats",
+    response_model=list[SeatRead],
+    responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
+)
+async def get_seat_map(
+    event_id: uuid.UUID,
+    user: OptionalUser,
+    session: SessionDep,
+    holds: HoldsDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    seat_map = await service.seat_map(session, holds, user=user, event_id=event_id)
+    headers = {"ETag": seat_map.etag, "Cache-Control": "no-cache"}
+    if domain.etag_matches(if_none_match, seat_map.etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return JSONResponse(seat_map.seats, headers=headers)
+
+
+@router.post("/{event_id}/holds", status_code=status.HTTP_201_CREATED, response_model=HoldRead)
+async def create_hold(
+    event_id: uuid.UUID, body: HoldCreate, user: CurrentUser, session: SessionDep, holds: HoldsDep
+) -> HoldRead:
+    return await service.create_hold(session, holds, user=user, event_id=event_id, data=body)
+
+
+@router.get("/{event_id}/holds/{hold_id}", response_model=HoldRead)
+async def get_hold(
+    event_id: uuid.UUID, hold_id: HoldId, user: CurrentUser, holds: HoldsDep
+) -> HoldRead:
+    return await service.get_hold(holds, user=user, event_id=event_id, hold_id=hold_id)
+
+
+@router.delete("/{event_id}/holds/{hold_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def release_hold(
+    event_id: uuid.UUID, hold_id: HoldId, user: CurrentUser, holds: HoldsDep
+) -> Response:
+    await service.release_hold(holds, user=user, event_id=event_id, hold_id=hold_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
