@@ -30,9 +30,10 @@ logs: ## Follow every log (var/log/*.log)
 status: ## Show which parts run and answer ready
 	@$(PY) -m devstack status
 
-test: bootstrap ## All tests: unit, integration, e2e, gateway, infra (PYTEST_ARGS=... to narrow)
+test: bootstrap ## Lint, then all tests: unit, integration, e2e, gateway, infra (PYTEST_ARGS=...)
 	@$(PY) -m devstack keys
 	@$(PY) -m devstack db
+	@$(MAKE) --no-print-directory lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: ## Unit tests (no servers needed)
