@@ -58,6 +58,7 @@ def test_contract_breaking_data_is_poison() -> None:
 def test_every_routing_key_in_design_has_a_contract() -> None:
     expected = {
         "user.registered",
+        "user.verification_requested",
         "user.password_reset_requested",
         "organizer.decided",
         "event.published",

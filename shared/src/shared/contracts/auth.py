@@ -33,3 +33,14 @@ class OrganizerDecidedV1(Contract):
     full_name: str
     approved: bool
     reason: str | None = None
+
+
+class UserVerificationRequestedV1(Contract):
+    """A (new) email-verification token was issued: on resend, or after an email change."""
+
+    TYPE = "user.verification_requested"
+    user_id: UUID
+    email: str
+    full_name: str
+    verification_token: str
+    expires_at: datetime
