@@ -50,6 +50,19 @@ command -v pg_ctlcluster >/dev/null && command -v psql >/dev/null || apt_install
 command -v redis-server >/dev/null || apt_install redis-server
 command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
 
+# promtool (checks prometheus/ in the infra tests), unpacked from Debian's package; no daemon.
+PROMTOOL=var/tools/prometheus/usr/bin/promtool
+if [[ ! -x $PROMTOOL ]] && ! command -v promtool >/dev/null; then
+    if [[ $APT_UPDATED -eq 0 ]]; then
+        run as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+        APT_UPDATED=1
+    fi
+    mkdir -p var/tools
+    (cd var/tools && rm -f prometheus_*.deb && apt-get download prometheus >>"$LOG" 2>&1 \
+        && dpkg -x prometheus_*.deb prometheus && rm -f prometheus_*.deb) \
+        || fail "could not unpack promtool from Debian's prometheus package"
+fi
+
 # --- servers (no systemd here: start them directly) -----------------------------
 if ! port_open 5432; then
     # shellcheck disable=SC2046
