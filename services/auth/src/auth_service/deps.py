@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
+import jwt
 from fastapi import Depends, Request
 
 from auth_service.settings import Settings
+from auth_service.throttle import LoginThrottle
 from auth_service.tokens import TokenSigner
+from shared.runtime import RuntimeDep
+from shared.security import CurrentUser
 
 
 def get_settings(request: Request) -> Settings:
@@ -20,5 +25,30 @@ def get_signer(request: Request) -> TokenSigner:
     return signer
 
 
+def get_throttle(
+    rt: RuntimeDep, settings: Annotated[Settings, Depends(get_settings)]
+) -> LoginThrottle:
+    return LoginThrottle(rt.redis, settings)
+
+
+def get_client_ip(request: Request) -> str | None:
+    """The caller's address: uvicorn runs with --proxy-headers and trusts only the gateway
+    (--forwarded-allow-ips), so this is the real client behind nginx."""
+    return request.client.host if request.client else None
+
+
+def get_session_id(request: Request, _user: CurrentUser) -> uuid.UUID | None:
+    """The refresh-token family (``sid`` claim) of the caller's already verified token."""
+    token = request.headers.get("authorization", "").partition(" ")[2].strip()
+    claims = jwt.decode(token, options={"verify_signature": False})
+    try:
+        return uuid.UUID(str(claims["sid"]))
+    except (KeyError, ValueError):
+        return None
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SignerDep = Annotated[TokenSigner, Depends(get_signer)]
+ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
+ClientIP = Annotated[str | None, Depends(get_client_ip)]
+SessionId = Annotated[uuid.UUID | None, Depends(get_session_id)]

@@ -1,18 +1,22 @@
-"""Pure account rules: roles, email and password policy, who may sign in, refresh-token states."""
+"""Pure account rules: roles, input policy, who may sign in, token states, applications,
+uploaded documents and sign-in throttling."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import AlreadyExists, BadRequest, Forbidden, InvalidState, Unauthorized
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 FULL_NAME_MAX_LENGTH = 200
 EMAIL_MAX_LENGTH = 254
+ORGANIZATION_NAME_MAX_LENGTH = 200
+APPLICATION_DETAILS_MAX_LENGTH = 5000
+REASON_MAX_LENGTH = 1000
 
 # Deliberately permissive (one @, a dotted domain, no spaces): the real check is the
 # verification email. Special-use domains such as ``.local`` / ``.test`` are allowed.
@@ -39,6 +43,22 @@ class AccountDisabled(Forbidden):
 
 class EmailNotVerified(Forbidden):
     code, message = "email_not_verified", "Verify your email address before signing in."
+
+
+class WrongPassword(BadRequest):
+    code, message = "wrong_password", "The current password is wrong."
+
+
+class TokenInvalid(BadRequest):
+    code, message = "invalid_token", "The token is invalid, expired or already used."
+
+
+class ApplicationPending(AlreadyExists):
+    message = "You already have a pending organizer application."
+
+
+class AlreadyOrganizer(InvalidState):
+    message = "This account is already an organizer or an admin."
 
 
 def normalize_email(raw: str) -> str:
@@ -109,3 +129,71 @@ def refresh_state(
     if expires_at <= now:
         return RefreshState.EXPIRED
     return RefreshState.ACTIVE
+
+
+class TokenPurpose(StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"
+
+
+def one_time_token_usable(*, used_at: datetime | None, expires_at: datetime, now: datetime) -> bool:
+    """A one-time token works once, before it expires."""
+    return used_at is None and now < expires_at
+
+
+def refresh_expiry(*, now: datetime, ttl: timedelta, session_expires_at: datetime) -> datetime:
+    """A rotated refresh token lives ``ttl`` but never past the session's absolute end."""
+    return min(now + ttl, session_expires_at)
+
+
+class ApplicationStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+def check_can_apply(*, role: str, email_verified: bool) -> None:
+    """Only customers with a verified email apply to become organizers."""
+    if not email_verified:
+        raise EmailNotVerified("Verify your email address before applying.")
+    if role != Role.CUSTOMER.value:
+        raise AlreadyOrganizer()
+
+
+def role_after_approval(role: str) -> str:
+    """Approval makes a customer an organizer; it never demotes an admin."""
+    return Role.ORGANIZER.value if role == Role.CUSTOMER.value else role
+
+
+# Uploaded documents: the type comes from the first bytes, never from the name or the
+# declared content type.
+_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+)
+DOCUMENT_TYPES = {content_type: ext for _, content_type, ext in _SIGNATURES}
+
+
+def sniff_document_type(head: bytes) -> str | None:
+    """The content type of a PDF, PNG or JPEG by its magic bytes; None for anything else."""
+    for signature, content_type, _ext in _SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleLimit:
+    max_failures: int
+    window_seconds: int
+
+
+def throttle_retry_after(counts: list[tuple[int, int]], limits: list[ThrottleLimit]) -> int | None:
+    """Seconds to wait when any (failures, seconds-left) pair reached its limit; else None."""
+    waits = [
+        max(1, ttl if ttl > 0 else limit.window_seconds)
+        for (failures, ttl), limit in zip(counts, limits, strict=True)
+        if failures >= limit.max_failures
+    ]
+    return max(waits) if waits else None

@@ -1,4 +1,4 @@
-"""The composition root: settings, signing key, runtime, routes."""
+"""The composition root: settings, signing keys, runtime, routes."""
 
 from __future__ import annotations
 
@@ -7,15 +7,29 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
-from auth_service import passwords, routes, service
+from auth_service import handlers, passwords, service
+from auth_service.documents import FORM_OVERHEAD_BYTES, BodySizeLimit
+from auth_service.routes import routers
 from auth_service.settings import Settings
-from auth_service.tokens import TokenSigner, load_private_key
+from auth_service.tokens import TokenSigner, load_private_key, load_public_key
 from shared.runtime import Runtime, readiness_of
 from shared.security import TokenVerifier
 from shared.web import build_app
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def make_signer(settings: Settings) -> TokenSigner:
+    """The current signing key plus the previous keys still published during a rollover."""
+    return TokenSigner(
+        load_private_key(settings.JWT_PRIVATE_KEY_PATH, create=settings.is_dev),
+        issuer=settings.JWT_ISSUER,
+        audience=settings.JWT_AUDIENCE,
+        ttl_seconds=settings.ACCESS_TOKEN_TTL_SECONDS,
+        previous_keys=[load_public_key(path) for path in settings.previous_key_paths],
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,13 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        key = load_private_key(settings.JWT_PRIVATE_KEY_PATH, create=settings.is_dev)
-        signer = TokenSigner(
-            key,
-            issuer=settings.JWT_ISSUER,
-            audience=settings.JWT_AUDIENCE,
-            ttl_seconds=settings.ACCESS_TOKEN_TTL_SECONDS,
-        )
+        signer = make_signer(settings)
+        # Auth verifies its own tokens with the very key set it publishes.
         verifier = TokenVerifier(
             issuer=settings.JWT_ISSUER,
             audience=settings.JWT_AUDIENCE,
@@ -47,17 +56,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.signer = signer
         async with Runtime.start(
-            settings, migrations_dir=MIGRATIONS_DIR, verifier=verifier, on_start=on_start
+            settings,
+            migrations_dir=MIGRATIONS_DIR,
+            subscriptions=handlers.SUBSCRIPTIONS,
+            verifier=verifier,
+            on_start=on_start,
         ) as rt:
             app.state.runtime = rt
             app.state.verifier = rt.verifier
             yield
 
-    return build_app(
+    app = build_app(
         settings,
         title="auth",
-        description="Accounts, roles, sessions and the access-token signing key.",
-        routers=[routes.router, routes.well_known],
+        description="Accounts, roles, sessions, organizer applications, the audit log and the "
+        "access-token signing keys.",
+        routers=routers,
         lifespan=lifespan,
         readiness=readiness_of,
     )
+    # Innermost (inside the request-id middleware), so its 413 carries the request id.
+    app.user_middleware.append(
+        Middleware(
+            BodySizeLimit,
+            suffix="/organizer-applications",
+            max_bytes=settings.ORGANIZER_DOCUMENT_MAX_BYTES + FORM_OVERHEAD_BYTES,
+        )
+    )
+    return app

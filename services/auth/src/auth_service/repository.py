@@ -6,11 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, and_, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth_service.orm import RefreshToken, UserAccount
+from auth_service.orm import (
+    AccountToken,
+    AuditLog,
+    OrganizerApplication,
+    OrganizerDocument,
+    RefreshToken,
+    UserAccount,
+)
+
+# --- accounts ---------------------------------------------------------------------------
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> UserAccount | None:
@@ -23,25 +32,43 @@ async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> UserAccount | 
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> UserAccount | None:
-    stmt = select(UserAccount).where(UserAccount.email == email)
+    """The live account with this email; failing that, the most recently deleted one (so that
+    signing in to a deleted account says so instead of "wrong password")."""
+    stmt = (
+        select(UserAccount)
+        .where(UserAccount.email == email)
+        .order_by(UserAccount.deleted_at.is_(None).desc(), UserAccount.deleted_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_live_user_by_email(session: AsyncSession, email: str) -> UserAccount | None:
+    stmt = select(UserAccount).where(UserAccount.email == email, UserAccount.deleted_at.is_(None))
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def add_user_if_new(session: AsyncSession, **values: Any) -> UserAccount | None:
-    """Insert an account unless its email is taken (race-free); None when it was taken."""
+    """Insert an account unless a live one has its email (race-free); None when it was taken."""
     stmt = (
         insert(UserAccount)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=[UserAccount.email])
+        .on_conflict_do_nothing(
+            index_elements=[UserAccount.email], index_where=text("deleted_at IS NULL")
+        )
         .returning(UserAccount)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def list_users_stmt(*, q: str | None, role: str | None) -> Select[Any]:
+def _like(q: str) -> str:
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def list_users_stmt(*, q: str | None, role: str | None, include_deleted: bool) -> Select[Any]:
     stmt = select(UserAccount)
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _like(q)
         stmt = stmt.where(
             or_(
                 UserAccount.email.ilike(pattern, escape="\\"),
@@ -50,7 +77,12 @@ def list_users_stmt(*, q: str | None, role: str | None) -> Select[Any]:
         )
     if role:
         stmt = stmt.where(UserAccount.role == role)
+    if not include_deleted:
+        stmt = stmt.where(UserAccount.deleted_at.is_(None))
     return stmt.order_by(UserAccount.created_at.desc(), UserAccount.id)
+
+
+# --- refresh tokens ---------------------------------------------------------------------
 
 
 async def add_refresh_token(
@@ -61,6 +93,7 @@ async def add_refresh_token(
     token_hash: str,
     now: datetime,
     expires_at: datetime,
+    session_expires_at: datetime,
 ) -> None:
     session.add(
         RefreshToken(
@@ -70,6 +103,7 @@ async def add_refresh_token(
             token_hash=token_hash,
             created_at=now,
             expires_at=expires_at,
+            session_expires_at=session_expires_at,
         )
     )
     await session.flush()
@@ -88,10 +122,160 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID, *, now: dat
     )
 
 
-async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID, *, now: datetime) -> int:
+async def revoke_user_tokens(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    now: datetime,
+    except_family: uuid.UUID | None = None,
+) -> int:
+    """Revoke every live refresh token of the user (but those of ``except_family``)."""
+    conditions = [RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None)]
+    if except_family is not None:
+        conditions.append(RefreshToken.family_id != except_family)
     result = await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
+        update(RefreshToken).where(and_(*conditions)).values(revoked_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- one-time tokens --------------------------------------------------------------------
+
+
+async def add_account_token(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    purpose: str,
+    token_hash: str,
+    now: datetime,
+    expires_at: datetime,
+) -> None:
+    """Store a new one-time token; the user's earlier unused ones of that purpose die."""
+    await retire_account_tokens(session, user_id=user_id, purpose=purpose, now=now)
+    session.add(
+        AccountToken(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            purpose=purpose,
+            token_hash=token_hash,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    await session.flush()
+
+
+async def get_account_token(
+    session: AsyncSession, *, token_hash: str, purpose: str, lock: bool = False
+) -> AccountToken | None:
+    stmt = select(AccountToken).where(
+        AccountToken.token_hash == token_hash, AccountToken.purpose == purpose
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def retire_account_tokens(
+    session: AsyncSession, *, user_id: uuid.UUID, purpose: str, now: datetime
+) -> None:
+    await session.execute(
+        update(AccountToken)
+        .where(
+            AccountToken.user_id == user_id,
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+
+
+# --- organizer applications -------------------------------------------------------------
+
+
+async def add_application_if_none_pending(
+    session: AsyncSession, *, document: bytes | None, **values: Any
+) -> OrganizerApplication | None:
+    """Insert a pending application unless the user has one (race-free); None when they do."""
+    stmt = (
+        insert(OrganizerApplication)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=[OrganizerApplication.user_id], index_where=text("status = 'pending'")
+        )
+        .returning(OrganizerApplication)
+    )
+    application = (await session.execute(stmt)).scalar_one_or_none()
+    if application is not None and document is not None:
+        session.add(OrganizerDocument(application_id=application.id, content=document))
+        await session.flush()
+    return application
+
+
+async def lock_application(
+    session: AsyncSession, application_id: uuid.UUID
+) -> OrganizerApplication | None:
+    stmt = (
+        select(OrganizerApplication)
+        .where(OrganizerApplication.id == application_id)
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def list_applications_stmt(*, status: str | None) -> Select[OrganizerApplication, str, str]:
+    stmt = select(OrganizerApplication, UserAccount.email, UserAccount.full_name).join(
+        UserAccount, UserAccount.id == OrganizerApplication.user_id
+    )
+    if status:
+        stmt = stmt.where(OrganizerApplication.status == status)
+    return stmt.order_by(OrganizerApplication.created_at.desc(), OrganizerApplication.id)
+
+
+async def get_document(
+    session: AsyncSession, application_id: uuid.UUID
+) -> tuple[OrganizerApplication, bytes] | None:
+    stmt = (
+        select(OrganizerApplication, OrganizerDocument.content)
+        .join(OrganizerDocument, OrganizerDocument.application_id == OrganizerApplication.id)
+        .where(OrganizerApplication.id == application_id)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+# --- audit log --------------------------------------------------------------------------
+
+
+async def add_audit(
+    session: AsyncSession,
+    *,
+    action: str,
+    at: datetime,
+    actor_id: uuid.UUID | None = None,
+    target: str | None = None,
+    ip: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditLog(
+            id=uuid.uuid4(),
+            actor_id=actor_id,
+            action=action,
+            target=target,
+            ip=ip,
+            at=at,
+            details=details or {},
+        )
+    )
+    await session.flush()
+
+
+def list_audit_stmt(*, actor_id: uuid.UUID | None, action: str | None) -> Select[Any]:
+    stmt = select(AuditLog)
+    if actor_id is not None:
+        stmt = stmt.where(AuditLog.actor_id == actor_id)
+    if action:
+        stmt = stmt.where(AuditLog.action == action)
+    return stmt.order_by(AuditLog.at.desc(), AuditLog.id)

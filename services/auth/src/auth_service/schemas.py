@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from auth_service.domain import (
+    APPLICATION_DETAILS_MAX_LENGTH,
     EMAIL_MAX_LENGTH,
+    ORGANIZATION_NAME_MAX_LENGTH,
     PASSWORD_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    ApplicationStatus,
     Role,
     normalize_email,
     validate_email,
@@ -25,6 +29,31 @@ FullName = Annotated[str, Field(max_length=1000), AfterValidator(validate_full_n
 LoginEmail = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(normalize_email)]
 LoginPassword = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH * 8)]
 OpaqueToken = Annotated[str, Field(min_length=1, max_length=512)]
+
+
+def _trimmed_text(limit: int) -> Any:
+    def check(raw: str) -> str:
+        value = raw.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        if len(value) > limit:
+            raise ValueError(f"must have at most {limit} characters")
+        return value
+
+    return AfterValidator(check)
+
+
+OrganizationName = Annotated[
+    str,
+    Field(max_length=ORGANIZATION_NAME_MAX_LENGTH * 4),
+    _trimmed_text(ORGANIZATION_NAME_MAX_LENGTH),
+]
+ApplicationDetails = Annotated[
+    str,
+    Field(max_length=APPLICATION_DETAILS_MAX_LENGTH * 4),
+    _trimmed_text(APPLICATION_DETAILS_MAX_LENGTH),
+]
+Reason = Annotated[str, Field(max_length=REASON_MAX_LENGTH * 4), _trimmed_text(REASON_MAX_LENGTH)]
 
 
 class _Input(BaseModel):
@@ -44,6 +73,28 @@ class LoginRequest(_Input):
 
 class RefreshRequest(_Input):
     refresh_token: OpaqueToken
+
+
+class EmailRequest(_Input):
+    email: Email
+
+
+class TokenRequest(_Input):
+    token: OpaqueToken
+
+
+class ChangePasswordRequest(_Input):
+    current_password: LoginPassword
+    new_password: NewPassword
+
+
+class ResetPasswordRequest(_Input):
+    token: OpaqueToken
+    new_password: NewPassword
+
+
+class DecisionRequest(_Input):
+    reason: Reason | None = None
 
 
 class MeUpdate(_Input):
@@ -79,3 +130,36 @@ class TokenPair(BaseModel):
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
+
+
+class DocumentRead(BaseModel):
+    content_type: str
+    size: int
+    sha256: str
+
+
+class ApplicationRead(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    email: str
+    full_name: str
+    organization_name: str
+    details: str
+    status: ApplicationStatus
+    reason: str | None
+    document: DocumentRead | None
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: uuid.UUID | None
+
+
+class AuditLogRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    actor_id: uuid.UUID | None
+    action: str
+    target: str | None
+    ip: str | None
+    at: datetime
+    details: dict[str, Any]

@@ -1,4 +1,10 @@
-"""The access-token signing key, its JWKS, access tokens, and opaque refresh tokens."""
+"""The access-token signing keys, their JWKS, access tokens, and opaque tokens.
+
+Key rotation: auth signs with ONE key (``JWT_PRIVATE_KEY_PATH``) and publishes it together with
+the public halves of the keys it signed with before (``JWT_PREVIOUS_KEY_PATHS``), so tokens minted
+by an old key keep verifying everywhere until that key is dropped from the list. Other services
+refetch the JWKS when a token names a ``kid`` they do not know yet.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import json
 import os
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -48,6 +55,21 @@ def load_private_key(path: Path, *, create: bool) -> Ed25519PrivateKey:
     return key
 
 
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    """The Ed25519 public key in a PEM file holding either the private or the public key."""
+    data = path.read_bytes()
+    key: object
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except ValueError:
+        key = serialization.load_pem_public_key(data)
+    if isinstance(key, Ed25519PrivateKey):
+        return key.public_key()
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{path} does not hold an Ed25519 key")
+    return key
+
+
 def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw)}
@@ -67,24 +89,48 @@ class AccessToken:
 
 
 class TokenSigner:
-    """Mints access tokens with auth's private key and publishes the matching JWKS."""
+    """Mints access tokens with auth's current private key and publishes the JWKS: the current
+    key first, then the previous keys still honoured during a rollover."""
 
     def __init__(
-        self, private_key: Ed25519PrivateKey, *, issuer: str, audience: str, ttl_seconds: int
+        self,
+        private_key: Ed25519PrivateKey,
+        *,
+        issuer: str,
+        audience: str,
+        ttl_seconds: int,
+        previous_keys: Sequence[Ed25519PublicKey] = (),
     ) -> None:
         self._key = private_key
         self.issuer = issuer
         self.audience = audience
         self.ttl_seconds = ttl_seconds
-        self._jwk = public_jwk(private_key.public_key())
-        self.kid = jwk_thumbprint(self._jwk)
+        current = public_jwk(private_key.public_key())
+        self.kid = jwk_thumbprint(current)
+        published = [current, *(public_jwk(k) for k in previous_keys)]
+        keys: dict[str, dict[str, str]] = {}
+        for jwk in published:
+            keys.setdefault(jwk_thumbprint(jwk), jwk)  # the same key listed twice is one key
+        self._jwks = {
+            "keys": [
+                {**jwk, "alg": ALGORITHM, "use": "sig", "kid": kid} for kid, jwk in keys.items()
+            ]
+        }
 
     @property
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [{**self._jwk, "alg": ALGORITHM, "use": "sig", "kid": self.kid}]}
+        return self._jwks
 
-    def mint(self, *, user_id: uuid.UUID, email: str, role: str, now: datetime) -> AccessToken:
-        claims = {
+    def mint(
+        self,
+        *,
+        user_id: uuid.UUID,
+        email: str,
+        role: str,
+        now: datetime,
+        session_id: uuid.UUID | None = None,
+    ) -> AccessToken:
+        claims: dict[str, Any] = {
             "sub": str(user_id),
             "email": email,
             "role": role,
@@ -94,14 +140,22 @@ class TokenSigner:
             "iss": self.issuer,
             "aud": self.audience,
         }
+        if session_id is not None:
+            claims["sid"] = str(session_id)  # the refresh-token family this token came from
         token = jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
         return AccessToken(token=token, expires_in=self.ttl_seconds)
 
 
-def new_refresh_token() -> str:
-    """An opaque refresh token (256 random bits); only its hash is stored."""
+def new_opaque_token() -> str:
+    """An opaque token (256 random bits, URL-safe); only its hash is stored."""
     return secrets.token_urlsafe(32)
 
 
-def hash_refresh_token(token: str) -> str:
+def hash_opaque_token(token: str) -> str:
+    """SHA-256 hex: enough for 256-bit random secrets (no salt or stretching needed)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Refresh tokens are opaque tokens too.
+new_refresh_token = new_opaque_token
+hash_refresh_token = hash_opaque_token

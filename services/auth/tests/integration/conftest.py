@@ -9,6 +9,7 @@ from typing import Any
 import httpx2
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from auth_service.main import create_app
 from auth_service.settings import Settings
@@ -33,6 +34,9 @@ async def auth_settings(
         JWT_PRIVATE_KEY_PATH=tmp_path_factory.mktemp("keys") / "jwt_ed25519.pem",
         ADMIN_EMAIL=ADMIN_EMAIL,
         ADMIN_PASSWORD=ADMIN_PASSWORD,
+        # Every in-process request comes from one address: throttling is tested on its own app.
+        LOGIN_MAX_FAILURES_PER_IP=100_000,
+        ACCOUNT_EMAIL_INTERVAL_SECONDS=0,
     )
     return settings
 
@@ -57,11 +61,74 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+async def outbox_messages(app: FastAPI, routing_key: str, user_id: str) -> list[dict[str, Any]]:
+    """The ``data`` of every ``routing_key`` message written for ``user_id``, oldest first."""
+    async with app.state.runtime.sessionmaker() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT payload FROM outbox_message WHERE routing_key = :key "
+                    "AND payload->'data'->>'user_id' = :id ORDER BY created_at, id"
+                ),
+                {"key": routing_key, "id": user_id},
+            )
+        ).all()
+    return [row.payload["data"] for row in rows]
+
+
+async def outbox_token(app: FastAPI, routing_key: str, user_id: str) -> str:
+    """The newest token (verification or reset) a message carried for ``user_id``."""
+    data = (await outbox_messages(app, routing_key, user_id))[-1]
+    return str(data.get("verification_token") or data["reset_token"])
+
+
+async def audit_rows(app: FastAPI, **where: Any) -> list[dict[str, Any]]:
+    clauses = " AND ".join(f"{name} = :{name}" for name in where) or "true"
+    async with app.state.runtime.sessionmaker() as session:
+        rows = (
+            await session.execute(
+                text(f"SELECT * FROM audit_log WHERE {clauses} ORDER BY at"), where
+            )
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+class Probe:
+    """Reads what the app wrote: outbox messages, one-time tokens, audit rows."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    async def messages(self, routing_key: str, user_id: str) -> list[dict[str, Any]]:
+        return await outbox_messages(self.app, routing_key, user_id)
+
+    async def token(self, routing_key: str, user_id: str) -> str:
+        return await outbox_token(self.app, routing_key, user_id)
+
+    async def audit(self, **where: Any) -> list[dict[str, Any]]:
+        return await audit_rows(self.app, **where)
+
+    async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        async with self.app.state.runtime.sessionmaker() as session:
+            return [dict(r) for r in (await session.execute(text(sql), params)).mappings()]
+
+    async def execute(self, sql: str, **params: Any) -> None:
+        async with self.app.state.runtime.sessionmaker() as session, session.begin():
+            await session.execute(text(sql), params)
+
+
 @pytest.fixture
-def register(client: httpx2.AsyncClient) -> Callable[..., Awaitable[Account]]:
+def probe(app: FastAPI) -> Probe:
+    return Probe(app)
+
+
+@pytest.fixture
+def register(app: FastAPI, client: httpx2.AsyncClient) -> Callable[..., Awaitable[Account]]:
     """Register a fresh customer and sign in; the account with its tokens and headers."""
 
-    async def make(*, full_name: str = "Test Customer", login: bool = True) -> Account:
+    async def make(
+        *, full_name: str = "Test Customer", login: bool = True, verified: bool = False
+    ) -> Account:
         email = f"user-{uuid.uuid4().hex[:10]}@example.test"
         password = "a-good-password"
         response = await client.post(
@@ -70,6 +137,11 @@ def register(client: httpx2.AsyncClient) -> Callable[..., Awaitable[Account]]:
         )
         assert response.status_code == 201, response.text
         account: Account = {**response.json(), "password": password}
+        if verified:
+            token = await outbox_token(app, "user.registered", account["id"])
+            done = await client.post("/api/auth/verify-email", json={"token": token})
+            assert done.status_code == 204, done.text
+            account["email_verified"] = True
         if login:
             tokens = await client.post(
                 "/api/auth/login", json={"email": email, "password": password}

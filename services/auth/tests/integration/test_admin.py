@@ -153,3 +153,111 @@ async def test_admin_patch_answers_422_when_fields_invalid(
     assert response.status_code == 422
     fields = {f["field"] for f in response.json()["details"]["fields"]}
     assert fields == {"user_id", "role", "disabled", "email"}
+
+
+async def test_soft_delete_ends_sessions_and_sign_in_and_frees_the_email_when_admin_deletes(
+    client: httpx2.AsyncClient, register: Register, admin_headers: dict[str, str], probe: Any
+) -> None:
+    user = await register()
+    response = await client.delete(f"/api/auth/admin/users/{user['id']}", headers=admin_headers)
+    assert response.status_code == 204 and response.content == b""
+    refresh = await client.post("/api/auth/refresh", json={"refresh_token": user["refresh_token"]})
+    assert refresh.status_code == 401
+    login = await client.post(
+        "/api/auth/login", json={"email": user["email"], "password": user["password"]}
+    )
+    assert login.status_code == 403 and login.json()["error"] == "account_disabled"
+    listed = await client.get(
+        "/api/auth/admin/users", params={"q": user["email"]}, headers=admin_headers
+    )
+    assert listed.json()["total"] == 0
+    with_deleted = await client.get(
+        "/api/auth/admin/users",
+        params={"q": user["email"], "include_deleted": "true"},
+        headers=admin_headers,
+    )
+    assert with_deleted.json()["items"][0]["deleted_at"] is not None
+    again = await client.delete(f"/api/auth/admin/users/{user['id']}", headers=admin_headers)
+    assert again.status_code == 404
+    # the address can open a new account
+    reborn = await client.post(
+        "/api/auth/register",
+        json={"email": user["email"], "password": "another-password", "full_name": "Reborn"},
+    )
+    assert reborn.status_code == 201 and reborn.json()["id"] != user["id"]
+    fresh = await client.post(
+        "/api/auth/login", json={"email": user["email"], "password": "another-password"}
+    )
+    assert fresh.status_code == 200
+    (row,) = await probe.audit(action="admin.user_deleted", target=f"user:{user['id']}")
+    assert row["details"] == {"sessions_revoked": 1}
+
+
+async def test_delete_answers_409_when_admin_deletes_themself(
+    client: httpx2.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    me = (await client.get("/api/auth/me", headers=admin_headers)).json()
+    response = await client.delete(f"/api/auth/admin/users/{me['id']}", headers=admin_headers)
+    assert response.status_code == 409 and response.json()["error"] == "invalid_state"
+
+
+async def test_delete_answers_403_when_caller_is_a_customer(
+    client: httpx2.AsyncClient, register: Register
+) -> None:
+    user = await register()
+    victim = await register(login=False)
+    response = await client.delete(f"/api/auth/admin/users/{victim['id']}", headers=user["headers"])
+    assert response.status_code == 403
+
+
+async def test_audit_log_lists_account_actions_newest_first_when_admin_filters(
+    client: httpx2.AsyncClient, register: Register, admin_headers: dict[str, str]
+) -> None:
+    user = await register()
+    await client.patch(
+        f"/api/auth/admin/users/{user['id']}", json={"role": "organizer"}, headers=admin_headers
+    )
+    response = await client.get(
+        "/api/auth/admin/audit-logs", params={"actor_id": user["id"]}, headers=admin_headers
+    )
+    assert response.status_code == 200
+    body = response.json()
+    actions = [item["action"] for item in body["items"]]
+    assert actions == ["user.login", "user.registered"]  # newest first
+    item = body["items"][0]
+    assert set(item) == {"id", "actor_id", "action", "target", "ip", "at", "details"}
+    assert item["target"] == f"user:{user['id']}" and item["ip"] == "127.0.0.1"
+    by_action = await client.get(
+        "/api/auth/admin/audit-logs",
+        params={"action": "admin.user_updated", "page_size": 1},
+        headers=admin_headers,
+    )
+    page = by_action.json()
+    assert page["page_size"] == 1 and len(page["items"]) == 1 and page["total"] >= 1
+    newest = page["items"][0]
+    assert newest["target"] == f"user:{user['id']}"
+    assert newest["details"] == {"role": {"from": "customer", "to": "organizer"}}
+
+
+async def test_audit_log_answers_403_or_422_when_customer_or_filter_invalid(
+    client: httpx2.AsyncClient, register: Register, admin_headers: dict[str, str]
+) -> None:
+    user = await register()
+    forbidden = await client.get("/api/auth/admin/audit-logs", headers=user["headers"])
+    assert forbidden.status_code == 403
+    bad = await client.get(
+        "/api/auth/admin/audit-logs",
+        params={"actor_id": "nope", "page_size": 1000},
+        headers=admin_headers,
+    )
+    assert bad.status_code == 422
+    assert {f["field"] for f in bad.json()["details"]["fields"]} == {"actor_id", "page_size"}
+
+
+async def test_failed_sign_in_is_audited_alike_when_email_unknown_or_password_wrong(
+    client: httpx2.AsyncClient, register: Register, probe: Any
+) -> None:
+    user = await register(login=False)
+    await client.post("/api/auth/login", json={"email": user["email"], "password": "wrong-one"})
+    (row,) = await probe.audit(action="user.login_failed", actor_id=uuid.UUID(user["id"]))
+    assert row["target"] == f"user:{user['id']}" and row["ip"] == "127.0.0.1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -71,12 +72,19 @@ async def test_register_writes_user_registered_to_the_outbox_when_user_created(
     assert len(rows) == 1
     payload = rows[0].payload
     assert payload["type"] == "user.registered" and payload["version"] == 1
+    token = payload["data"].pop("verification_token")
     assert payload["data"] == {
         "user_id": user["id"],
         "email": user["email"],
         "full_name": "Message Person",
-        "verification_token": None,
     }
+    assert isinstance(token, str) and len(token) >= 43
+    async with app.state.runtime.sessionmaker() as session:
+        stored = await session.scalar(
+            text("SELECT token_hash FROM account_token WHERE user_id = :id"), {"id": user["id"]}
+        )
+    # only the token's hash is stored
+    assert stored == hashlib.sha256(token.encode()).hexdigest() and token not in str(stored)
 
 
 async def test_failed_registration_writes_no_message_when_email_taken(

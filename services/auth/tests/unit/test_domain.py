@@ -9,10 +9,18 @@ import pytest
 from auth_service.domain import (
     AccountDisabled,
     AccountState,
+    AlreadyOrganizer,
     EmailNotVerified,
     RefreshState,
+    ThrottleLimit,
+    check_can_apply,
     check_can_sign_in,
+    one_time_token_usable,
+    refresh_expiry,
     refresh_state,
+    role_after_approval,
+    sniff_document_type,
+    throttle_retry_after,
     validate_email,
     validate_full_name,
     validate_password,
@@ -98,3 +106,85 @@ def test_refresh_token_counts_as_reused_when_rotated_or_revoked(
     expires = NOW - timedelta(days=1)  # a dead token is "reused" even after it expired
     state = refresh_state(used_at=used_at, revoked_at=revoked_at, expires_at=expires, now=NOW)
     assert state is RefreshState.REUSED
+
+
+# --- one-time tokens, session lifetime ---------------------------------------------------
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def test_one_time_token_works_when_unused_and_unexpired() -> None:
+    assert one_time_token_usable(used_at=None, expires_at=NOW + timedelta(seconds=1), now=NOW)
+
+
+def test_one_time_token_fails_when_used_or_expired() -> None:
+    assert not one_time_token_usable(used_at=NOW, expires_at=NOW + timedelta(hours=1), now=NOW)
+    assert not one_time_token_usable(used_at=None, expires_at=NOW, now=NOW)
+
+
+def test_rotated_refresh_token_never_outlives_the_session_when_near_its_end() -> None:
+    end = NOW + timedelta(days=1)
+    assert refresh_expiry(now=NOW, ttl=timedelta(days=14), session_expires_at=end) == end
+    assert refresh_expiry(now=NOW, ttl=timedelta(hours=1), session_expires_at=end) == (
+        NOW + timedelta(hours=1)
+    )
+
+
+# --- organizer applications --------------------------------------------------------------
+
+
+def test_customer_may_apply_when_email_verified() -> None:
+    check_can_apply(role="customer", email_verified=True)
+
+
+def test_apply_is_refused_when_email_unverified() -> None:
+    with pytest.raises(EmailNotVerified):
+        check_can_apply(role="customer", email_verified=False)
+
+
+@pytest.mark.parametrize("role", ["organizer", "admin"])
+def test_apply_is_refused_when_already_organizer_or_admin(role: str) -> None:
+    with pytest.raises(AlreadyOrganizer):
+        check_can_apply(role=role, email_verified=True)
+
+
+def test_approval_promotes_a_customer_but_never_demotes_an_admin_when_applied() -> None:
+    assert role_after_approval("customer") == "organizer"
+    assert role_after_approval("admin") == "admin"
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"%PDF-1.7\n", "application/pdf"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "image/png"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
+        (b"GIF89a", None),
+        (b"<html><script>", None),
+        (b"MZ\x90\x00", None),
+        (b"PK\x03\x04", None),
+        (b"", None),
+    ],
+)
+def test_document_type_comes_from_magic_bytes_when_sniffed(
+    head: bytes, expected: str | None
+) -> None:
+    assert sniff_document_type(head) == expected
+
+
+# --- throttling ---------------------------------------------------------------------------
+
+LIMITS = [ThrottleLimit(5, 900), ThrottleLimit(50, 600)]
+
+
+def test_throttle_lets_through_when_under_every_limit() -> None:
+    assert throttle_retry_after([(4, 800), (49, 100)], LIMITS) is None
+
+
+def test_throttle_waits_for_the_longest_window_when_several_limits_reached() -> None:
+    assert throttle_retry_after([(5, 800), (50, 100)], LIMITS) == 800
+    assert throttle_retry_after([(0, -2), (50, 100)], LIMITS) == 100
+
+
+def test_throttle_waits_a_whole_window_when_counter_has_no_ttl() -> None:
+    assert throttle_retry_after([(7, -1), (0, -2)], LIMITS) == 900

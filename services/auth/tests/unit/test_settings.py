@@ -45,7 +45,26 @@ def test_dev_defaults_match_the_contract_when_unset(monkeypatch: pytest.MonkeyPa
     key_path = settings.JWT_PRIVATE_KEY_PATH
     assert (settings.SERVICE_PORT, settings.API_PREFIX) == (8001, "/api/auth")
     assert settings.ACCESS_TOKEN_TTL_SECONDS == 900
-    assert settings.REFRESH_TOKEN_TTL_SECONDS == 30 * 24 * 3600
+    assert settings.REFRESH_TOKEN_TTL_SECONDS == 14 * 24 * 3600
+    assert settings.SESSION_MAX_AGE_SECONDS == 30 * 24 * 3600
+    assert settings.previous_key_paths == []
     assert settings.ADMIN_EMAIL == "admin@ticketing.local"
     assert key_path == Path("var/keys/jwt_ed25519.pem")
     assert settings.AUTH_REQUIRE_VERIFIED_EMAIL is False
+
+
+def test_previous_key_paths_split_on_commas_when_several_given() -> None:
+    settings = Settings(JWT_PREVIOUS_KEY_PATHS=" /k/old.pem, /k/older.pem ,")
+    assert settings.previous_key_paths == [Path("/k/old.pem"), Path("/k/older.pem")]
+
+
+def test_production_refuses_a_missing_previous_key_when_listed(tmp_path: Path) -> None:
+    key = tmp_path / "jwt.pem"
+    load_private_key(key, create=True)
+    with pytest.raises(ValueError, match="JWT_PREVIOUS_KEY_PATHS not found"):
+        Settings(
+            **PRODUCTION,
+            JWT_PRIVATE_KEY_PATH=key,
+            JWT_PREVIOUS_KEY_PATHS=str(tmp_path / "gone.pem"),
+            ADMIN_PASSWORD="a-real-secret",
+        )

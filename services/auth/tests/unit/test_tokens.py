@@ -10,6 +10,8 @@ from pathlib import Path
 import jwt
 import pytest
 from argon2 import PasswordHasher
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from auth_service import passwords
 from auth_service.tokens import (
@@ -17,6 +19,7 @@ from auth_service.tokens import (
     hash_refresh_token,
     jwk_thumbprint,
     load_private_key,
+    load_public_key,
     new_refresh_token,
 )
 
@@ -99,6 +102,15 @@ def test_password_hasher_meets_owasp_minimum_when_configured() -> None:
     hasher: PasswordHasher = passwords._hasher
     assert hasher.type.name == "ID"
     assert hasher.memory_cost >= 19456 and hasher.time_cost >= 2 and hasher.parallelism >= 1
+    # the chosen cost, deliberately (see passwords.py): OWASP's first configuration
+    assert (hasher.memory_cost, hasher.time_cost, hasher.parallelism) == (19456, 2, 1)
+
+
+async def test_old_stronger_hash_needs_rehash_when_parameters_changed() -> None:
+    old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash("pw-pw-pw-pw")
+    assert passwords.needs_rehash(old) is True
+    assert passwords.needs_rehash(await passwords.hash_password("pw-pw-pw-pw")) is False
+    assert await passwords.verify_password(old, "pw-pw-pw-pw") is True
 
 
 async def test_password_verifies_only_when_it_matches() -> None:
@@ -107,3 +119,62 @@ async def test_password_verifies_only_when_it_matches() -> None:
     assert await passwords.verify_password(hashed, "s3cret-pass") is True
     assert await passwords.verify_password(hashed, "wrong-pass") is False
     assert await passwords.verify_password("not a hash", "s3cret-pass") is False
+
+
+def test_jwks_publishes_current_then_previous_keys_when_rolling_over(tmp_path: Path) -> None:
+    old = load_private_key(tmp_path / "old.pem", create=True)
+    new = load_private_key(tmp_path / "new.pem", create=True)
+    before = TokenSigner(old, issuer="i", audience="a", ttl_seconds=60)
+    during = TokenSigner(
+        new,
+        issuer="i",
+        audience="a",
+        ttl_seconds=60,
+        previous_keys=[load_public_key(tmp_path / "old.pem")],
+    )
+    kids = [k["kid"] for k in during.jwks["keys"]]
+    assert kids == [during.kid, before.kid] and during.kid != before.kid
+    assert all("d" not in k for k in during.jwks["keys"])
+    # the new key signs; the old one only verifies
+    token = during.mint(user_id=uuid.uuid4(), email="a@b.c", role="customer", now=datetime.now(UTC))
+    assert jwt.get_unverified_header(token.token)["kid"] == during.kid
+
+
+def test_same_key_listed_as_previous_is_published_once_when_misconfigured(tmp_path: Path) -> None:
+    key = load_private_key(tmp_path / "k.pem", create=True)
+    signer = TokenSigner(
+        key, issuer="i", audience="a", ttl_seconds=60, previous_keys=[key.public_key()]
+    )
+    assert len(signer.jwks["keys"]) == 1
+
+
+def test_public_key_loads_from_a_private_or_public_pem_when_given(tmp_path: Path) -> None:
+    key = load_private_key(tmp_path / "k.pem", create=True)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    (tmp_path / "k.pub").write_bytes(public_pem)
+    raw = serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    expected = key.public_key().public_bytes(*raw)
+    assert load_public_key(tmp_path / "k.pem").public_bytes(*raw) == expected
+    assert load_public_key(tmp_path / "k.pub").public_bytes(*raw) == expected
+
+
+def test_public_key_is_refused_when_file_holds_another_key_type(tmp_path: Path) -> None:
+    rsa_pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    (tmp_path / "rsa.pem").write_bytes(rsa_pem)
+    with pytest.raises(ValueError, match="Ed25519"):
+        load_public_key(tmp_path / "rsa.pem")
+
+
+def test_access_token_names_its_session_when_minted_for_one(tmp_path: Path) -> None:
+    signer = _signer(tmp_path)
+    sid = uuid.uuid4()
+    minted = signer.mint(
+        user_id=uuid.uuid4(), email="a@b.c", role="customer", now=datetime.now(UTC), session_id=sid
+    )
+    assert jwt.decode(minted.token, options={"verify_signature": False})["sid"] == str(sid)

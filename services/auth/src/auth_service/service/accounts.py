@@ -1,0 +1,340 @@
+"""Accounts: registration, the caller's own account, passwords and email verification."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth_service import passwords, repository
+from auth_service.domain import (
+    Role,
+    TokenInvalid,
+    TokenPurpose,
+    WrongPassword,
+    one_time_token_usable,
+)
+from auth_service.orm import AccountToken, UserAccount
+from auth_service.service.common import account_state, audit, get_active_user, user_target
+from auth_service.settings import Settings
+from auth_service.throttle import LoginThrottle, claim_email_slot
+from auth_service.tokens import hash_opaque_token, new_opaque_token
+from shared.contracts.auth import (
+    UserPasswordResetRequestedV1,
+    UserRegisteredV1,
+    UserVerificationRequestedV1,
+)
+from shared.db import utcnow
+from shared.errors import AlreadyExists
+from shared.logging import get_logger
+from shared.messaging import outbox
+
+log = get_logger("auth_service.service")
+
+
+async def _new_account_token(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    purpose: TokenPurpose,
+    ttl_seconds: int,
+    now: datetime,
+) -> tuple[str, datetime]:
+    token = new_opaque_token()
+    expires_at = now + timedelta(seconds=ttl_seconds)
+    await repository.add_account_token(
+        session,
+        user_id=user_id,
+        purpose=purpose.value,
+        token_hash=hash_opaque_token(token),
+        now=now,
+        expires_at=expires_at,
+    )
+    return token, expires_at
+
+
+async def register_user(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    email: str,
+    password: str,
+    full_name: str,
+    ip: str | None = None,
+) -> UserAccount:
+    """Create a customer account and announce it (user.registered, with a verification token)."""
+    password_hash = await passwords.hash_password(password)
+    now = utcnow()
+    async with session.begin():
+        user = await repository.add_user_if_new(
+            session,
+            id=uuid.uuid4(),
+            email=email,
+            full_name=full_name,
+            password_hash=password_hash,
+            role=Role.CUSTOMER.value,
+            email_verified=False,
+            created_at=now,
+            updated_at=now,
+        )
+        if user is None:
+            raise AlreadyExists("An account with this email already exists.")
+        token, _expires = await _new_account_token(
+            session,
+            user_id=user.id,
+            purpose=TokenPurpose.VERIFY_EMAIL,
+            ttl_seconds=settings.EMAIL_VERIFICATION_TTL_SECONDS,
+            now=now,
+        )
+        await outbox.add(
+            session,
+            UserRegisteredV1(
+                user_id=user.id,
+                email=user.email,
+                full_name=user.full_name,
+                verification_token=token,
+            ),
+            producer=settings.SERVICE_NAME,
+        )
+        await audit(
+            session, "user.registered", at=now, actor_id=user.id, target=user_target(user.id), ip=ip
+        )
+    return user
+
+
+async def _spend_token(
+    session: AsyncSession, *, token: str, purpose: TokenPurpose, now: datetime
+) -> tuple[AccountToken, UserAccount]:
+    """Lock a live one-time token and its active account, and mark the token used."""
+    stored = await repository.get_account_token(
+        session, token_hash=hash_opaque_token(token), purpose=purpose.value, lock=True
+    )
+    if stored is None or not one_time_token_usable(
+        used_at=stored.used_at, expires_at=stored.expires_at, now=now
+    ):
+        raise TokenInvalid()
+    user = await repository.lock_user(session, stored.user_id)
+    if user is None or not account_state(user).is_active:
+        raise TokenInvalid()
+    stored.used_at = now
+    return stored, user
+
+
+async def verify_email(session: AsyncSession, *, token: str, ip: str | None = None) -> None:
+    """Mark the account's email verified (the token works once, before it expires)."""
+    now = utcnow()
+    async with session.begin():
+        _stored, user = await _spend_token(
+            session, token=token, purpose=TokenPurpose.VERIFY_EMAIL, now=now
+        )
+        await repository.retire_account_tokens(
+            session, user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL.value, now=now
+        )
+        if not user.email_verified:
+            user.email_verified = True
+            user.updated_at = now
+        await audit(
+            session,
+            "user.email_verified",
+            at=now,
+            actor_id=user.id,
+            target=user_target(user.id),
+            ip=ip,
+        )
+
+
+async def resend_verification(
+    session: AsyncSession, *, settings: Settings, redis: Redis, email: str
+) -> None:
+    """Send a new verification token to an existing, active, unverified account; silent
+    otherwise (the caller always answers 202). At most one per cool-down per account."""
+    now = utcnow()
+    async with session.begin():
+        user = await repository.get_live_user_by_email(session, email)
+        if user is None or user.email_verified or not account_state(user).is_active:
+            return
+        if not await claim_email_slot(redis, settings, purpose="verify", email=email):
+            return
+        token, expires_at = await _new_account_token(
+            session,
+            user_id=user.id,
+            purpose=TokenPurpose.VERIFY_EMAIL,
+            ttl_seconds=settings.EMAIL_VERIFICATION_TTL_SECONDS,
+            now=now,
+        )
+        await outbox.add(
+            session,
+            UserVerificationRequestedV1(
+                user_id=user.id,
+                email=user.email,
+                full_name=user.full_name,
+                verification_token=token,
+                expires_at=expires_at,
+            ),
+            producer=settings.SERVICE_NAME,
+        )
+
+
+async def request_password_reset(
+    session: AsyncSession, *, settings: Settings, redis: Redis, email: str, ip: str | None = None
+) -> None:
+    """Send a reset token to an existing active account; silent otherwise (always 202)."""
+    now = utcnow()
+    async with session.begin():
+        user = await repository.get_live_user_by_email(session, email)
+        if user is None or not account_state(user).is_active:
+            return
+        if not await claim_email_slot(redis, settings, purpose="reset", email=email):
+            return
+        token, expires_at = await _new_account_token(
+            session,
+            user_id=user.id,
+            purpose=TokenPurpose.RESET_PASSWORD,
+            ttl_seconds=settings.PASSWORD_RESET_TTL_SECONDS,
+            now=now,
+        )
+        await outbox.add(
+            session,
+            UserPasswordResetRequestedV1(
+                user_id=user.id,
+                email=user.email,
+                full_name=user.full_name,
+                reset_token=token,
+                expires_at=expires_at,
+            ),
+            producer=settings.SERVICE_NAME,
+        )
+        await audit(
+            session,
+            "user.password_reset_requested",
+            at=now,
+            actor_id=user.id,
+            target=user_target(user.id),
+            ip=ip,
+        )
+
+
+async def reset_password(
+    session: AsyncSession, *, token: str, new_password: str, ip: str | None = None
+) -> None:
+    """Set a new password with a reset token; every session of the account ends."""
+    # Refuse a bad token before paying for a hash (a garbage token must stay cheap).
+    async with session.begin():
+        stored = await repository.get_account_token(
+            session,
+            token_hash=hash_opaque_token(token),
+            purpose=TokenPurpose.RESET_PASSWORD.value,
+        )
+        if stored is None or not one_time_token_usable(
+            used_at=stored.used_at, expires_at=stored.expires_at, now=utcnow()
+        ):
+            raise TokenInvalid()
+    password_hash = await passwords.hash_password(new_password)
+    now = utcnow()
+    async with session.begin():
+        _stored, user = await _spend_token(
+            session, token=token, purpose=TokenPurpose.RESET_PASSWORD, now=now
+        )
+        await repository.retire_account_tokens(
+            session, user_id=user.id, purpose=TokenPurpose.RESET_PASSWORD.value, now=now
+        )
+        user.password_hash = password_hash
+        user.email_verified = True  # the token arrived by email: the address is theirs
+        user.updated_at = now
+        await repository.revoke_user_tokens(session, user.id, now=now)
+        await audit(
+            session,
+            "user.password_reset",
+            at=now,
+            actor_id=user.id,
+            target=user_target(user.id),
+            ip=ip,
+        )
+
+
+async def change_password(
+    session: AsyncSession,
+    *,
+    throttle: LoginThrottle,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID | None,
+    current_password: str,
+    new_password: str,
+    ip: str | None = None,
+) -> None:
+    """Change the caller's password; their other sessions end (this one stays)."""
+    async with session.begin():
+        found = await get_active_user(session, user_id)
+    await throttle.check(email=found.email, ip=ip)
+    if not await passwords.verify_password(found.password_hash, current_password):
+        await throttle.failed(email=found.email, ip=ip)
+        raise WrongPassword()
+    password_hash = await passwords.hash_password(new_password)
+    now = utcnow()
+    async with session.begin():
+        user = await get_active_user(session, user_id, lock=True)
+        user.password_hash = password_hash
+        user.updated_at = now
+        revoked = await repository.revoke_user_tokens(
+            session, user.id, now=now, except_family=session_id
+        )
+        await repository.retire_account_tokens(
+            session, user_id=user.id, purpose=TokenPurpose.RESET_PASSWORD.value, now=now
+        )
+        await audit(
+            session,
+            "user.password_changed",
+            at=now,
+            actor_id=user.id,
+            target=user_target(user.id),
+            ip=ip,
+            details={"sessions_revoked": revoked},
+        )
+
+
+async def get_me(session: AsyncSession, *, user_id: uuid.UUID) -> UserAccount:
+    async with session.begin():
+        return await get_active_user(session, user_id)
+
+
+async def update_me(session: AsyncSession, *, user_id: uuid.UUID, full_name: str) -> UserAccount:
+    async with session.begin():
+        user = await get_active_user(session, user_id, lock=True)
+        user.full_name = full_name
+        user.updated_at = utcnow()
+    return user
+
+
+async def ensure_admin(session: AsyncSession, *, email: str, password: str) -> bool:
+    """Create the configured admin unless a live account has that email; True when created.
+
+    Safe when several processes start together (INSERT … ON CONFLICT DO NOTHING)."""
+    async with session.begin():
+        existing = await repository.get_live_user_by_email(session, email)
+    if existing is not None:
+        if existing.role != Role.ADMIN.value:
+            log.warning("admin_email_taken_by_non_admin", email=email, role=existing.role)
+        return False
+    password_hash = await passwords.hash_password(password)
+    now = utcnow()
+    async with session.begin():
+        created = await repository.add_user_if_new(
+            session,
+            id=uuid.uuid4(),
+            email=email,
+            full_name="Administrator",
+            password_hash=password_hash,
+            role=Role.ADMIN.value,
+            email_verified=True,
+            created_at=now,
+            updated_at=now,
+        )
+        if created is not None:
+            await audit(
+                session, "admin.created", at=now, actor_id=None, target=user_target(created.id)
+            )
+    if created is not None:
+        log.info("admin_created", email=email)
+    return created is not None
