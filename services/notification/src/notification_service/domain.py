@@ -15,6 +15,7 @@ class NotificationKind(enum.StrEnum):
     REFUND = "refund"
     ORGANIZER_DECISION = "organizer_decision"
     PASSWORD_RESET = "password_reset"
+    EMAIL_VERIFICATION = "email_verification"
 
 
 class NotificationStatus(enum.StrEnum):

@@ -29,12 +29,30 @@ def _compose(subject: str, greeting: str, paragraphs: list[str]) -> Email:
 def welcome(*, greeting: str, verification_token: str | None, base_url: str) -> Email:
     paragraphs = ["Welcome to Ticketing — your account is ready."]
     if verification_token:
-        paragraphs += [
-            "Please confirm your email address with this verification token:",
-            verification_token,
-            f'Submit it at {base_url}/api/auth/verify-email (POST {{"token": "…"}}).',
-        ]
+        paragraphs += _verify_steps(verification_token, base_url)
     return _compose("Welcome to Ticketing", greeting, paragraphs)
+
+
+def verification(
+    *, greeting: str, verification_token: str, expires_at: datetime, base_url: str
+) -> Email:
+    return _compose(
+        "Confirm your email address",
+        greeting,
+        [
+            *_verify_steps(verification_token, base_url),
+            f"The token is valid until {format_when(expires_at)}.",
+            "If you did not ask for this, ignore this email.",
+        ],
+    )
+
+
+def _verify_steps(token: str, base_url: str) -> list[str]:
+    return [
+        "Please confirm your email address with this verification token:",
+        clean_text(token, limit=2000),
+        f'Submit it at {base_url}/api/auth/verify-email (POST {{"token": "…"}}).',
+    ]
 
 
 def booking_confirmed(
@@ -65,13 +83,50 @@ def booking_confirmed(
     )
 
 
+# Why booking cancelled, in words (booking's reason codes); unknown codes are shown as given.
+_CANCEL_REASONS = {
+    "cancelled_by_user": "at your request",
+    "cancelled_by_admin": "by an administrator",
+    "event_cancelled": "because the event was cancelled",
+    "paid_after_expiry": (
+        "because your payment arrived after the booking had expired and its seats were no "
+        "longer available"
+    ),
+    "paid_after_cancel": "because your payment arrived after the booking had been cancelled",
+    "payment_refunded": "because its payment was refunded",
+}
+_PAYMENT_FAILURES = {
+    "card_declined": "the card was declined",
+    "insufficient_funds": "the card has insufficient funds",
+    "processing_error": "the card processor had an error",
+    "invalid_number": "the card number is not valid",
+}
+
+
+def cancellation_reason(reason: str) -> str:
+    """``"payment_failed: card_declined"`` → ``"because the payment failed (the card was …)"``."""
+    code = clean_text(reason, limit=200)
+    if code in _CANCEL_REASONS:
+        return _CANCEL_REASONS[code]
+    head, _, detail = code.partition(":")
+    if head == "payment_failed":
+        detail = detail.strip()
+        why = _PAYMENT_FAILURES.get(detail, detail)
+        return f"because the payment failed ({why})" if why else "because the payment failed"
+    return f"({code})" if code else ""
+
+
 def booking_cancelled(
-    *, greeting: str, booking_id: uuid.UUID, reason: str, was_confirmed: bool
+    *, greeting: str, booking_id: uuid.UUID, reason: str, was_confirmed: bool, was_paid: bool
 ) -> Email:
-    why = clean_text(reason, limit=200)
-    paragraphs = [f"Your booking {booking_id} has been cancelled ({why})."]
+    why = cancellation_reason(reason)
+    paragraphs = [f"Your booking {booking_id} has been cancelled {why}".rstrip() + "."]
     if was_confirmed:
-        paragraphs.append("Its tickets are no longer valid. Your payment will be refunded.")
+        paragraphs.append("Its tickets are no longer valid.")
+    if clean_text(reason) == "payment_refunded":
+        paragraphs.append("Your payment has been refunded.")
+    elif was_paid or was_confirmed:
+        paragraphs.append("Your payment will be refunded; you will get an email when it is.")
     return _compose(f"Booking {booking_id} cancelled", greeting, paragraphs)
 
 
@@ -114,7 +169,7 @@ def password_reset(
         greeting,
         [
             "Someone asked to reset your password. Use this token to choose a new one:",
-            reset_token,
+            clean_text(reset_token, limit=2000),
             f"Submit it at {base_url}/api/auth/reset-password before {format_when(expires_at)}.",
             "If it was not you, ignore this email; your password stays as it is.",
         ],

@@ -8,7 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service import service
 from notification_service.service import Courier
-from shared.contracts.auth import OrganizerDecidedV1, UserPasswordResetRequestedV1, UserRegisteredV1
+from shared.contracts.auth import (
+    OrganizerDecidedV1,
+    UserPasswordResetRequestedV1,
+    UserRegisteredV1,
+    UserVerificationRequestedV1,
+)
 from shared.contracts.booking import BookingCancelledV1, BookingConfirmedV1, BookingExpiredV1
 from shared.contracts.payment import PaymentRefundedV1
 from shared.messaging import Envelope, Handler
@@ -24,6 +29,15 @@ async def on_user_registered(
 ) -> None:
     """Welcome a new user."""
     await service.welcome_user(session, _courier(rt), message_id=envelope.id, data=envelope.data)
+
+
+async def on_verification_requested(
+    session: AsyncSession, envelope: Envelope[UserVerificationRequestedV1], rt: Any
+) -> None:
+    """Email a new verification token."""
+    await service.send_verification(
+        session, _courier(rt), message_id=envelope.id, data=envelope.data
+    )
 
 
 async def on_booking_confirmed(
@@ -78,6 +92,7 @@ async def on_password_reset_requested(
 
 SUBSCRIPTIONS: dict[str, Handler] = {
     UserRegisteredV1.TYPE: on_user_registered,
+    UserVerificationRequestedV1.TYPE: on_verification_requested,
     BookingConfirmedV1.TYPE: on_booking_confirmed,
     BookingCancelledV1.TYPE: on_booking_cancelled,
     BookingExpiredV1.TYPE: on_booking_expired,

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import hashlib
 import io
+import itertools
 import os
 import tempfile
 import uuid
@@ -19,9 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.barcode import qrencoder
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -33,6 +32,7 @@ from notification_service.domain import clean_text, format_money, format_when, s
 # Bitstream Vera ships with reportlab: embedded, so every viewer shows the same glyphs.
 FONT, FONT_BOLD = "TicketSans", "TicketSans-Bold"
 _QR_SIZE = 62 * mm
+_QR_QUIET_ZONE = 4  # modules of white around the code (ISO/IEC 18004)
 _MARGIN = 18 * mm
 
 
@@ -110,13 +110,34 @@ def _wrap(text: str, font: str, size: float, width: float, *, lines: int) -> lis
     return [_fit(line, font, size, width) for line in out[:lines]]
 
 
+def _qr_modules(code: str) -> list[list[bool]]:
+    """The QR matrix of ``code`` (error correction M, smallest version that fits)."""
+    qr = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    qr.addData(code)
+    qr.make()
+    return [[bool(module) for module in row] for row in qr.modules]
+
+
 def _draw_qr(canvas: Canvas, code: str, x: float, y: float) -> None:
-    widget = QrCodeWidget(code, barLevel="M")
-    left, bottom, right, top = widget.getBounds()
-    scale_x, scale_y = _QR_SIZE / (right - left), _QR_SIZE / (top - bottom)
-    drawing = Drawing(_QR_SIZE, _QR_SIZE, transform=[scale_x, 0, 0, scale_y, 0, 0])
-    drawing.add(widget)
-    renderPDF.draw(drawing, canvas, x, y)
+    """The QR code as one filled vector path (runs of dark modules as rectangles), with the
+    standard 4-module quiet zone, in a ``_QR_SIZE`` square whose lower-left corner is (x, y).
+
+    Encoded once and drawn straight on the canvas: reportlab's QrCodeWidget encodes twice
+    and builds a shape object per run, which made it most of the rendering time.
+    """
+    modules = _qr_modules(code)
+    box = _QR_SIZE / (len(modules) + 2 * _QR_QUIET_ZONE)
+    path = canvas.beginPath()
+    for row_index, row in enumerate(modules):
+        top = y + _QR_SIZE - (row_index + _QR_QUIET_ZONE + 1) * box
+        column = 0
+        for dark, run in itertools.groupby(row):
+            length = len(list(run))
+            if dark:
+                path.rect(x + (column + _QR_QUIET_ZONE) * box, top, length * box, box)
+            column += length
+    canvas.setFillGray(0)
+    canvas.drawPath(path, stroke=0, fill=1)
 
 
 def _draw_row(

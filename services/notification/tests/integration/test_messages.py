@@ -12,6 +12,7 @@ from shared.contracts.auth import (
     OrganizerDecidedV1,
     UserPasswordResetRequestedV1,
     UserRegisteredV1,
+    UserVerificationRequestedV1,
 )
 from shared.contracts.booking import BookedSeat, BookingCancelledV1, BookingExpiredV1
 from shared.contracts.payment import PaymentRefundedV1
@@ -56,7 +57,11 @@ async def test_welcome_is_sent_and_recipient_stored_when_user_registers(
     html = mail.get_body(preferencelist=("html",)).get_content()
     assert "verify-me-123" in text and "Ada <b>Lovelace</b>" in text
     assert "Ada &lt;b&gt;Lovelace&lt;/b&gt;" in html
-    stored = await scalar(app, "SELECT email FROM recipient WHERE user_id = :id", id=user_id)
+    # The email leaves before the handler's transaction commits: wait for the commit.
+    stored = await eventually(
+        lambda: scalar(app, "SELECT email FROM recipient WHERE user_id = :id", id=user_id),
+        what="recipient committed",
+    )
     assert stored == email
 
     duplicates = consumed("user.registered", "duplicate")
@@ -118,6 +123,16 @@ def _reset(user_id: uuid.UUID, email: str) -> Any:
     )
 
 
+def _verification(user_id: uuid.UUID, email: str) -> Any:
+    return UserVerificationRequestedV1(
+        user_id=user_id,
+        email=email,
+        full_name="Ada",
+        verification_token="verify-token-456",
+        expires_at=datetime.now(UTC) + timedelta(hours=24),
+    )
+
+
 @pytest.mark.parametrize(
     ("build", "kind", "says"),
     [
@@ -125,6 +140,7 @@ def _reset(user_id: uuid.UUID, email: str) -> Any:
         (_expired, "booking_expired", "expired"),
         (_decided, "organizer_decision", "Missing documents"),
         (_reset, "password_reset", "reset-token-xyz"),
+        (_verification, "email_verification", "verify-token-456"),
     ],
 )
 async def test_one_email_is_sent_and_recorded_when_fact_arrives(

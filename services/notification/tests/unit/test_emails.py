@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import pytest
+
 from notification_service import emails
 from notification_service.mailer import Attachment, InvalidAddress, Mailer, message_id_header
 
@@ -52,14 +54,65 @@ def test_welcome_mentions_the_token_when_one_is_given() -> None:
     assert "verification token" not in without.text
 
 
-def test_cancellation_promises_a_refund_only_when_it_was_paid() -> None:
-    paid = emails.booking_cancelled(
-        greeting="Ada", booking_id=BOOKING, reason="event_cancelled", was_confirmed=True
+@pytest.mark.parametrize(
+    ("reason", "was_confirmed", "was_paid", "says", "refund_line"),
+    [
+        ("event_cancelled", True, True, "because the event was cancelled", "will be refunded"),
+        ("cancelled_by_user", False, False, "at your request", None),
+        (
+            "payment_failed: card_declined",
+            False,
+            False,
+            "because the payment failed (the card was declined)",
+            None,
+        ),
+        ("paid_after_expiry", False, True, "after the booking had expired", "will be refunded"),
+        ("payment_refunded", True, True, "its payment was refunded", "has been refunded"),
+        ("something_new", False, False, "(something_new)", None),
+    ],
+)
+def test_cancellation_explains_why_and_promises_a_refund_only_when_it_was_paid(
+    reason: str, was_confirmed: bool, was_paid: bool, says: str, refund_line: str | None
+) -> None:
+    email = emails.booking_cancelled(
+        greeting="Ada",
+        booking_id=BOOKING,
+        reason=reason,
+        was_confirmed=was_confirmed,
+        was_paid=was_paid,
     )
-    unpaid = emails.booking_cancelled(
-        greeting="Ada", booking_id=BOOKING, reason="payment_failed", was_confirmed=False
+    assert says in email.text
+    assert ("refunded" in email.text) is (refund_line is not None)
+    if refund_line:
+        assert refund_line in email.text
+    assert ("no longer valid" in email.text) is was_confirmed
+    assert reason.split(":")[0] not in email.text or reason == "something_new"
+
+
+def test_cancellation_reason_cannot_inject_markup_when_hostile() -> None:
+    email = emails.booking_cancelled(
+        greeting="<i>Ada</i>",
+        booking_id=BOOKING,
+        reason="<script>x</script>\r\nBcc: a@b",
+        was_confirmed=False,
+        was_paid=False,
     )
-    assert "refunded" in paid.text and "refunded" not in unpaid.text
+    assert "<script>" not in email.html and "&lt;script&gt;" in email.html
+    assert "<i>" not in email.html and "\r" not in email.subject
+
+
+def test_verification_gives_the_token_link_and_expiry_when_composed() -> None:
+    email = emails.verification(
+        greeting="Ada & <Co>",
+        verification_token="vt-<abc>",
+        expires_at=datetime(2030, 1, 2, 3, 4, tzinfo=UTC),
+        base_url="http://localhost:8080",
+    )
+    assert email.subject == "Confirm your email address"
+    assert "vt-<abc>" in email.text and "vt-&lt;abc&gt;" in email.html
+    assert "http://localhost:8080/api/auth/verify-email" in email.text
+    assert "Wed 02 Jan 2030, 03:04 (UTC)" in email.text
+    assert "Ada &amp; &lt;Co&gt;" in email.html
 
 
 def test_message_has_text_html_and_pdf_when_built_with_an_attachment() -> None:

@@ -6,11 +6,14 @@ import asyncio
 import io
 import os
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pypdf
+import pypdfium2 as pdfium
 import pytest
+import zxingcpp
 
 from notification_service.tickets import (
     TicketLine,
@@ -131,3 +134,35 @@ async def test_stored_pdf_is_rendered_again_when_file_is_corrupt(tmp_path: Path)
     first.path.write_bytes(b"garbage")
     again = await store_ticket_pdf(tmp_path, sheet, recorded_sha256=first.sha256)
     assert again.content.startswith(b"%PDF") and first.path.read_bytes() == again.content
+
+
+def _decoded_qr_codes(content: bytes) -> list[list[str]]:
+    """Each page rasterized (pdfium) and its QR codes decoded (zxing-cpp), page by page."""
+    document = pdfium.PdfDocument(content)
+    try:
+        pages = []
+        for index in range(len(document)):
+            image = document[index].render(scale=2).to_pil()
+            found = zxingcpp.read_barcodes(image)
+            pages.append(
+                [b.text for b in found if b.format == zxingcpp.BarcodeFormat.QRCode and b.valid]
+            )
+        return pages
+    finally:
+        document.close()
+
+
+def test_qr_decodes_back_to_the_exact_ticket_code_when_page_is_rasterized() -> None:
+    # Codes as booking signs them: a base64url payload, an Ed25519 signature and a key id.
+    codes = [
+        "eyJ0IjoiOWYzYzEyZDAtNWE3Ni00YjI0LWE1ZTgtM2QwYjFhNmM3ZjQyIiwiYiI6IjEyMyJ9."
+        + "A" * 43
+        + "-_"
+        + "Zk9" * 14
+        + ".k2025-01",
+        f"eyJ0Ijoi{uuid.uuid4().hex}In0.{uuid.uuid4().hex}{uuid.uuid4().hex}.kid-2",
+    ]
+    sheet = _sheet(seats=("A-B-7", None))
+    lines = tuple(replace(t, code=c) for t, c in zip(sheet.tickets, codes, strict=True))
+    sheet = replace(sheet, tickets=lines)
+    assert _decoded_qr_codes(render_ticket_pdf(sheet)) == [[codes[0]], [codes[1]]]

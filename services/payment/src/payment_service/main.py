@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from payment_service import handlers, routes, service
-from payment_service.processor import PaymentProcessor, SimulatedProcessor
+from payment_service.processor import PaymentProcessor, build_processor
 from payment_service.settings import Settings
 from shared.runtime import Runtime, readiness_of
 from shared.web import build_app
@@ -21,9 +21,11 @@ def create_app(
     settings: Settings | None = None, *, processor: PaymentProcessor | None = None
 ) -> FastAPI:
     settings = settings or Settings()
+    # Built now, so a misnamed PAYMENT_PROCESSOR fails at start-up, not at the first charge.
+    chosen = processor if processor is not None else build_processor(settings)
 
     async def on_start(rt: Runtime) -> None:
-        rt.state.processor = processor or SimulatedProcessor()
+        rt.state.processor = chosen
 
         async def sweep_stale() -> None:
             async with rt.sessionmaker() as session:

@@ -114,7 +114,9 @@ async def _pay(
     )
     card = Card(request.card_number, request.exp_month, request.exp_year, request.cvc)
     try:
-        result = await processor.charge(payment.amount, payment.currency, card)
+        result = await processor.charge(
+            payment.amount, payment.currency, card, idempotency_key=str(payment.id)
+        )
     except Exception:
         log.exception("processor_charge_failed", payment_id=str(payment.id))
         result = ChargeResult(False, failure_reason=FailureReason.PROCESSING_ERROR, retryable=True)
@@ -133,7 +135,9 @@ async def _pay(
         if recorded is None:
             # The sweeper gave up on this attempt meanwhile: give the money back, if any.
             if result.succeeded and result.reference:
-                await processor.refund(result.reference, payment.amount)
+                await processor.refund(
+                    result.reference, payment.amount, idempotency_key=str(payment.id)
+                )
             raise InvalidState("The payment attempt timed out and was not charged; try again.")
         if result.succeeded:
             await outbox.add(
@@ -262,8 +266,15 @@ async def _refund(
     payment: Payment,
     reason: str,
 ) -> Refund:
-    """Refund a locked, succeeded payment, in the caller's transaction."""
-    result = await processor.refund(payment.processor_ref or "", payment.amount)
+    """Refund a locked, succeeded payment, in the caller's transaction.
+
+    The payment id is the refund's idempotency key at the processor: if this transaction does
+    not commit (crash, redelivered message), the next attempt gets the same refund back
+    instead of a second one.
+    """
+    result = await processor.refund(
+        payment.processor_ref or "", payment.amount, idempotency_key=str(payment.id)
+    )
     if not result.succeeded:
         raise UpstreamUnavailable("The card processor refused the refund; try again.")
     now = utcnow()

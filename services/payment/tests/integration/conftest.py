@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from payment_service.main import create_app
-from payment_service.processor import Card, ChargeResult, SimulatedProcessor
+from payment_service.processor import Card, ChargeResult, RefundResult, SimulatedProcessor
 from payment_service.settings import Settings
 from shared.contracts import Contract
 from shared.contracts.booking import BookedSeat, BookingCancelledV1, BookingCreatedV1
@@ -32,17 +32,35 @@ GOOD_CARD = "4242424242424242"
 SLOW_CARD = "5555555555554444"  # charges wait for the test to open the gate
 
 
+class CrashAfterRefund(Exception):
+    """The process 'dies' after the processor refunded but before payment committed."""
+
+
 class GatedProcessor(SimulatedProcessor):
-    """The simulated processor, except that a charge of SLOW_CARD waits for ``gate``."""
+    """The simulated processor, except that a charge of SLOW_CARD waits for ``gate``, and a
+    refund whose idempotency key is in ``crash_after_refund`` raises once after refunding."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.gate = asyncio.Event()
         self.gate.set()
+        self.crash_after_refund: set[str] = set()
+        self.refund_calls: list[str] = []
 
-    async def charge(self, amount: int, currency: str, card: Card) -> ChargeResult:
+    async def charge(
+        self, amount: int, currency: str, card: Card, *, idempotency_key: str
+    ) -> ChargeResult:
         if card.number == SLOW_CARD:
             await self.gate.wait()
-        return await super().charge(amount, currency, card)
+        return await super().charge(amount, currency, card, idempotency_key=idempotency_key)
+
+    async def refund(self, charge_ref: str, amount: int, *, idempotency_key: str) -> RefundResult:
+        self.refund_calls.append(idempotency_key)
+        result = await super().refund(charge_ref, amount, idempotency_key=idempotency_key)
+        if idempotency_key in self.crash_after_refund:
+            self.crash_after_refund.discard(idempotency_key)
+            raise CrashAfterRefund(idempotency_key)
+        return result
 
 
 def free_port() -> int:

@@ -1,0 +1,37 @@
+"""Idempotency-Keys are kept at least 24 hours (API.md), then purged."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from payment_service import service
+
+pytestmark = pytest.mark.integration
+
+
+async def test_keys_younger_than_the_keeping_time_survive_the_purge_when_old_ones_go(
+    db: Any, payment: Any, fetch: Any
+) -> None:
+    user = uuid.uuid4()
+    ages = {"fresh": 0, "a-day-old": 25, "past-keeping": 49}
+    async with db.begin() as conn:
+        for key, hours in ages.items():
+            await conn.execute(
+                text(
+                    "INSERT INTO idempotency_key (user_id, key, request_hash, created_at) "
+                    "VALUES (:u, :k, 'h', now() - make_interval(hours => :h))"
+                ),
+                {"u": user, "k": key, "h": hours},
+            )
+    app, _client = payment
+    rt = app.state.runtime
+    assert rt.settings.IDEMPOTENCY_KEEP_HOURS == 48
+    async with rt.sessionmaker() as session:
+        assert await service.purge_idempotency_keys(session, settings=rt.settings) >= 1
+
+    rows = await fetch("SELECT key FROM idempotency_key WHERE user_id = :u ORDER BY key", u=user)
+    assert [r[0] for r in rows] == ["a-day-old", "fresh"]

@@ -1,0 +1,165 @@
+"""booking.cancelled in the saga's harder cases: late payment, redelivery after a crash,
+duplicates and messages out of order — none of them moves money twice or revives a booking."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shared.contracts.booking import BookingCancelledV1
+from shared.testing.eventually import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def handled(fetch: Any, message_id: uuid.UUID) -> bool:
+    rows = await fetch(
+        "SELECT 1 FROM processed_message WHERE message_id = :id AND consumer = 'payment'",
+        id=message_id,
+    )
+    return bool(rows)
+
+
+async def refunds_of(fetch: Any, booking_id: uuid.UUID) -> list[tuple[Any, ...]]:
+    rows = await fetch(
+        "SELECT p.id, p.status, r.amount, r.reason, r.processor_ref FROM payment p "
+        "JOIN refund r ON r.payment_id = p.id WHERE p.booking_id = :id",
+        id=booking_id,
+    )
+    return [tuple(row) for row in rows]
+
+
+def paid_after_expiry(created: Any, payment_id: uuid.UUID) -> BookingCancelledV1:
+    """What booking publishes when a payment lands on an expired booking whose seats are gone."""
+    return BookingCancelledV1(
+        booking_id=created.booking_id,
+        hold_id=created.hold_id,
+        user_id=created.user_id,
+        user_email="late@example.test",
+        event_id=created.event_id,
+        seats=[],
+        reason="paid_after_expiry",
+        was_confirmed=False,
+        payment_id=payment_id,
+    )
+
+
+async def test_late_payment_is_refunded_at_once_when_booking_cancels_it_as_paid_after_expiry(
+    publish: Any, fetch: Any, created_for: Any, pay: Any, outbox_messages: Any
+) -> None:
+    user = uuid.uuid4()
+    created = created_for(user, amount=4200, currency="EUR")
+    created = created.model_copy(update={"expires_at": datetime.now(UTC) - timedelta(minutes=1)})
+    envelope = await publish(created)
+    await eventually(lambda: handled(fetch, envelope.id), what="booking.created consumed")
+
+    # Booking owns expiry: payment still charges, and booking decides what the money buys.
+    response = await pay(user, created.booking_id)
+    assert response.status_code == 201 and response.json()["status"] == "succeeded"
+    payment_id = uuid.UUID(response.json()["id"])
+
+    await publish(paid_after_expiry(created, payment_id))
+    [refunded] = await eventually(
+        lambda: outbox_messages("payment.refunded", created.booking_id), what="refund"
+    )
+    assert (refunded["payment_id"], refunded["amount"], refunded["currency"]) == (
+        str(payment_id),
+        4200,
+        "EUR",
+    )
+    [(paid, status, amount, reason, _ref)] = await refunds_of(fetch, created.booking_id)
+    assert (paid, status, amount) == (payment_id, "refunded", 4200)
+    assert reason == "booking_cancelled: paid_after_expiry"
+    again = await pay(user, created.booking_id)
+    assert again.status_code == 409 and again.json()["error"] == "invalid_state"
+
+
+async def test_refund_happens_once_at_the_processor_when_a_crash_forces_redelivery(
+    make_booking: Any,
+    pay: Any,
+    publish: Any,
+    fetch: Any,
+    cancelled_of: Any,
+    outbox_messages: Any,
+    processor: Any,
+) -> None:
+    user = uuid.uuid4()
+    booking = await make_booking(user, amount=6100)
+    payment = (await pay(user, booking.booking_id)).json()
+    key = payment["id"]
+    processor.crash_after_refund.add(key)  # refunded at the processor, then no commit
+
+    envelope = await publish(
+        cancelled_of(booking, was_confirmed=True, payment_id=uuid.UUID(payment["id"]))
+    )
+    await eventually(lambda: handled(fetch, envelope.id), what="handled after the retry")
+
+    assert processor.refund_calls.count(key) == 2  # the crashed attempt and the redelivery
+    [(_, status, amount, _reason, reference)] = await refunds_of(fetch, booking.booking_id)
+    assert (status, amount) == ("refunded", 6100)
+    assert reference == processor.refunds[key].reference  # the first refund, answered again
+    [charge_ref] = await fetch("SELECT processor_ref FROM payment WHERE id = :id", id=key)
+    assert processor.refund_count(charge_ref[0]) == 1
+    assert len(await outbox_messages("payment.refunded", booking.booking_id)) == 1
+
+
+async def test_cancelled_before_created_stays_unpayable_when_created_arrives_late_and_twice(
+    publish: Any,
+    resend: Any,
+    fetch: Any,
+    created_for: Any,
+    cancelled_of: Any,
+    pay: Any,
+    outbox_messages: Any,
+) -> None:
+    user = uuid.uuid4()
+    created = created_for(user, amount=900)
+    cancelled = await publish(cancelled_of(created))
+    await eventually(lambda: handled(fetch, cancelled.id), what="tombstone")
+    late = await publish(created)
+    await resend(late)
+    again = await publish(created)  # the same fact under a new message id
+    await resend(cancelled)
+    await eventually(lambda: handled(fetch, again.id), what="late duplicates consumed")
+
+    rows = await fetch(
+        "SELECT status, amount, currency FROM booking_copy WHERE booking_id = :id",
+        id=created.booking_id,
+    )
+    assert [tuple(r) for r in rows] == [("cancelled", 900, "USD")]
+    response = await pay(user, created.booking_id)
+    assert response.status_code == 409
+    assert response.json()["details"]["booking_status"] == "cancelled"
+    payments = await fetch("SELECT 1 FROM payment WHERE booking_id = :id", id=created.booking_id)
+    assert payments == []
+    for kind in ("payment.succeeded", "payment.failed", "payment.refunded"):
+        assert await outbox_messages(kind, created.booking_id) == []
+
+
+async def test_duplicate_cancellations_refund_once_when_redelivered_and_republished(
+    make_booking: Any,
+    pay: Any,
+    publish: Any,
+    resend: Any,
+    fetch: Any,
+    cancelled_of: Any,
+    outbox_messages: Any,
+    processor: Any,
+) -> None:
+    user = uuid.uuid4()
+    booking = await make_booking(user, amount=3300)
+    payment = (await pay(user, booking.booking_id)).json()
+    message = cancelled_of(booking, was_confirmed=True, payment_id=uuid.UUID(payment["id"]))
+    first = await publish(message)
+    second = await publish(message)
+    await resend(first)
+    await resend(second)
+    await eventually(lambda: handled(fetch, second.id), what="both consumed")
+    await eventually(lambda: handled(fetch, first.id), what="both consumed")
+
+    assert len(await outbox_messages("payment.refunded", booking.booking_id)) == 1
+    assert len(await refunds_of(fetch, booking.booking_id)) == 1
+    assert processor.refund_calls.count(payment["id"]) == 1  # the second saw nothing to do
