@@ -8,6 +8,7 @@ from fastapi import Depends, Header
 
 from booking_service.clients import EventClient
 from booking_service.settings import Settings
+from booking_service.tickets import TicketKeyRing
 from shared.runtime import RuntimeDep
 
 
@@ -21,7 +22,13 @@ def get_event_client(rt: RuntimeDep) -> EventClient:
     return EventClient(rt.http, rt.settings)
 
 
+def get_ticket_keys(rt: RuntimeDep) -> TicketKeyRing:
+    keys: TicketKeyRing = rt.state.ticket_keys
+    return keys
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+TicketKeysDep = Annotated[TicketKeyRing, Depends(get_ticket_keys)]
 EventClientDep = Annotated[EventClient, Depends(get_event_client)]
 IdempotencyKey = Annotated[
     str | None,

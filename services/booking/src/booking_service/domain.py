@@ -18,13 +18,24 @@ class BookingStatus(enum.StrEnum):
 
 # DESIGN.md: pending_payment → confirmed → (cancelled | refunded);
 #            pending_payment → (cancelled | expired).
+# The late-payment rule adds expired → confirmed (the seats were re-taken) and expired →
+# cancelled (they were not: the money goes back); a paid booking that was cancelled becomes
+# refunded once payment says the money is back (payment.refunded). A refund that lands while a
+# booking still holds seats (an admin refund, or messages out of order) ends it: → refunded.
 TRANSITIONS: Mapping[BookingStatus, frozenset[BookingStatus]] = {
     BookingStatus.PENDING_PAYMENT: frozenset(
-        {BookingStatus.CONFIRMED, BookingStatus.CANCELLED, BookingStatus.EXPIRED}
+        {
+            BookingStatus.CONFIRMED,
+            BookingStatus.CANCELLED,
+            BookingStatus.EXPIRED,
+            BookingStatus.REFUNDED,
+        }
     ),
     BookingStatus.CONFIRMED: frozenset({BookingStatus.CANCELLED, BookingStatus.REFUNDED}),
-    BookingStatus.CANCELLED: frozenset(),
-    BookingStatus.EXPIRED: frozenset(),
+    BookingStatus.EXPIRED: frozenset(
+        {BookingStatus.CONFIRMED, BookingStatus.CANCELLED, BookingStatus.REFUNDED}
+    ),
+    BookingStatus.CANCELLED: frozenset({BookingStatus.REFUNDED}),
     BookingStatus.REFUNDED: frozenset(),
 }
 
@@ -37,6 +48,8 @@ REASON_PAID_AFTER_EXPIRY = "paid_after_expiry"
 REASON_EVENT_CANCELLED = "event_cancelled"
 REASON_CANCELLED_BY_USER = "cancelled_by_user"
 REASON_CANCELLED_BY_ADMIN = "cancelled_by_admin"
+REASON_PAID_AFTER_CANCEL = "paid_after_cancel"
+REASON_PAYMENT_REFUNDED = "payment_refunded"
 
 # A claimed Idempotency-Key whose first request never finished (a crash) is taken over after this.
 IDEMPOTENCY_CLAIM_STALE_AFTER = timedelta(seconds=60)
@@ -54,7 +67,8 @@ def is_active(status: BookingStatus) -> bool:
 
 
 def can_cancel(status: BookingStatus) -> bool:
-    return can_transition(status, BookingStatus.CANCELLED)
+    """Whether a person (owner, admin) or event.cancelled may cancel a booking in ``status``."""
+    return is_active(status)
 
 
 def cancel_reason(*, by_admin: bool) -> str:
@@ -75,9 +89,27 @@ def is_overdue(status: BookingStatus, expires_at: datetime, now: datetime) -> bo
     return status is BookingStatus.PENDING_PAYMENT and expires_at <= now
 
 
-def can_view(*, owner_id: uuid.UUID, viewer_id: uuid.UUID, viewer_is_admin: bool) -> bool:
-    """Owners and admins see a booking (the event's organizer comes with a later issue)."""
+def can_view(
+    *,
+    owner_id: uuid.UUID,
+    organizer_id: uuid.UUID | None,
+    viewer_id: uuid.UUID,
+    viewer_is_admin: bool,
+) -> bool:
+    """Owners, the event's organizer and admins see a booking."""
+    return viewer_is_admin or viewer_id in (owner_id, organizer_id)
+
+
+def can_change(*, owner_id: uuid.UUID, viewer_id: uuid.UUID, viewer_is_admin: bool) -> bool:
+    """Only the owner and admins cancel a booking (the organizer cancels the whole event)."""
     return viewer_is_admin or owner_id == viewer_id
+
+
+def can_manage_event(
+    *, organizer_id: uuid.UUID | None, viewer_id: uuid.UUID, viewer_is_admin: bool
+) -> bool:
+    """Sales and check-in of an event: its organizer and admins."""
+    return viewer_is_admin or (organizer_id is not None and organizer_id == viewer_id)
 
 
 class PaymentOutcome(enum.Enum):
@@ -85,7 +117,8 @@ class PaymentOutcome(enum.Enum):
 
     CONFIRM = "confirm"  # pending: confirm and issue tickets
     DUPLICATE = "duplicate"  # this payment was already applied: nothing to do
-    REFUND = "refund"  # the booking is gone (expired/cancelled): announce it so payment refunds
+    RETAKE = "retake"  # expired unpaid: re-take the same seats and confirm, else refund at once
+    REFUND = "refund"  # cancelled/refunded: announce it with the payment id so payment refunds
     DOUBLE_PAYMENT = "double_payment"  # confirmed by another payment: cannot be settled here
 
 
@@ -98,7 +131,30 @@ def payment_outcome(
         return PaymentOutcome.CONFIRM
     if status is BookingStatus.CONFIRMED:
         return PaymentOutcome.DOUBLE_PAYMENT
+    if status is BookingStatus.EXPIRED and booking_payment_id is None:
+        return PaymentOutcome.RETAKE
     return PaymentOutcome.REFUND
+
+
+class RefundOutcome(enum.Enum):
+    """What payment.refunded does to a booking."""
+
+    SETTLE = "settle"  # cancelled/expired: it becomes refunded, nothing else to free
+    RELEASE = "release"  # it still holds seats: → refunded, and the seats are announced free
+    DUPLICATE = "duplicate"  # already refunded for this payment
+    FOREIGN = "foreign"  # a refund of another payment than the one this booking stands on
+
+
+def refund_outcome(
+    status: BookingStatus, *, booking_payment_id: uuid.UUID | None, payment_id: uuid.UUID
+) -> RefundOutcome:
+    if booking_payment_id not in (None, payment_id):
+        return RefundOutcome.FOREIGN
+    if status is BookingStatus.REFUNDED:
+        return RefundOutcome.DUPLICATE
+    if is_active(status):
+        return RefundOutcome.RELEASE
+    return RefundOutcome.SETTLE
 
 
 def payment_failure_cancels(*, retryable: bool) -> bool:

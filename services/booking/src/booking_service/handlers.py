@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking_service import service
+from booking_service.clients import EventClient
+from booking_service.settings import Settings
 from shared.contracts.event import EventCancelledV1
-from shared.contracts.payment import PaymentFailedV1, PaymentSucceededV1
+from shared.contracts.payment import PaymentFailedV1, PaymentRefundedV1, PaymentSucceededV1
 from shared.messaging import Envelope, Handler
 from shared.runtime import Runtime
 
@@ -14,12 +16,17 @@ from shared.runtime import Runtime
 async def on_payment_succeeded(
     session: AsyncSession, envelope: Envelope[PaymentSucceededV1], rt: Runtime
 ) -> None:
-    """A booking was paid: confirm it and issue its tickets (or have a late payment refunded)."""
+    """A booking was paid: confirm it and issue its tickets; a late payment re-takes the seats
+    or is refunded at once."""
+    settings = rt.settings
+    assert isinstance(settings, Settings)
     await service.confirm_paid_booking(
         session,
         payment=envelope.data,
         signer=rt.state.ticket_signer,
-        producer=rt.settings.SERVICE_NAME,
+        events=EventClient(rt.http, settings),
+        retake_ttl_seconds=settings.RETAKE_HOLD_TTL_SECONDS,
+        producer=settings.SERVICE_NAME,
     )
 
 
@@ -30,6 +37,13 @@ async def on_payment_failed(
     await service.cancel_unpaid_booking(
         session, failure=envelope.data, producer=rt.settings.SERVICE_NAME
     )
+
+
+async def on_payment_refunded(
+    session: AsyncSession, envelope: Envelope[PaymentRefundedV1], rt: Runtime
+) -> None:
+    """The money went back: the booking becomes refunded (seats still held are freed)."""
+    await service.settle_refund(session, refund=envelope.data, producer=rt.settings.SERVICE_NAME)
 
 
 async def on_event_cancelled(
@@ -44,5 +58,6 @@ async def on_event_cancelled(
 SUBSCRIPTIONS: dict[str, Handler] = {
     PaymentSucceededV1.TYPE: on_payment_succeeded,
     PaymentFailedV1.TYPE: on_payment_failed,
+    PaymentRefundedV1.TYPE: on_payment_refunded,
     EventCancelledV1.TYPE: on_event_cancelled,
 }

@@ -20,10 +20,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def on_start(rt: Runtime) -> None:
-        rt.state.ticket_signer = tickets.TicketSigner(
+        signer = tickets.TicketSigner(
             tickets.load_private_key(
                 settings.TICKET_PRIVATE_KEY_PATH, create_if_missing=settings.is_dev
             )
+        )
+        rt.state.ticket_signer = signer
+        rt.state.ticket_keys = tickets.TicketKeyRing(
+            [signer.public_key]
+            + [tickets.load_public_key(path) for path in settings.TICKET_RETIRED_KEY_PATHS]
         )
 
         async def sweep() -> None:

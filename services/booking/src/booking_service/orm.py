@@ -42,6 +42,7 @@ class Booking(Base):
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         Index("ix_booking_user_id_created_at", "user_id", "created_at"),
         Index("ix_booking_event_id_status", "event_id", "status"),
+        Index("ix_booking_organizer_id_event_id", "organizer_id", "event_id"),
         Index(
             "ix_booking_pending_expires_at",
             "expires_at",
@@ -53,6 +54,8 @@ class Booking(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     user_email: Mapped[str] = mapped_column(String(254), nullable=False)
     event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    # From event's claim answer; null on rows from before it carried one (admins still see them).
+    organizer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     hold_id: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
     status: Mapped[str] = mapped_column(String(32), nullable=False)
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)

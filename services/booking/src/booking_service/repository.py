@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking_service.domain import ACTIVE_STATUSES, BookingStatus
-from booking_service.orm import BookedSeat, Booking
+from booking_service.orm import BookedSeat, Booking, Ticket
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
 
@@ -63,12 +63,127 @@ async def lock_active_bookings_of_event(
     return result.scalars().all()
 
 
+async def lock_booking_for_share(session: AsyncSession, booking_id: uuid.UUID) -> Booking | None:
+    """The booking, share-locked: it cannot change state (cancel, refund) until we commit."""
+    result = await session.execute(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .with_for_update(of=Booking, read=True)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
 def bookings_of_user(user_id: uuid.UUID, *, status: BookingStatus | None) -> Select[Any]:
     """The user's bookings, newest first (for pagination)."""
-    stmt = select(Booking).where(Booking.user_id == user_id)
+    return all_bookings(user_id=user_id, status=status)
+
+
+def all_bookings(
+    *,
+    user_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | None = None,
+    status: BookingStatus | None = None,
+) -> Select[Any]:
+    """Bookings matching every given filter, newest first (for pagination)."""
+    stmt = select(Booking)
+    if user_id is not None:
+        stmt = stmt.where(Booking.user_id == user_id)
+    if event_id is not None:
+        stmt = stmt.where(Booking.event_id == event_id)
     if status is not None:
         stmt = stmt.where(Booking.status == status)
     return stmt.order_by(Booking.created_at.desc(), Booking.id.desc())
+
+
+async def list_organizers_of_event(session: AsyncSession, event_id: uuid.UUID) -> list[uuid.UUID]:
+    """The organizer ids the event's bookings carry (one, unless rows predate organizer ids)."""
+    result = await session.execute(
+        select(Booking.organizer_id)
+        .where(Booking.event_id == event_id, Booking.organizer_id.is_not(None))
+        .distinct()
+    )
+    return [row for row in result.scalars().all() if row is not None]
+
+
+async def count_bookings_by_status(session: AsyncSession, event_id: uuid.UUID) -> dict[str, int]:
+    result = await session.execute(
+        select(Booking.status, func.count())
+        .where(Booking.event_id == event_id)
+        .group_by(Booking.status)
+    )
+    return {status: int(count) for status, count in result.all()}
+
+
+async def list_sold_by_tier(
+    session: AsyncSession, event_id: uuid.UUID
+) -> list[tuple[str, str, int, int]]:
+    """``(currency, tier, places sold, revenue)`` over the event's confirmed bookings."""
+    result = await session.execute(
+        select(Booking.currency, BookedSeat.tier, func.count(), func.sum(BookedSeat.price))
+        .join(BookedSeat, BookedSeat.booking_id == Booking.id)
+        .where(Booking.event_id == event_id, Booking.status == BookingStatus.CONFIRMED)
+        .group_by(Booking.currency, BookedSeat.tier)
+        .order_by(BookedSeat.tier)
+    )
+    return [(c, t, int(n), int(r or 0)) for c, t, n, r in result.all()]
+
+
+async def list_event_sales(
+    session: AsyncSession, *, organizer_id: uuid.UUID | None
+) -> list[tuple[uuid.UUID, str, str, int, int, int]]:
+    """Per event (of ``organizer_id``, or all): ``(event_id, title, currency, tickets sold,
+    revenue, confirmed bookings)``, counting confirmed bookings only."""
+    confirmed = Booking.status == BookingStatus.CONFIRMED
+    seats = (
+        select(BookedSeat.booking_id, func.count().label("places"))
+        .group_by(BookedSeat.booking_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            Booking.event_id,
+            func.max(Booking.event_title),
+            func.max(Booking.currency),
+            func.coalesce(func.sum(seats.c.places).filter(confirmed), 0),
+            func.coalesce(func.sum(Booking.amount).filter(confirmed), 0),
+            func.count().filter(confirmed),
+        )
+        .join(seats, seats.c.booking_id == Booking.id)
+        .group_by(Booking.event_id)
+        .order_by(func.max(Booking.event_starts_at), Booking.event_id)
+    )
+    if organizer_id is not None:
+        stmt = stmt.where(Booking.organizer_id == organizer_id)
+    result = await session.execute(stmt)
+    return [(e, t, c, int(n), int(r), int(b)) for e, t, c, n, r, b in result.all()]
+
+
+async def get_ticket(session: AsyncSession, ticket_id: uuid.UUID) -> Ticket | None:
+    return await session.get(Ticket, ticket_id)
+
+
+async def check_in_ticket(
+    session: AsyncSession, ticket_id: uuid.UUID, *, now: datetime
+) -> datetime | None:
+    """Mark the ticket used, at most once (``WHERE checked_in_at IS NULL``); None if it was."""
+    result = await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.checked_in_at.is_(None))
+        .values(checked_in_at=now)
+        .returning(Ticket.checked_in_at)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none()
+
+
+async def get_checked_in_at(session: AsyncSession, ticket_id: uuid.UUID) -> datetime | None:
+    result = await session.execute(
+        select(Ticket.checked_in_at)
+        .where(Ticket.id == ticket_id)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
 
 
 async def list_taken_seats(

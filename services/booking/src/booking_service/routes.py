@@ -8,12 +8,21 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from booking_service import service
-from booking_service.deps import EventClientDep, IdempotencyKey, SettingsDep
+from booking_service.deps import EventClientDep, IdempotencyKey, SettingsDep, TicketKeysDep
 from booking_service.domain import BookingStatus
-from booking_service.schemas import BookingCreate, BookingDetail, BookingRead
+from booking_service.schemas import (
+    BookingCreate,
+    BookingDetail,
+    BookingRead,
+    CheckIn,
+    CheckInRead,
+    EventSales,
+    SalesOverview,
+    TicketKeys,
+)
 from shared.pagination import Page, Pagination
 from shared.runtime import SessionDep
-from shared.security import CurrentUser
+from shared.security import AdminUser, CurrentUser, OrganizerUser
 
 router = APIRouter(prefix="/api/bookings", tags=["bookings"])
 
@@ -59,11 +68,61 @@ async def list_bookings(
     return await service.list_bookings(session, user=user, status=status, page=page)
 
 
+# Fixed paths come before /{booking_id} so they are never read as a booking id.
+
+
+@router.get("/.well-known/ticket-keys")
+async def ticket_keys(keys: TicketKeysDep) -> TicketKeys:
+    """The public keys that verify ticket codes offline (JWKS; the code's ``k`` is the kid)."""
+    return TicketKeys.model_validate(keys.jwks())
+
+
+@router.get("/sales")
+async def sales_overview(user: OrganizerUser, session: SessionDep) -> SalesOverview:
+    """Sales of each of the caller's events (admin: every event), with totals per currency."""
+    return await service.sales_overview(session, user=user)
+
+
+@router.get("/events/{event_id}/sales")
+async def event_sales(event_id: uuid.UUID, user: OrganizerUser, session: SessionDep) -> EventSales:
+    """One event's sales (its organizer or an admin)."""
+    return await service.event_sales(session, user=user, event_id=event_id)
+
+
+@router.get("/admin/all")
+async def list_all_bookings(
+    user: AdminUser,
+    session: SessionDep,
+    page: Pagination,
+    event_id: uuid.UUID | None = None,
+    status: BookingStatus | None = None,
+    user_id: uuid.UUID | None = None,
+) -> Page[BookingRead]:
+    """Every booking (admin), newest first; filters combine."""
+    return await service.list_all_bookings(
+        session, page=page, event_id=event_id, status=status, user_id=user_id
+    )
+
+
+@router.post(
+    "/checkin",
+    responses={
+        400: {"description": "invalid_ticket: forged, altered or unknown code"},
+        409: {"description": "already_checked_in (details.checked_in_at), invalid_state"},
+    },
+)
+async def check_in(
+    body: CheckIn, user: OrganizerUser, session: SessionDep, keys: TicketKeysDep
+) -> CheckInRead:
+    """Admit a ticket once (the event's organizer or an admin)."""
+    return await service.check_in(session, user=user, code=body.code, keys=keys)
+
+
 @router.get("/{booking_id}")
 async def get_booking(
     booking_id: uuid.UUID, user: CurrentUser, session: SessionDep
 ) -> BookingDetail:
-    """One booking (owner or admin), with its tickets once confirmed."""
+    """One booking (owner, the event's organizer, admin), with its tickets once confirmed."""
     return await service.get_booking(session, user=user, booking_id=booking_id)
 
 

@@ -45,6 +45,7 @@ class BookingRead(BaseModel):
     id: uuid.UUID
     status: BookingStatus
     event_id: uuid.UUID
+    organizer_id: uuid.UUID | None
     hold_id: str
     user_id: uuid.UUID
     seats: list[SeatRead]
@@ -91,6 +92,7 @@ def _common(booking: Booking) -> dict[str, object]:
         "id": booking.id,
         "status": BookingStatus(booking.status),
         "event_id": booking.event_id,
+        "organizer_id": booking.organizer_id,
         "hold_id": booking.hold_id,
         "user_id": booking.user_id,
         "seats": [SeatRead(seat_id=s.seat_id, tier=s.tier, price=s.price) for s in booking.seats],
@@ -132,3 +134,69 @@ class InternalBookingRead(BaseModel):
             currency=booking.currency,
             expires_at=booking.expires_at,
         )
+
+
+# --- check-in -------------------------------------------------------------------------------
+
+
+class CheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=1024, description="The ticket code (QR payload).")
+
+
+class CheckInRead(BaseModel):
+    ticket_id: uuid.UUID
+    booking_id: uuid.UUID
+    event_id: uuid.UUID
+    seat_id: str | None
+    tier: str
+    checked_in_at: datetime
+
+
+# --- sales ----------------------------------------------------------------------------------
+
+
+class TierSales(BaseModel):
+    tier: str
+    sold: int
+    revenue: int
+
+
+class EventSales(BaseModel):
+    """One event: confirmed places and revenue (minor units), and bookings per status."""
+
+    event_id: uuid.UUID
+    currency: str | None = Field(description="null while nothing is sold")
+    tickets_sold: int
+    revenue: int
+    by_tier: list[TierSales]
+    bookings_by_status: dict[str, int]
+
+
+class EventSalesRow(BaseModel):
+    event_id: uuid.UUID
+    title: str
+    currency: str
+    tickets_sold: int
+    revenue: int
+    confirmed_bookings: int
+
+
+class SalesTotal(BaseModel):
+    currency: str
+    tickets_sold: int = 0
+    revenue: int = 0
+
+
+class SalesOverview(BaseModel):
+    """One row per event with bookings, and totals per currency."""
+
+    events: list[EventSalesRow]
+    totals: list[SalesTotal]
+
+
+class TicketKeys(BaseModel):
+    """The public keys that verify ticket codes (a JWKS of OKP/Ed25519 keys)."""
+
+    keys: list[dict[str, str]]

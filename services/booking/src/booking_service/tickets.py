@@ -1,18 +1,25 @@
 """Ticket codes: ``base64url(json payload).base64url(Ed25519 signature)``, verifiable offline.
 
-The payload is ``{"t": ticket_id, "b": booking_id, "e": event_id, "s": seat_id}`` (``s`` is null
-for general admission). The signature covers the exact payload bytes that were encoded.
+The payload is ``{"k": kid, "t": ticket_id, "b": booking_id, "e": event_id, "s": seat_id}``
+(``s`` is null for general admission). The signature covers the exact payload bytes that were
+encoded. ``k`` names the signing key in the published key set
+(``GET /api/bookings/.well-known/ticket-keys``); a code without ``k`` (issued before keys had ids)
+is checked against every known key. Rotation: sign with a new key and keep the old ones in the
+key ring (``TICKET_RETIRED_KEY_PATHS``) so every code already issued still verifies.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -30,8 +37,9 @@ class TicketClaims:
     event_id: uuid.UUID
     seat_id: str | None
 
-    def payload(self) -> dict[str, str | None]:
+    def payload(self, kid: str) -> dict[str, str | None]:
         return {
+            "k": kid,
             "t": str(self.ticket_id),
             "b": str(self.booking_id),
             "e": str(self.event_id),
@@ -55,27 +63,98 @@ def _b64decode(text: str) -> bytes:
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
+def _raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    """A short, stable id: the start of the key's RFC 7638 JWK thumbprint."""
+    canonical = json.dumps(
+        {"crv": "Ed25519", "kty": "OKP", "x": _b64encode(_raw_public(key))},
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    return _b64encode(hashlib.sha256(canonical.encode()).digest())[:16]
+
+
+def public_jwk(key: Ed25519PublicKey) -> dict[str, str]:
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": _b64encode(_raw_public(key)),
+        "kid": key_id(key),
+        "alg": "EdDSA",
+        "use": "sig",
+    }
+
+
 class TicketSigner:
-    """Signs ticket codes with booking's private key."""
+    """Signs ticket codes with booking's current private key."""
 
     def __init__(self, private_key: Ed25519PrivateKey) -> None:
         self._key = private_key
+        self.kid = key_id(private_key.public_key())
 
     @property
     def public_key(self) -> Ed25519PublicKey:
         return self._key.public_key()
 
     def sign(self, claims: TicketClaims) -> str:
-        payload = json.dumps(claims.payload(), separators=(",", ":")).encode()
+        payload = json.dumps(claims.payload(self.kid), separators=(",", ":")).encode()
         return f"{_b64encode(payload)}.{_b64encode(self._key.sign(payload))}"
+
+
+class TicketKeyRing:
+    """Every public key whose codes are still honoured: the current one first, then retired."""
+
+    def __init__(self, keys: Iterable[Ed25519PublicKey]) -> None:
+        self._keys: dict[str, Ed25519PublicKey] = {}
+        for key in keys:
+            self._keys.setdefault(key_id(key), key)
+
+    def jwks(self) -> dict[str, Any]:
+        """The published key set (JWKS of OKP/Ed25519 keys)."""
+        return {"keys": [public_jwk(key) for key in self._keys.values()]}
+
+    def verify(self, code: str) -> TicketClaims:
+        """The claims of a code signed by any key in the ring; :class:`InvalidTicketCode` else."""
+        payload, _signature = _split(code)
+        kid = _kid_of(payload)
+        if kid is not None:
+            key = self._keys.get(kid)
+            if key is None:
+                raise InvalidTicketCode("unknown signing key")
+            return verify(code, key)
+        for key in self._keys.values():  # a code from before key ids
+            try:
+                return verify(code, key)
+            except InvalidTicketCode:
+                continue
+        raise InvalidTicketCode("bad signature")
+
+
+def _split(code: str) -> tuple[bytes, bytes]:
+    parts = code.split(".")
+    if len(parts) != 2:
+        raise InvalidTicketCode("a ticket code has two parts")
+    return _b64decode(parts[0]), _b64decode(parts[1])
+
+
+def _kid_of(payload: bytes) -> str | None:
+    """The unverified ``k`` of a payload, only to pick the key to verify with."""
+    try:
+        raw = json.loads(payload)
+    except ValueError as exc:
+        raise InvalidTicketCode("unreadable payload") from exc
+    kid = raw.get("k") if isinstance(raw, dict) else None
+    if kid is not None and not isinstance(kid, str):
+        raise InvalidTicketCode("unreadable payload")
+    return kid
 
 
 def verify(code: str, public_key: Ed25519PublicKey) -> TicketClaims:
     """The claims of a genuine code; :class:`InvalidTicketCode` for anything else."""
-    parts = code.split(".")
-    if len(parts) != 2:
-        raise InvalidTicketCode("a ticket code has two parts")
-    payload, signature = (_b64decode(part) for part in parts)
+    payload, signature = _split(code)
     try:
         public_key.verify(signature, payload)
     except InvalidSignature as exc:
@@ -93,6 +172,21 @@ def verify(code: str, public_key: Ed25519PublicKey) -> TicketClaims:
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InvalidTicketCode("unreadable payload") from exc
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    """A retired key (PEM, private or public) whose codes must still verify."""
+    data = path.read_bytes()
+    key: object
+    if b"PRIVATE KEY" in data:
+        key = serialization.load_pem_private_key(data, password=None)
+        if isinstance(key, Ed25519PrivateKey):
+            return key.public_key()
+    else:
+        key = serialization.load_pem_public_key(data)
+        if isinstance(key, Ed25519PublicKey):
+            return key
+    raise ValueError(f"{path} is not an Ed25519 key")
 
 
 def load_private_key(path: Path, *, create_if_missing: bool) -> Ed25519PrivateKey:

@@ -1,7 +1,8 @@
-"""Booking on the real PostgreSQL, Redis and RabbitMQ, beside a stand-in for event's claim API.
+"""Booking on the real PostgreSQL, Redis and RabbitMQ, beside a stand-in for event's internal API.
 
 Booking reaches event over HTTP (``EVENT_URL``), so the stand-in is a real HTTP server (uvicorn on
-a free 127.0.0.1 port) that implements ``POST /internal/holds/{hold_id}/claim`` per the contract.
+a free 127.0.0.1 port) that implements ``POST /internal/holds/{hold_id}/claim`` and
+``POST /internal/holds/retake`` per the contract.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from booking_service.handlers import SUBSCRIPTIONS
 from booking_service.main import create_app
 from booking_service.settings import Settings
 from shared.contracts import Contract
+from shared.contracts.payment import PaymentRefundedV1, PaymentSucceededV1
 from shared.messaging import Broker, Envelope, Names
 from shared.settings import DEV_INTERNAL_TOKEN
 from shared.testing.app import running_app, service_settings
+from shared.testing.eventually import eventually
 
 VIP = ("vip", 8000)
 
@@ -41,9 +45,12 @@ class FakeHold:
     user_id: uuid.UUID
     event_id: uuid.UUID
     seats: list[dict[str, Any]]
+    organizer_id: uuid.UUID | None = None
     currency: str = "USD"
     expires_at: datetime = field(default_factory=lambda: datetime.now(UTC) + timedelta(hours=1))
     delay: float = 0.0
+    # Seconds the FIRST claim answer takes (the claim itself happens at once, as in event).
+    first_answer_delay: float = 0.0
 
     def answer(self) -> dict[str, Any]:
         return {
@@ -58,19 +65,36 @@ class FakeHold:
                 "title": "The Show",
                 "starts_at": "2030-06-01T20:00:00+00:00",
                 "location": "Main Hall",
+                "organizer_id": str(self.organizer_id) if self.organizer_id else None,
             },
         }
 
 
+@dataclass
+class Retake:
+    """One call to the retake stand-in, and what it answered."""
+
+    body: dict[str, Any]
+    status: int
+
+
 class FakeEvent:
-    """Event's internal claim endpoint, as the contract in common.md describes it."""
+    """Event's internal claim and retake endpoints, as the contract describes them.
+
+    Retake answers per event: ``retake_refusals[event_id] = ("seats_unavailable", ["A-A-1"])``
+    makes it refuse; otherwise it grants a new claimed hold on exactly the places asked for.
+    """
 
     def __init__(self) -> None:
         self.holds: dict[str, FakeHold] = {}
         self.claims: list[str] = []
+        self.retakes: list[Retake] = []
+        self.retake_refusals: dict[uuid.UUID, tuple[str, list[str]]] = {}
+        self.organizers: dict[uuid.UUID, uuid.UUID] = {}
         self.down = False
         self.url = ""
         self.app = FastAPI()
+        self.app.add_api_route("/internal/holds/retake", self._retake, methods=["POST"])
         self.app.add_api_route("/internal/holds/{hold_id}/claim", self._claim, methods=["POST"])
 
     def add_hold(
@@ -81,17 +105,51 @@ class FakeEvent:
         seats: list[tuple[str | None, str, int]] | None = None,
         hold_id: str | None = None,
         delay: float = 0.0,
+        first_answer_delay: float = 0.0,
+        organizer_id: uuid.UUID | None = None,
     ) -> FakeHold:
         places = seats if seats is not None else [(f"A-A-{uuid.uuid4().int % 10_000}", *VIP)]
+        event_id = event_id or uuid.uuid4()
+        if organizer_id is not None:
+            self.organizers[event_id] = organizer_id
         hold = FakeHold(
             hold_id=hold_id or str(uuid.uuid4()),
             user_id=user_id,
-            event_id=event_id or uuid.uuid4(),
+            event_id=event_id,
             seats=[{"seat_id": s, "tier": t, "price": p} for s, t, p in places],
+            organizer_id=self.organizers.get(event_id),
             delay=delay,
+            first_answer_delay=first_answer_delay,
         )
         self.holds[hold.hold_id] = hold
         return hold
+
+    async def _retake(self, request: Request) -> JSONResponse:
+        if request.headers.get("x-internal-token") != DEV_INTERNAL_TOKEN:
+            return _error(401, "unauthorized")
+        if self.down:
+            return _error(503, "upstream_unavailable")
+        body = await request.json()
+        event_id = uuid.UUID(body["event_id"])
+        refusal = self.retake_refusals.get(event_id)
+        if refusal is not None:
+            code, unavailable = refusal
+            self.retakes.append(Retake(body, 409))
+            return _error(409, code, {"unavailable": unavailable})
+        price = {"vip": VIP[1]}
+        hold = FakeHold(
+            hold_id=f"retake-{uuid.uuid4()}",
+            user_id=uuid.UUID(body["user_id"]),
+            event_id=event_id,
+            seats=[
+                {"seat_id": s["seat_id"], "tier": s["tier"], "price": price.get(s["tier"], 1000)}
+                for s in body["seats"]
+            ],
+            organizer_id=self.organizers.get(event_id),
+            expires_at=datetime.now(UTC) + timedelta(seconds=body["ttl_seconds"]),
+        )
+        self.retakes.append(Retake(body, 201))
+        return JSONResponse(hold.answer(), status_code=201)
 
     async def _claim(self, hold_id: str, request: Request) -> JSONResponse:
         if request.headers.get("x-internal-token") != DEV_INTERNAL_TOKEN:
@@ -107,11 +165,20 @@ class FakeEvent:
             return _error(403, "forbidden")
         if hold.delay:
             await asyncio.sleep(hold.delay)
+        if hold.first_answer_delay:  # claimed already; only the answer is late (a timeout)
+            delay, hold.first_answer_delay = hold.first_answer_delay, 0.0
+            await asyncio.sleep(delay)
         return JSONResponse(hold.answer())
 
 
-def _error(status: int, code: str) -> JSONResponse:
-    body = {"success": False, "error": code, "message": code, "details": {}, "request_id": None}
+def _error(status: int, code: str, details: dict[str, Any] | None = None) -> JSONResponse:
+    body = {
+        "success": False,
+        "error": code,
+        "message": code,
+        "details": details or {},
+        "request_id": None,
+    }
     return JSONResponse(body, status_code=status)
 
 
@@ -216,8 +283,11 @@ def book(client: Any, fake_event: FakeEvent) -> Callable[..., Awaitable[Any]]:
         seats: list[tuple[str | None, str, int]] | None = None,
         event_id: uuid.UUID | None = None,
         key: str | None = None,
+        organizer_id: uuid.UUID | None = None,
     ) -> Any:
-        hold = fake_event.add_hold(user_id=user.id, event_id=event_id, seats=seats)
+        hold = fake_event.add_hold(
+            user_id=user.id, event_id=event_id, seats=seats, organizer_id=organizer_id
+        )
         headers = {**user.headers, **({"Idempotency-Key": key} if key else {})}
         return await client.post("/api/bookings", json={"hold_id": hold.hold_id}, headers=headers)
 
@@ -320,3 +390,75 @@ async def listen(booking_settings: Settings) -> AsyncIterator[Callable[..., Awai
 def ticket_key_path(booking_settings: Settings) -> Path:
     path: Path = booking_settings.TICKET_PRIVATE_KEY_PATH
     return path
+
+
+# --- messages to booking ----------------------------------------------------------------------
+
+
+def _paid(booking: dict[str, Any], payment_id: uuid.UUID | None = None) -> PaymentSucceededV1:
+    """payment.succeeded for a booking as POST /api/bookings answered it."""
+    return PaymentSucceededV1(
+        payment_id=payment_id or uuid.uuid4(),
+        booking_id=uuid.UUID(booking["id"]),
+        user_id=uuid.UUID(booking["user_id"]),
+        amount=booking["amount"],
+        currency=booking["currency"],
+        card_last4="4242",
+    )
+
+
+def _refunded(booking: dict[str, Any], payment_id: uuid.UUID) -> PaymentRefundedV1:
+    return PaymentRefundedV1(
+        refund_id=uuid.uuid4(),
+        payment_id=payment_id,
+        booking_id=uuid.UUID(booking["id"]),
+        user_id=uuid.UUID(booking["user_id"]),
+        amount=booking["amount"],
+        currency=booking["currency"],
+    )
+
+
+@pytest.fixture
+def paid() -> Callable[..., PaymentSucceededV1]:
+    """``paid(booking, payment_id=None)`` → payment.succeeded for a booking (its JSON)."""
+    return _paid
+
+
+@pytest.fixture
+def refunded() -> Callable[..., PaymentRefundedV1]:
+    """``refunded(booking, payment_id)`` → payment.refunded for it."""
+    return _refunded
+
+
+@pytest.fixture
+def handle(runtime: Any) -> Callable[[Contract], Awaitable[str]]:
+    """``await handle(contract)``: one new message through the real consumer runner (inbox +
+    transaction), synchronously; answers the runner's outcome ("handled", "duplicate")."""
+
+    async def run(data: Contract) -> str:
+        envelope = Envelope.wrap(data, producer="test")
+        outcome: str = await runtime.consumer.handle(envelope, SUBSCRIPTIONS[envelope.type])
+        return outcome
+
+    return run
+
+
+@pytest.fixture
+def expire(
+    db: async_sessionmaker[AsyncSession], booking_row: Any
+) -> Callable[..., Awaitable[None]]:
+    """``await expire(booking_id)``: its deadline passes and the real sweeper expires it."""
+
+    async def run(booking_id: str) -> None:
+        async with db() as session, session.begin():
+            await session.execute(
+                text("UPDATE booking SET expires_at = now() - interval '1 second' WHERE id = :id"),
+                {"id": booking_id},
+            )
+
+        async def status() -> str:
+            return str((await booking_row(booking_id)).status)
+
+        await eventually(status, until=lambda s: s == "expired", what="expiry")
+
+    return run

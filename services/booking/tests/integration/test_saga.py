@@ -196,33 +196,6 @@ async def test_sweeper_expires_overdue_booking_and_frees_its_seats(
     assert (await book(customer(), event_id=event_id, seats=seats)).status_code == 201
 
 
-async def test_late_payment_is_announced_for_refund_when_booking_expired(
-    customer: Any, book: Any, db: Any, runtime: Any, booking_row: Any, outbox_messages: Any
-) -> None:
-    booking = (await book(customer())).json()
-    async with db() as session, session.begin():
-        await session.execute(
-            text("UPDATE booking SET expires_at = now() - interval '1 second' WHERE id = :id"),
-            {"id": booking["id"]},
-        )
-    await eventually(
-        lambda: _status(booking_row, booking["id"]), until=lambda s: s == "expired", what="expiry"
-    )
-    payment = _paid(booking)
-
-    assert await _handle(runtime, Envelope.wrap(payment, producer="payment")) == "handled"
-    assert await _handle(runtime, Envelope.wrap(payment, producer="payment")) == "handled"
-
-    row = await booking_row(booking["id"])
-    assert row.status == "expired" and row.payment_id == payment.payment_id
-    [message] = await outbox_messages(booking["id"], "booking.cancelled")
-    assert message["data"]["reason"] == "paid_after_expiry"
-    assert message["data"]["was_confirmed"] is False
-    assert message["data"]["payment_id"] == str(payment.payment_id)
-    assert message["data"]["seats"] == []
-    assert await outbox_messages(booking["id"], "booking.confirmed") == []
-
-
 async def test_cancel_of_confirmed_booking_announces_refund(
     client: Any, customer: Any, book: Any, runtime: Any, outbox_messages: Any
 ) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from booking_service import domain
-from booking_service.domain import BookingStatus, PaymentOutcome
+from booking_service.domain import BookingStatus, PaymentOutcome, RefundOutcome
 
 P, C, X, E, R = (
     BookingStatus.PENDING_PAYMENT,
@@ -20,7 +20,10 @@ P, C, X, E, R = (
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("current", "target"), [(P, C), (P, X), (P, E), (C, X), (C, R)])
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [(P, C), (P, X), (P, E), (P, R), (C, X), (C, R), (E, C), (E, X), (E, R), (X, R)],
+)
 def test_transition_is_allowed_when_design_lists_it(
     current: BookingStatus, target: BookingStatus
 ) -> None:
@@ -29,7 +32,7 @@ def test_transition_is_allowed_when_design_lists_it(
 
 @pytest.mark.parametrize(
     ("current", "target"),
-    [(C, P), (C, E), (X, P), (X, C), (E, C), (E, P), (R, C), (R, X), (P, R), (P, P), (C, C)],
+    [(C, P), (C, E), (X, P), (X, C), (X, E), (E, P), (R, C), (R, X), (R, P), (P, P), (C, C)],
 )
 def test_transition_is_refused_when_it_would_go_backwards_or_skip(
     current: BookingStatus, target: BookingStatus
@@ -37,9 +40,9 @@ def test_transition_is_refused_when_it_would_go_backwards_or_skip(
     assert not domain.can_transition(current, target)
 
 
-def test_final_states_allow_no_transition_when_reached() -> None:
-    for final in (X, E, R):
-        assert not any(domain.can_transition(final, target) for target in BookingStatus)
+def test_refunded_is_final_and_cancelled_only_becomes_refunded() -> None:
+    assert not any(domain.can_transition(R, target) for target in BookingStatus)
+    assert {t for t in BookingStatus if domain.can_transition(X, t)} == {R}
 
 
 def test_only_pending_and_confirmed_hold_seats() -> None:
@@ -69,11 +72,33 @@ def test_overdue_only_when_pending_and_past_deadline() -> None:
     assert not domain.is_overdue(C, past, NOW)
 
 
-def test_view_is_allowed_when_owner_or_admin() -> None:
-    owner, other = uuid.uuid4(), uuid.uuid4()
-    assert domain.can_view(owner_id=owner, viewer_id=owner, viewer_is_admin=False)
-    assert domain.can_view(owner_id=owner, viewer_id=other, viewer_is_admin=True)
-    assert not domain.can_view(owner_id=owner, viewer_id=other, viewer_is_admin=False)
+def test_view_is_allowed_when_owner_organizer_or_admin() -> None:
+    owner, organizer, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+    def view(viewer: uuid.UUID, *, admin: bool = False, org: uuid.UUID | None = organizer) -> bool:
+        return domain.can_view(
+            owner_id=owner, organizer_id=org, viewer_id=viewer, viewer_is_admin=admin
+        )
+
+    assert view(owner) and view(organizer) and view(other, admin=True)
+    assert not view(other)
+    assert not view(organizer, org=None)
+
+
+def test_only_owner_or_admin_may_cancel_when_organizer_can_only_read() -> None:
+    owner, organizer = uuid.uuid4(), uuid.uuid4()
+    assert domain.can_change(owner_id=owner, viewer_id=owner, viewer_is_admin=False)
+    assert domain.can_change(owner_id=owner, viewer_id=organizer, viewer_is_admin=True)
+    assert not domain.can_change(owner_id=owner, viewer_id=organizer, viewer_is_admin=False)
+
+
+def test_event_is_managed_only_by_its_organizer_or_admin() -> None:
+    organizer, other = uuid.uuid4(), uuid.uuid4()
+    manage = domain.can_manage_event
+    assert manage(organizer_id=organizer, viewer_id=organizer, viewer_is_admin=False)
+    assert manage(organizer_id=None, viewer_id=other, viewer_is_admin=True)
+    assert not manage(organizer_id=organizer, viewer_id=other, viewer_is_admin=False)
+    assert not manage(organizer_id=None, viewer_id=other, viewer_is_admin=False)
 
 
 def test_payment_confirms_when_booking_pending() -> None:
@@ -90,11 +115,39 @@ def test_payment_is_duplicate_when_already_applied() -> None:
         assert outcome is PaymentOutcome.DUPLICATE
 
 
-def test_payment_is_refunded_when_booking_expired_or_cancelled() -> None:
+def test_payment_retakes_seats_when_booking_expired_unpaid() -> None:
+    outcome = domain.payment_outcome(E, booking_payment_id=None, payment_id=uuid.uuid4())
+    assert outcome is PaymentOutcome.RETAKE
+
+
+def test_payment_is_refunded_when_booking_cancelled_or_refunded() -> None:
     pay = uuid.uuid4()
-    for status in (X, E):
-        outcome = domain.payment_outcome(status, booking_payment_id=None, payment_id=pay)
+    for status, earlier in ((X, None), (X, uuid.uuid4()), (R, uuid.uuid4())):
+        outcome = domain.payment_outcome(status, booking_payment_id=earlier, payment_id=pay)
         assert outcome is PaymentOutcome.REFUND
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (X, RefundOutcome.SETTLE),
+        (E, RefundOutcome.SETTLE),
+        (C, RefundOutcome.RELEASE),
+        (P, RefundOutcome.RELEASE),
+        (R, RefundOutcome.DUPLICATE),
+    ],
+)
+def test_refund_outcome_follows_the_booking_state(
+    status: BookingStatus, expected: RefundOutcome
+) -> None:
+    pay = uuid.uuid4()
+    assert domain.refund_outcome(status, booking_payment_id=pay, payment_id=pay) is expected
+    assert domain.refund_outcome(status, booking_payment_id=None, payment_id=pay) is expected
+
+
+def test_refund_of_another_payment_is_foreign() -> None:
+    outcome = domain.refund_outcome(C, booking_payment_id=uuid.uuid4(), payment_id=uuid.uuid4())
+    assert outcome is RefundOutcome.FOREIGN
 
 
 def test_second_payment_is_flagged_when_booking_confirmed_by_another() -> None:

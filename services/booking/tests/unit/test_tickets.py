@@ -7,7 +7,9 @@ import json
 import uuid
 from pathlib import Path
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from booking_service import tickets
@@ -41,6 +43,7 @@ def test_code_is_compact_payload_dot_signature_with_short_keys(signer: TicketSig
     payload_part, signature_part = signer.sign(claims).split(".")
     payload = json.loads(base64.urlsafe_b64decode(payload_part + "=" * (-len(payload_part) % 4)))
     assert payload == {
+        "k": signer.kid,
         "t": str(claims.ticket_id),
         "b": str(claims.booking_id),
         "e": str(claims.event_id),
@@ -100,3 +103,72 @@ def test_key_is_generated_once_when_missing_in_dev(tmp_path: Path) -> None:
 def test_missing_key_is_an_error_when_generation_not_allowed(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         tickets.load_private_key(tmp_path / "absent.pem", create_if_missing=False)
+
+
+def _legacy_code(key: Ed25519PrivateKey, claims: TicketClaims) -> str:
+    """A code as issued before key ids: the payload has no ``k``."""
+    payload = claims.payload("")
+    del payload["k"]
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return f"{_b64(raw)}.{_b64(key.sign(raw))}"
+
+
+def test_key_ring_verifies_codes_of_current_and_retired_keys_when_rotated() -> None:
+    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    ring = tickets.TicketKeyRing([new.public_key(), old.public_key()])
+    old_claims, new_claims, legacy_claims = _claims(), _claims(), _claims(None)
+    assert ring.verify(TicketSigner(old).sign(old_claims)) == old_claims
+    assert ring.verify(TicketSigner(new).sign(new_claims)) == new_claims
+    assert ring.verify(_legacy_code(old, legacy_claims)) == legacy_claims
+
+
+def test_key_ring_refuses_code_when_its_key_is_unknown(signer: TicketSigner) -> None:
+    ring = tickets.TicketKeyRing([Ed25519PrivateKey.generate().public_key()])
+    with pytest.raises(InvalidTicketCode, match="unknown signing key"):
+        ring.verify(signer.sign(_claims()))
+    with pytest.raises(InvalidTicketCode):
+        ring.verify(_legacy_code(Ed25519PrivateKey.generate(), _claims()))
+
+
+def test_key_ring_refuses_code_when_kid_is_swapped_to_another_known_key(
+    signer: TicketSigner,
+) -> None:
+    other = TicketSigner(Ed25519PrivateKey.generate())
+    ring = tickets.TicketKeyRing([signer.public_key, other.public_key])
+    payload_part, signature_part = signer.sign(_claims()).split(".")
+    raw = json.loads(base64.urlsafe_b64decode(payload_part + "=" * (-len(payload_part) % 4)))
+    raw["k"] = other.kid
+    forged = f"{_b64(json.dumps(raw, separators=(',', ':')).encode())}.{signature_part}"
+    with pytest.raises(InvalidTicketCode):
+        ring.verify(forged)
+
+
+def test_published_key_set_is_okp_ed25519_jwks_that_verifies_codes(signer: TicketSigner) -> None:
+    ring = tickets.TicketKeyRing([signer.public_key])
+    [jwk] = ring.jwks()["keys"]
+    assert jwk["kty"] == "OKP" and jwk["crv"] == "Ed25519"
+    assert jwk["alg"] == "EdDSA" and jwk["use"] == "sig" and jwk["kid"] == signer.kid
+    public = jwt.PyJWK.from_dict(jwk, algorithm="EdDSA").key  # what a gate would do offline
+    claims = _claims()
+    assert tickets.verify(signer.sign(claims), public) == claims
+
+
+def test_retired_key_loads_from_private_or_public_pem(tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    private = tmp_path / "old.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public = tmp_path / "old.pub.pem"
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    kid = tickets.key_id(key.public_key())
+    assert tickets.key_id(tickets.load_public_key(private)) == kid
+    assert tickets.key_id(tickets.load_public_key(public)) == kid

@@ -4,6 +4,7 @@ Use cases called by routes open their own transaction(s); those called by messag
 inside the consumer's transaction, next to its inbox claim.
 """
 
+from booking_service.service.checkin import AlreadyCheckedIn, InvalidTicket, check_in
 from booking_service.service.create import SeatsUnavailable, create_booking
 from booking_service.service.manage import (
     cancel_booking,
@@ -11,24 +12,35 @@ from booking_service.service.manage import (
     get_booking_for_service,
     list_bookings,
 )
-from booking_service.service.saga import (
-    cancel_event_bookings,
+from booking_service.service.payments import (
     cancel_unpaid_booking,
     confirm_paid_booking,
+    settle_refund,
+)
+from booking_service.service.reports import event_sales, list_all_bookings, sales_overview
+from booking_service.service.saga import (
+    cancel_event_bookings,
     expire_overdue_bookings,
     purge_idempotency_keys,
 )
 
 __all__ = [
+    "AlreadyCheckedIn",
+    "InvalidTicket",
     "SeatsUnavailable",
     "cancel_booking",
     "cancel_event_bookings",
     "cancel_unpaid_booking",
+    "check_in",
     "confirm_paid_booking",
     "create_booking",
+    "event_sales",
     "expire_overdue_bookings",
     "get_booking",
     "get_booking_for_service",
+    "list_all_bookings",
     "list_bookings",
     "purge_idempotency_keys",
+    "sales_overview",
+    "settle_refund",
 ]

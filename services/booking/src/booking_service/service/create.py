@@ -119,6 +119,7 @@ def _new_booking(claim: HoldClaim, *, user: Principal, window_seconds: int) -> B
         user_id=user.id,
         user_email=user.email,
         event_id=claim.event_id,
+        organizer_id=claim.event.organizer_id,
         hold_id=claim.hold_id,
         status=status,
         amount=claim.amount,

@@ -1,4 +1,4 @@
-"""Reading and cancelling bookings on behalf of their owner (or an admin)."""
+"""Reading and cancelling bookings on behalf of their owner, the event's organizer or an admin."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from booking_service.domain import BookingStatus
 from booking_service.orm import Booking
 from booking_service.schemas import BookingDetail, BookingRead, InternalBookingRead
 from booking_service.service.saga import cancel_locked
-from shared.errors import InvalidState, NotFound
+from shared.errors import Forbidden, InvalidState, NotFound
 from shared.pagination import Page, PageParams, paginate
 from shared.security import Principal
 
@@ -22,7 +22,7 @@ from shared.security import Principal
 async def get_booking(
     session: AsyncSession, *, user: Principal, booking_id: uuid.UUID
 ) -> BookingDetail:
-    """One booking the caller may see (others' bookings are 404, not 403)."""
+    """One booking the caller may see: owner, the event's organizer, admin (others: 404)."""
     async with session.begin():
         booking = await repo.get_booking(session, booking_id)
         _ensure_visible(booking, user)
@@ -53,7 +53,10 @@ async def get_booking_for_service(
 
 def _ensure_visible(booking: Booking | None, user: Principal) -> None:
     if booking is None or not domain.can_view(
-        owner_id=booking.user_id, viewer_id=user.id, viewer_is_admin=user.is_admin
+        owner_id=booking.user_id,
+        organizer_id=booking.organizer_id,
+        viewer_id=user.id,
+        viewer_is_admin=user.is_admin,
     ):
         raise NotFound("No such booking.")
 
@@ -69,6 +72,10 @@ async def cancel_booking(
         booking = await repo.lock_booking(session, booking_id)
         _ensure_visible(booking, user)
         assert booking is not None
+        if not domain.can_change(
+            owner_id=booking.user_id, viewer_id=user.id, viewer_is_admin=user.is_admin
+        ):
+            raise Forbidden("Only the buyer or an admin cancels a booking.")
         cancelled = await cancel_locked(
             session,
             booking,

@@ -40,10 +40,11 @@ def cancelled_message(
     was_confirmed: bool,
     payment_id: uuid.UUID | None,
     with_seats: bool = True,
+    hold_id: str | None = None,
 ) -> BookingCancelledV1:
     return BookingCancelledV1(
         booking_id=booking.id,
-        hold_id=booking.hold_id,
+        hold_id=hold_id or booking.hold_id,
         user_id=booking.user_id,
         user_email=booking.user_email,
         event_id=booking.event_id,
@@ -66,11 +67,11 @@ def expired_message(booking: Booking) -> BookingExpiredV1:
 
 
 def confirmed_message(
-    booking: Booking, *, tickets: list[Ticket], payment_id: uuid.UUID
+    booking: Booking, *, tickets: list[Ticket], payment_id: uuid.UUID, hold_id: str | None = None
 ) -> BookingConfirmedV1:
     return BookingConfirmedV1(
         booking_id=booking.id,
-        hold_id=booking.hold_id,
+        hold_id=hold_id or booking.hold_id,
         user_id=booking.user_id,
         user_email=booking.user_email,
         event_id=booking.event_id,

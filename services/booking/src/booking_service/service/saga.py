@@ -1,6 +1,7 @@
-"""Booking's side of the saga: payment and event messages, and the expiry sweeper.
+"""Booking's side of the saga: cancelling, event.cancelled, and the expiry sweeper.
 
-Except for the sweeper, these run inside the consumer's transaction, next to its inbox claim.
+Payment's messages are in ``payments.py``. Except for the sweeper, these run inside the
+consumer's (or the route's) transaction.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking_service import domain, idempotency
 from booking_service import repository as repo
-from booking_service.domain import BookingStatus, PaymentOutcome
-from booking_service.orm import BookedSeat, Booking, Ticket
+from booking_service.domain import BookingStatus
+from booking_service.orm import Booking
 from booking_service.service import messages
-from booking_service.tickets import TicketClaims, TicketSigner
-from shared.contracts.payment import PaymentFailedV1, PaymentSucceededV1
 from shared.db import utcnow
 from shared.logging import get_logger
 from shared.messaging import outbox
@@ -52,107 +51,7 @@ async def cancel_locked(
     return moved
 
 
-# --- reacting to payment and event (inside the consumer's transaction) ----------------------
-
-
-async def confirm_paid_booking(
-    session: AsyncSession, *, payment: PaymentSucceededV1, signer: TicketSigner, producer: str
-) -> None:
-    """Confirm and issue signed tickets (``booking.confirmed``); a paid booking that is gone is
-    announced as cancelled with the payment id, so payment refunds it."""
-    booking = await repo.lock_booking(session, payment.booking_id)
-    if booking is None:
-        log.warning("payment_for_unknown_booking", booking_id=str(payment.booking_id))
-        return
-    outcome = domain.payment_outcome(
-        BookingStatus(booking.status),
-        booking_payment_id=booking.payment_id,
-        payment_id=payment.payment_id,
-    )
-    now = utcnow()
-    if outcome is PaymentOutcome.DUPLICATE:
-        return
-    if outcome is PaymentOutcome.DOUBLE_PAYMENT:
-        # Payment refuses to charge a paid booking; if it happens anyway a person must look.
-        log.error(
-            "booking_paid_twice",
-            booking_id=str(booking.id),
-            payment_id=str(payment.payment_id),
-            kept_payment_id=str(booking.payment_id),
-        )
-        return
-    if outcome is PaymentOutcome.REFUND:
-        await repo.set_payment_if_unset(session, booking.id, payment_id=payment.payment_id, now=now)
-        # The seats were released when the booking expired/was cancelled: announce no seats,
-        # so event does not release seats someone else may hold by now.
-        await outbox.add(
-            session,
-            messages.cancelled_message(
-                booking,
-                reason=domain.REASON_PAID_AFTER_EXPIRY,
-                was_confirmed=False,
-                payment_id=payment.payment_id,
-                with_seats=False,
-            ),
-            producer=producer,
-        )
-        log.info("paid_after_expiry", booking_id=str(booking.id), status=booking.status)
-        return
-
-    moved = await repo.transition(
-        session,
-        booking.id,
-        current=BookingStatus.PENDING_PAYMENT,
-        target=BookingStatus.CONFIRMED,
-        payment_id=payment.payment_id,
-        confirmed_at=now,
-        updated_at=now,
-    )
-    if not moved:  # unreachable while the row is locked; never confirm twice
-        return
-    tickets = [_issue_ticket(booking, seat, signer) for seat in booking.seats]
-    booking.tickets.extend(tickets)
-    await session.flush()
-    await outbox.add(
-        session,
-        messages.confirmed_message(booking, tickets=tickets, payment_id=payment.payment_id),
-        producer=producer,
-    )
-
-
-def _issue_ticket(booking: Booking, seat: BookedSeat, signer: TicketSigner) -> Ticket:
-    ticket_id = uuid.uuid4()
-    code = signer.sign(
-        TicketClaims(
-            ticket_id=ticket_id,
-            booking_id=booking.id,
-            event_id=booking.event_id,
-            seat_id=seat.seat_id,
-        )
-    )
-    return Ticket(
-        id=ticket_id,
-        booking_id=booking.id,
-        position=seat.position,
-        seat_id=seat.seat_id,
-        tier=seat.tier,
-        price=seat.price,
-        code=code,
-    )
-
-
-async def cancel_unpaid_booking(
-    session: AsyncSession, *, failure: PaymentFailedV1, producer: str
-) -> None:
-    """A final payment failure cancels the pending booking; a retryable one leaves it waiting."""
-    if not domain.payment_failure_cancels(retryable=failure.retryable):
-        return
-    booking = await repo.lock_booking(session, failure.booking_id)
-    if booking is None or booking.status != BookingStatus.PENDING_PAYMENT:
-        return
-    await cancel_locked(
-        session, booking, reason=domain.payment_failed_reason(failure.reason), producer=producer
-    )
+# --- reacting to event (inside the consumer's transaction) ---------------------------------
 
 
 async def cancel_event_bookings(

@@ -1,0 +1,74 @@
+"""Check-in at the gate: a signed ticket code is used once, by the event's organizer or an admin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking_service import domain
+from booking_service import repository as repo
+from booking_service.domain import BookingStatus
+from booking_service.schemas import CheckInRead
+from booking_service.tickets import InvalidTicketCode, TicketKeyRing
+from shared.db import utcnow
+from shared.errors import BadRequest, Conflict, Forbidden, InvalidState
+from shared.security import Principal
+
+# The same JSON form as the 200 answer's checked_in_at.
+_TIMESTAMP = TypeAdapter(datetime | None)
+
+
+class InvalidTicket(BadRequest):
+    code, message = "invalid_ticket", "This is not a genuine ticket code."
+
+
+class AlreadyCheckedIn(Conflict):
+    code, message = "already_checked_in", "This ticket has already been used."
+
+
+async def check_in(
+    session: AsyncSession, *, user: Principal, code: str, keys: TicketKeyRing
+) -> CheckInRead:
+    """Let the ticket's holder in, once. The guard is one ``UPDATE … WHERE checked_in_at IS
+    NULL``, so two gates scanning the same code at once admit exactly one."""
+    try:
+        claims = keys.verify(code)
+    except InvalidTicketCode as exc:
+        raise InvalidTicket(details={"reason": str(exc)}) from exc
+    async with session.begin():
+        ticket = await repo.get_ticket(session, claims.ticket_id)
+        if ticket is None or ticket.booking_id != claims.booking_id:
+            raise InvalidTicket(details={"reason": "no such ticket"})
+        # Shared lock: the booking cannot be cancelled or refunded until this check-in commits.
+        booking = await repo.lock_booking_for_share(session, ticket.booking_id)
+        assert booking is not None
+        if booking.event_id != claims.event_id or ticket.seat_id != claims.seat_id:
+            raise InvalidTicket(details={"reason": "no such ticket"})
+        if not domain.can_manage_event(
+            organizer_id=booking.organizer_id, viewer_id=user.id, viewer_is_admin=user.is_admin
+        ):
+            raise Forbidden("Only the event's organizer or an admin checks its tickets in.")
+        if booking.status != BookingStatus.CONFIRMED:
+            raise InvalidState(
+                f"This ticket's booking is {booking.status}.",
+                details={"booking_status": booking.status},
+            )
+        checked_in_at = await repo.check_in_ticket(session, ticket.id, now=utcnow())
+        if checked_in_at is None:
+            first = await repo.get_checked_in_at(session, ticket.id)
+            raise AlreadyCheckedIn(
+                details={
+                    "ticket_id": str(ticket.id),
+                    "checked_in_at": _TIMESTAMP.dump_python(first, mode="json"),
+                }
+            )
+        return CheckInRead(
+            ticket_id=ticket.id,
+            booking_id=booking.id,
+            event_id=booking.event_id,
+            seat_id=ticket.seat_id,
+            tier=ticket.tier,
+            checked_in_at=checked_in_at,
+        )

@@ -1,0 +1,83 @@
+"""Sales for organizers and admins, and the admin's view of every booking."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking_service import repository as repo
+from booking_service.domain import BookingStatus
+from booking_service.schemas import (
+    BookingRead,
+    EventSales,
+    EventSalesRow,
+    SalesOverview,
+    SalesTotal,
+    TierSales,
+)
+from shared.errors import NotFound
+from shared.pagination import Page, PageParams, paginate
+from shared.security import Principal
+
+
+async def event_sales(session: AsyncSession, *, user: Principal, event_id: uuid.UUID) -> EventSales:
+    """One event's sales: confirmed places and revenue per tier, bookings per status.
+
+    Booking knows an event's organizer from the organizer id its bookings carry, so an event
+    nobody booked yet is 404 for organizers (admins get zeros).
+    """
+    async with session.begin():
+        organizers = await repo.list_organizers_of_event(session, event_id)
+        if not user.is_admin and user.id not in organizers:
+            raise NotFound("No sales of yours for this event.")
+        tiers = await repo.list_sold_by_tier(session, event_id)
+        by_status = await repo.count_bookings_by_status(session, event_id)
+    currency = tiers[0][0] if tiers else None
+    return EventSales(
+        event_id=event_id,
+        currency=currency,
+        tickets_sold=sum(sold for _, _, sold, _ in tiers),
+        revenue=sum(revenue for _, _, _, revenue in tiers),
+        by_tier=[TierSales(tier=tier, sold=sold, revenue=rev) for _, tier, sold, rev in tiers],
+        bookings_by_status={s.value: by_status.get(s.value, 0) for s in BookingStatus},
+    )
+
+
+async def sales_overview(session: AsyncSession, *, user: Principal) -> SalesOverview:
+    """One row per event of the caller (admin: every event), with totals per currency."""
+    async with session.begin():
+        rows = await repo.list_event_sales(session, organizer_id=None if user.is_admin else user.id)
+    events = [
+        EventSalesRow(
+            event_id=event_id,
+            title=title,
+            currency=currency,
+            tickets_sold=sold,
+            revenue=revenue,
+            confirmed_bookings=confirmed,
+        )
+        for event_id, title, currency, sold, revenue, confirmed in rows
+    ]
+    totals: dict[str, SalesTotal] = {}
+    for row in events:
+        total = totals.setdefault(row.currency, SalesTotal(currency=row.currency))
+        total.tickets_sold += row.tickets_sold
+        total.revenue += row.revenue
+    return SalesOverview(events=events, totals=sorted(totals.values(), key=lambda t: t.currency))
+
+
+async def list_all_bookings(
+    session: AsyncSession,
+    *,
+    page: PageParams,
+    event_id: uuid.UUID | None,
+    status: BookingStatus | None,
+    user_id: uuid.UUID | None,
+) -> Page[BookingRead]:
+    """Every booking (admin), newest first, filtered."""
+    stmt = repo.all_bookings(user_id=user_id, event_id=event_id, status=status)
+    async with session.begin():
+        rows, total = await paginate(session, stmt, page)
+        items = [BookingRead.of(b) for b in rows]
+    return Page(items=items, page=page.page, page_size=page.page_size, total=total)
