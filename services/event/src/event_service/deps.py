@@ -7,16 +7,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from event_service.holds import HoldStore
+from event_service.service import Ctx
 from shared.runtime import get_runtime
 from shared.security import Principal, get_current_user
 
 _optional_bearer = HTTPBearer(auto_error=False)
 
 
-def get_holds(request: Request) -> HoldStore:
-    holds: HoldStore = get_runtime(request).state.holds
-    return holds
+def get_ctx(request: Request) -> Ctx:
+    ctx: Ctx = get_runtime(request).state.ctx
+    return ctx
 
 
 async def get_optional_user(
@@ -29,5 +29,5 @@ async def get_optional_user(
     return await get_current_user(request, credentials)
 
 
-HoldsDep = Annotated[HoldStore, Depends(get_holds)]
+CtxDep = Annotated[Ctx, Depends(get_ctx)]
 OptionalUser = Annotated[Principal | None, Depends(get_optional_user)]

@@ -52,6 +52,19 @@ class LimitExceeded(Conflict):
     code, message = "limit_exceeded", "Too many tickets in one order."
 
 
+class BuyerLimitExceeded(LimitExceeded):
+    def __init__(self, *, limit: int, current: int, requested: int) -> None:
+        super().__init__(
+            f"At most {limit} tickets per buyer for this event; you already have {current}.",
+            details={
+                "max_tickets_per_buyer": limit,
+                "limit": limit,
+                "current": current,
+                "requested": requested,
+            },
+        )
+
+
 class SeatsUnavailable(Conflict):
     code = "seats_unavailable"
 
@@ -75,6 +88,10 @@ class TierSoldOut(Conflict):
 
 class HoldExpired(Conflict):
     code, message = "hold_expired", "The hold has expired or does not exist."
+
+
+class InventoryBusy(Conflict):
+    code, message = "invalid_state", "Tickets are held or sold; tiers and seats cannot change now."
 
 
 class OversellDetected(RuntimeError):
@@ -127,11 +144,7 @@ def plan_event(
     seating: Sequence[SectionSpec],
 ) -> list[SeatSpec]:
     """Check the rules spanning fields of a new event and lay out its seats (ValidationFailed)."""
-    problems: list[tuple[str, str]] = []
-    if ends_at <= starts_at:
-        problems.append(("ends_at", "ends_at must be after starts_at"))
-    if sales_end_at is not None and sales_end_at <= sales_start_at:
-        problems.append(("sales_end_at", "sales_end_at must be after sales_start_at"))
+    problems = _time_problems(starts_at, ends_at, sales_start_at, sales_end_at)
 
     by_code: dict[str, TierSpec] = {}
     for index, tier in enumerate(tiers):
@@ -200,10 +213,68 @@ def sales_open(
 
 def check_order_size(count: int, *, max_per_order: int) -> None:
     if count > max_per_order:
-        raise LimitExceeded(
-            f"At most {max_per_order} tickets per order.",
-            details={"max_tickets_per_order": max_per_order, "requested": count},
-        )
+        raise order_limit_exceeded(max_per_order, count)
+
+
+def order_limit_exceeded(max_per_order: int, requested: int) -> LimitExceeded:
+    return LimitExceeded(
+        f"At most {max_per_order} tickets per order.",
+        details={
+            "max_tickets_per_order": max_per_order,
+            "limit": max_per_order,
+            "requested": requested,
+        },
+    )
+
+
+def check_times(
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    sales_start_at: datetime,
+    sales_end_at: datetime | None,
+) -> None:
+    """The time rules of an event (ValidationFailed)."""
+    problems = _time_problems(starts_at, ends_at, sales_start_at, sales_end_at)
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _time_problems(
+    starts_at: datetime, ends_at: datetime, sales_start_at: datetime, sales_end_at: datetime | None
+) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if ends_at <= starts_at:
+        problems.append(("ends_at", "ends_at must be after starts_at"))
+    if sales_end_at is not None and sales_end_at <= sales_start_at:
+        problems.append(("sales_end_at", "sales_end_at must be after sales_start_at"))
+    return problems
+
+
+def sections_of(seats: Sequence[SeatSpec]) -> list[SectionSpec]:
+    """The seating spec that lays out ``seats`` again (sections keep their first-seen order)."""
+    order: list[str] = []
+    rows: dict[str, list[str]] = {}
+    tier: dict[str, str] = {}
+    width: dict[str, int] = {}
+    for seat in seats:
+        if seat.section not in rows:
+            order.append(seat.section)
+            rows[seat.section] = []
+            tier[seat.section] = seat.tier
+            width[seat.section] = 0
+        if seat.row not in rows[seat.section]:
+            rows[seat.section].append(seat.row)
+        width[seat.section] = max(width[seat.section], seat.number)
+    return [SectionSpec(s, tier[s], rows[s], width[s]) for s in order]
+
+
+def can_cancel(status: str) -> bool:
+    return status in (EventStatus.DRAFT, EventStatus.PUBLISHED)
+
+
+def can_edit(status: str) -> bool:
+    return status in (EventStatus.DRAFT, EventStatus.PUBLISHED)
 
 
 def available(*, capacity: int, held: int, sold: int) -> int:

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from event_service import service
-from event_service.holds import HoldStore, Place
+from event_service.holds import Place
+from event_service.service import Ctx
 from shared.contracts.booking import (
     BookedSeat,
     BookingCancelledV1,
@@ -23,9 +24,9 @@ def _places(seats: Sequence[BookedSeat]) -> list[Place]:
     return [Place(s.seat_id, s.tier, s.price) for s in seats]
 
 
-def _holds(rt: Runtime) -> HoldStore:
-    holds: HoldStore = rt.state.holds
-    return holds
+def _ctx(rt: Runtime) -> Ctx:
+    ctx: Ctx = rt.state.ctx
+    return ctx
 
 
 async def on_booking_confirmed(
@@ -35,9 +36,10 @@ async def on_booking_confirmed(
     data = envelope.data
     await service.record_sale(
         session,
-        _holds(rt),
+        _ctx(rt),
         event_id=data.event_id,
         booking_id=data.booking_id,
+        user_id=data.user_id,
         hold_id=data.hold_id,
         places=_places(data.seats),
     )
@@ -48,9 +50,10 @@ async def on_booking_ended(session: AsyncSession, envelope: Envelope[Any], rt: R
     data: BookingCancelledV1 | BookingExpiredV1 = envelope.data
     await service.undo_sale(
         session,
-        _holds(rt),
+        _ctx(rt),
         event_id=data.event_id,
         booking_id=data.booking_id,
+        user_id=data.user_id,
         hold_id=data.hold_id,
         places=_places(data.seats),
     )

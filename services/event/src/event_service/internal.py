@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, status
 
 from event_service import service
-from event_service.deps import HoldsDep
-from event_service.schemas import HoldClaim, HoldClaimed
+from event_service.deps import CtxDep
+from event_service.schemas import HoldClaim, HoldClaimed, HoldRetake
 from shared.runtime import SessionDep
 from shared.security import InternalCaller
 
 router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[InternalCaller])
+
+
+@router.post("/holds/retake", status_code=status.HTTP_201_CREATED, response_model=HoldClaimed)
+async def retake_hold(body: HoldRetake, session: SessionDep, ctx: CtxDep) -> HoldClaimed:
+    return await service.retake_hold(session, ctx, data=body)
 
 
 @router.post("/holds/{hold_id}/claim", response_model=HoldClaimed)
@@ -20,12 +25,8 @@ async def claim_hold(
     hold_id: Annotated[str, Path(min_length=1, max_length=64)],
     body: HoldClaim,
     session: SessionDep,
-    holds: HoldsDep,
+    ctx: CtxDep,
 ) -> HoldClaimed:
     return await service.claim_hold(
-        session,
-        holds,
-        hold_id=hold_id,
-        user_id=body.user_id,
-        extend_seconds=body.extend_seconds,
+        session, ctx, hold_id=hold_id, user_id=body.user_id, extend_seconds=body.extend_seconds
     )

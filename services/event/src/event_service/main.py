@@ -1,4 +1,4 @@
-"""The composition root: settings, runtime, hold store, sweeper, routers."""
+"""The composition root: settings, runtime, hold store, cache, sweeper, routers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from event_service import handlers, internal, routes, service
+from event_service.cache import EventCache
 from event_service.holds import HoldStore
+from event_service.service import Ctx
 from event_service.settings import Settings
 from shared.runtime import Runtime, readiness_of
 from shared.web import build_app
@@ -21,13 +23,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def on_start(rt: Runtime) -> None:
-        holds = HoldStore(rt.redis, settings)
+        ctx = Ctx(
+            holds=HoldStore(rt.redis, settings),
+            cache=EventCache(rt.redis, settings),
+            settings=settings,
+        )
         rt.state.settings = settings
-        rt.state.holds = holds
+        rt.state.ctx = ctx
 
         async def sweep() -> None:
-            async with rt.sessionmaker() as session:
-                await service.sweep_holds(session, holds)
+            await service.sweep_holds(ctx)
 
         rt.every(settings.HOLD_SWEEP_SECONDS, sweep, name="event-hold-sweeper")
 

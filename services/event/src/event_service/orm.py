@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKeyConstraint, Integer, String, Text, text
+from sqlalchemy import (
+    CHAR,
+    Computed,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import make_metadata
@@ -18,8 +28,25 @@ class Base(DeclarativeBase):
     metadata = metadata
 
 
+# Weighted full-text document of an event (title > location > description), kept by PostgreSQL.
+SEARCH_DOCUMENT = (
+    "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce(location, '')), 'B') || "
+    "setweight(to_tsvector('english', coalesce(description, '')), 'C')"
+)
+SEARCH_CONFIG = "english"
+
+
 class EventRow(Base):
     __tablename__ = "event"
+    __table_args__ = (
+        Index(
+            "ix_event_published_starts_at",
+            "starts_at",
+            postgresql_where=text("status = 'published' AND deleted_at IS NULL"),
+        ),
+        Index("ix_event_search", "search", postgresql_using="gin"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     organizer_id: Mapped[uuid.UUID] = mapped_column(index=True)
@@ -28,7 +55,7 @@ class EventRow(Base):
     location: Mapped[str] = mapped_column(Text)
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    currency: Mapped[str] = mapped_column(String(3))
+    currency: Mapped[str] = mapped_column(CHAR(3))
     sales_start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sales_end_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     max_tickets_per_order: Mapped[int] = mapped_column(Integer)
@@ -37,6 +64,9 @@ class EventRow(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_NOW)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_NOW)
+    search: Mapped[str | None] = mapped_column(
+        TSVECTOR, Computed(SEARCH_DOCUMENT, persisted=True), deferred=True
+    )
 
 
 class TicketTierRow(Base):
@@ -78,12 +108,16 @@ class SoldSeatRow(Base):
         ForeignKeyConstraint(
             ["event_id", "seat_id"], ["seat.event_id", "seat.seat_id"], ondelete="CASCADE"
         ),
+        Index("ix_sold_seat_buyer", "event_id", "user_id"),
     )
 
     event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     seat_id: Mapped[str] = mapped_column(Text, primary_key=True)
     booking_id: Mapped[uuid.UUID] = mapped_column(index=True)
     sold_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_NOW)
+    # The buyer and the hold the sale came from (NULL on rows older than migration 0002).
+    user_id: Mapped[uuid.UUID | None] = mapped_column()
+    hold_id: Mapped[str | None] = mapped_column(Text)
 
 
 class GaSaleRow(Base):
@@ -96,6 +130,8 @@ class GaSaleRow(Base):
             ["ticket_tier.event_id", "ticket_tier.code"],
             ondelete="CASCADE",
         ),
+        Index("ix_ga_sale_event_id", "event_id", "tier_code"),
+        Index("ix_ga_sale_buyer", "event_id", "user_id"),
     )
 
     booking_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -103,3 +139,5 @@ class GaSaleRow(Base):
     event_id: Mapped[uuid.UUID] = mapped_column()
     quantity: Mapped[int] = mapped_column(Integer)
     sold_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_NOW)
+    user_id: Mapped[uuid.UUID | None] = mapped_column()
+    hold_id: Mapped[str | None] = mapped_column(Text)

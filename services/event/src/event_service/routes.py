@@ -10,17 +10,19 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from event_service import domain, service
-from event_service.deps import HoldsDep, OptionalUser
+from event_service.deps import CtxDep, OptionalUser
 from event_service.schemas import (
+    EventCancel,
     EventCreate,
     EventRead,
     EventSummary,
+    EventUpdate,
     HoldCreate,
     HoldRead,
     SeatRead,
 )
 from shared.pagination import Page, Pagination
-from shared.runtime import RuntimeDep, SessionDep
+from shared.runtime import SessionDep
 from shared.security import CurrentUser, OrganizerUser
 
 router = APIRouter(prefix="/api/events", tags=["events"])
@@ -32,7 +34,7 @@ HoldId = Annotated[str, Path(min_length=1, max_length=64)]
 @router.get("/", response_model=Page[EventSummary], include_in_schema=False)
 async def list_events(
     session: SessionDep,
-    holds: HoldsDep,
+    ctx: CtxDep,
     page: Pagination,
     q: Annotated[str | None, Query(max_length=200)] = None,
     location: Annotated[str | None, Query(max_length=200)] = None,
@@ -43,7 +45,7 @@ async def list_events(
 ) -> Page[EventSummary]:
     return await service.list_events(
         session,
-        holds,
+        ctx,
         params=page,
         q=q,
         location=location,
@@ -59,32 +61,57 @@ async def list_events(
     "/", status_code=status.HTTP_201_CREATED, response_model=EventRead, include_in_schema=False
 )
 async def create_event(
-    body: EventCreate, user: OrganizerUser, session: SessionDep, holds: HoldsDep
+    body: EventCreate, user: OrganizerUser, session: SessionDep, ctx: CtxDep
 ) -> EventRead:
-    return await service.create_event(session, holds, user=user, data=body)
+    return await service.create_event(session, ctx, user=user, data=body)
 
 
 @router.get("/mine", response_model=Page[EventSummary])
 async def list_my_events(
-    user: OrganizerUser, session: SessionDep, holds: HoldsDep, page: Pagination
+    user: OrganizerUser, session: SessionDep, ctx: CtxDep, page: Pagination
 ) -> Page[EventSummary]:
-    return await service.list_my_events(session, holds, user=user, params=page)
+    return await service.list_my_events(session, ctx, user=user, params=page)
 
 
 @router.get("/{event_id}", response_model=EventRead)
 async def get_event(
-    event_id: uuid.UUID, user: OptionalUser, session: SessionDep, holds: HoldsDep
+    event_id: uuid.UUID, user: OptionalUser, session: SessionDep, ctx: CtxDep
 ) -> EventRead:
-    return await service.get_event(session, holds, user=user, event_id=event_id)
+    return await service.get_event(session, ctx, user=user, event_id=event_id)
+
+
+@router.patch("/{event_id}", response_model=EventRead)
+async def update_event(
+    event_id: uuid.UUID, body: EventUpdate, user: CurrentUser, session: SessionDep, ctx: CtxDep
+) -> EventRead:
+    return await service.update_event(session, ctx, user=user, event_id=event_id, data=body)
+
+
+@router.delete("/{event_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_event(
+    event_id: uuid.UUID, user: CurrentUser, session: SessionDep, ctx: CtxDep
+) -> Response:
+    await service.delete_event(session, ctx, user=user, event_id=event_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{event_id}/publish", response_model=EventRead)
 async def publish_event(
-    event_id: uuid.UUID, user: CurrentUser, session: SessionDep, holds: HoldsDep, rt: RuntimeDep
+    event_id: uuid.UUID, user: CurrentUser, session: SessionDep, ctx: CtxDep
 ) -> EventRead:
-    return await service.publish_event(
-        session, holds, user=user, event_id=event_id, settings=rt.state.settings
-    )
+    return await service.publish_event(session, ctx, user=user, event_id=event_id)
+
+
+@router.post("/{event_id}/cancel", response_model=EventRead)
+async def cancel_event(
+    event_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    ctx: CtxDep,
+    body: EventCancel | None = None,
+) -> EventRead:
+    reason = body.reason if body is not None else None
+    return await service.cancel_event(session, ctx, user=user, event_id=event_id, reason=reason)
 
 
 @router.get(
@@ -96,10 +123,10 @@ async def get_seat_map(
     event_id: uuid.UUID,
     user: OptionalUser,
     session: SessionDep,
-    holds: HoldsDep,
+    ctx: CtxDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    seat_map = await service.seat_map(session, holds, user=user, event_id=event_id)
+    seat_map = await service.seat_map(session, ctx, user=user, event_id=event_id)
     headers = {"ETag": seat_map.etag, "Cache-Control": "no-cache"}
     if domain.etag_matches(if_none_match, seat_map.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
@@ -108,21 +135,21 @@ async def get_seat_map(
 
 @router.post("/{event_id}/holds", status_code=status.HTTP_201_CREATED, response_model=HoldRead)
 async def create_hold(
-    event_id: uuid.UUID, body: HoldCreate, user: CurrentUser, session: SessionDep, holds: HoldsDep
+    event_id: uuid.UUID, body: HoldCreate, user: CurrentUser, session: SessionDep, ctx: CtxDep
 ) -> HoldRead:
-    return await service.create_hold(session, holds, user=user, event_id=event_id, data=body)
+    return await service.create_hold(session, ctx, user=user, event_id=event_id, data=body)
 
 
 @router.get("/{event_id}/holds/{hold_id}", response_model=HoldRead)
 async def get_hold(
-    event_id: uuid.UUID, hold_id: HoldId, user: CurrentUser, holds: HoldsDep
+    event_id: uuid.UUID, hold_id: HoldId, user: CurrentUser, ctx: CtxDep
 ) -> HoldRead:
-    return await service.get_hold(holds, user=user, event_id=event_id, hold_id=hold_id)
+    return await service.get_hold(ctx, user=user, event_id=event_id, hold_id=hold_id)
 
 
 @router.delete("/{event_id}/holds/{hold_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def release_hold(
-    event_id: uuid.UUID, hold_id: HoldId, user: CurrentUser, holds: HoldsDep
+    event_id: uuid.UUID, hold_id: HoldId, user: CurrentUser, ctx: CtxDep
 ) -> Response:
-    await service.release_hold(holds, user=user, event_id=event_id, hold_id=hold_id)
+    await service.release_hold(ctx, user=user, event_id=event_id, hold_id=hold_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -45,6 +45,35 @@ class EventCreate(_Input):
     seating: Annotated[list[SectionCreate], Field(max_length=1000)] = []
 
 
+class EventUpdate(_Input):
+    """PATCH: only the fields given change. ``tiers`` / ``seating`` replace the layout, and only
+    while nothing is held or sold."""
+
+    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    description: Annotated[str, Field(max_length=20_000)] | None = None
+    location: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    sales_start_at: AwareDatetime | None = None
+    sales_end_at: AwareDatetime | None = None
+    max_tickets_per_order: Annotated[int, Field(ge=1, le=100)] | None = None
+    max_tickets_per_buyer: Annotated[int, Field(ge=1, le=1000)] | None = None
+    tiers: Annotated[list[TierCreate], Field(min_length=1, max_length=50)] | None = None
+    seating: Annotated[list[SectionCreate], Field(max_length=1000)] | None = None
+
+    @model_validator(mode="after")
+    def _not_null(self) -> Self:
+        # an explicit null only makes sense for the open end of the sales window
+        for name in self.model_fields_set - {"sales_end_at"}:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class EventCancel(_Input):
+    reason: Annotated[str, Field(max_length=500)] | None = None
+
+
 class TierRead(BaseModel):
     code: str
     name: str
@@ -110,11 +139,12 @@ class HoldCreate(_Input):
     ] = None
     tier: Code | None = None
     quantity: Annotated[int | None, Field(ge=1, le=1000)] = None
+    best_available: bool = False
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
         general = self.tier is not None or self.quantity is not None
-        if self.seat_ids is not None and general:
+        if self.seat_ids is not None and (general or self.best_available):
             raise ValueError("give either seat_ids, or tier and quantity")
         if self.seat_ids is None and (self.tier is None or self.quantity is None):
             raise ValueError("give seat_ids, or tier and quantity")
@@ -146,10 +176,37 @@ class HoldClaim(_Input):
     extend_seconds: Annotated[int, Field(ge=0, le=86_400)] = 900
 
 
+class RetakeSeat(_Input):
+    seat_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    tier: Code
+
+
+class HoldRetake(_Input):
+    """Booking re-takes the places of a booking paid after it expired (a new, claimed hold)."""
+
+    event_id: uuid.UUID
+    user_id: uuid.UUID
+    seats: Annotated[list[RetakeSeat], Field(min_length=1, max_length=1000)]
+    ttl_seconds: Annotated[int, Field(ge=1, le=86_400)] = 900
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        reserved = [s.seat_id for s in self.seats if s.seat_id is not None]
+        general = {s.tier for s in self.seats if s.seat_id is None}
+        if reserved and general:
+            raise ValueError("seats are either all reserved or all general admission")
+        if len(general) > 1:
+            raise ValueError("general-admission places of one tier only")
+        if len(set(reserved)) != len(reserved):
+            raise ValueError("seat ids repeat")
+        return self
+
+
 class ClaimedEvent(BaseModel):
     title: str
     starts_at: datetime
     location: str
+    organizer_id: uuid.UUID
 
 
 class HoldClaimed(BaseModel):

@@ -16,3 +16,9 @@ class Settings(ServiceSettings):
     HOLD_SWEEP_SECONDS: float = 2.0
     # The Redis mirror of sold seats is rebuilt from PostgreSQL after this long (or when lost).
     SOLD_CACHE_SECONDS: int = 86_400
+    # A sold hold still counts for its buyer in Redis this long (until PostgreSQL surely shows it).
+    BUYER_SALE_RETENTION_SECONDS: int = 300
+    # Cached static parts of events and listing pages live at most this long (also invalidated).
+    EVENT_CACHE_SECONDS: int = 60
+    # How many seat groups best_available offers the hold script per attempt.
+    BEST_AVAILABLE_CANDIDATES: int = 8

@@ -10,7 +10,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from event_service.holds import HoldStore, Place
+from event_service.holds import HoldStore, Limits, Place
 from event_service.settings import Settings
 from shared.runtime import Runtime
 from shared.testing.eventually import eventually
@@ -122,17 +122,16 @@ async def test_hold_expires_and_seat_is_free_again_when_its_ttl_lapses(
 ) -> None:
     event = await make_event()
     event_id = uuid.UUID(event["id"])
-    short = HoldStore(runtime.redis, event_settings.model_copy(update={"HOLD_TTL_SECONDS": 1}))
+    store = HoldStore(runtime.redis, event_settings)
+    await client.get(f"/api/events/{event['id']}")  # the sold mirror exists from here on
 
-    async def nothing_sold() -> list[str]:
-        return []
-
-    hold = await short.hold_seats(
+    hold = await store.hold_seats(
         event_id=event_id,
         user_id=uuid.uuid4(),
-        places=[Place("A-A-5", "vip", 8000)],
+        groups=[[Place("A-A-5", "vip", 8000)]],
         currency="USD",
-        sold_now=nothing_sold,
+        limits=Limits.none(),
+        ttl_seconds=1,
     )
     assert (await seat_status(client, event))["A-A-5"] == "held"
 
@@ -142,7 +141,7 @@ async def test_hold_expires_and_seat_is_free_again_when_its_ttl_lapses(
         timeout=5,
         what="hold expiry",
     )
-    assert await short.get(event_id, hold.hold_id) is None
+    assert await store.get(event_id, hold.hold_id) is None
 
 
 @pytest.mark.parametrize(
@@ -287,19 +286,19 @@ async def test_lapsed_ga_hold_is_returned_by_the_sweeper_when_its_ttl_passes(
 ) -> None:
     event = await make_event()
     event_id = uuid.UUID(event["id"])
-    short = HoldStore(runtime.redis, event_settings.model_copy(update={"HOLD_TTL_SECONDS": 1}))
+    store = HoldStore(runtime.redis, event_settings)
+    await client.get(f"/api/events/{event['id']}")  # the sold mirror exists from here on
 
-    async def ten_unsold() -> int:
-        return 10
-
-    await short.hold_general(
+    await store.hold_general(
         event_id=event_id,
         user_id=uuid.uuid4(),
         tier="floor",
         price=3000,
         quantity=10,
+        capacity=10,
         currency="USD",
-        unsold_now=ten_unsold,
+        limits=Limits.none(),
+        ttl_seconds=1,
     )
     refused = await client.post(
         holds_path(event), json={"tier": "floor", "quantity": 1}, headers=buyer()["headers"]

@@ -1,0 +1,35 @@
+"""Seat holds in Redis — with ``cache.py`` the only code touching Redis (keys in ``keys.py``, Lua in
+``scripts.py``). Redis is admission control and a cache: PostgreSQL has the last word on sales."""
+
+from event_service.holds.ledger import Ledger, SoldState, TierCount
+from event_service.holds.models import (
+    BuyerLimit,
+    ClaimRefused,
+    GeneralSoldOut,
+    Hold,
+    Limits,
+    MirrorMissing,
+    NoGroupFree,
+    OrderLimit,
+    Place,
+)
+
+
+class HoldStore(Ledger):
+    """Holds, claims, the sold mirror, availability snapshots and the sweeper of one process."""
+
+
+__all__ = [
+    "BuyerLimit",
+    "ClaimRefused",
+    "GeneralSoldOut",
+    "Hold",
+    "HoldStore",
+    "Limits",
+    "MirrorMissing",
+    "NoGroupFree",
+    "OrderLimit",
+    "Place",
+    "SoldState",
+    "TierCount",
+]

@@ -1,0 +1,338 @@
+"""Taking, reading, claiming and releasing holds."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any, cast
+
+from event_service.holds import scripts
+from event_service.holds.models import (
+    BuyerLimit,
+    ClaimRefused,
+    GeneralSoldOut,
+    Hold,
+    Limits,
+    MirrorMissing,
+    NoGroupFree,
+    OrderLimit,
+    Place,
+    StoreBase,
+    buyer_member,
+    from_ms,
+    ga_member,
+    to_ms,
+)
+
+_MGET_CHUNK = 5_000
+
+
+class Holding(StoreBase):
+    def _common(
+        self,
+        *,
+        hold_id: str,
+        event_id: uuid.UUID,
+        user_id: uuid.UUID,
+        tier: str | None,
+        currency: str,
+        limits: Limits,
+        ttl_seconds: int,
+        claimed: bool,
+    ) -> dict[str, Any]:
+        record = {
+            "user_id": str(user_id),
+            "event_id": str(event_id),
+            "tier": tier or "",
+            "currency": currency,
+        }
+        return {
+            "hold": hold_id,
+            "ttl": ttl_seconds * 1000,
+            "claimed": claimed,
+            "max_order": limits.max_per_order,
+            "max_buyer": limits.max_per_buyer,
+            "sold_by_buyer": limits.sold_by_buyer,
+            "sold_holds": list(limits.sold_holds),
+            "record": [item for pair in record.items() for item in pair],
+        }
+
+    async def hold_seats(
+        self,
+        *,
+        event_id: uuid.UUID,
+        user_id: uuid.UUID,
+        groups: Sequence[Sequence[Place]],
+        currency: str,
+        limits: Limits,
+        ttl_seconds: int | None = None,
+        claimed: bool = False,
+    ) -> Hold:
+        """Hold the first group of reserved seats that is entirely free — all of it or nothing.
+
+        Raises NoGroupFree (with the first group's taken seats), OrderLimit, BuyerLimit, or
+        MirrorMissing (rebuild the sold mirror, then call again).
+        """
+        hold_id = str(uuid.uuid4())
+        ttl = ttl_seconds or self.settings.HOLD_TTL_SECONDS
+        everything = [p for group in groups for p in group]
+        tiers = self._tiers_of(everything)
+        index = {t: i + 1 for i, t in enumerate(tiers)}
+        payload = self._common(
+            hold_id=hold_id,
+            event_id=event_id,
+            user_id=user_id,
+            tier=None,
+            currency=currency,
+            limits=limits,
+            ttl_seconds=ttl,
+            claimed=claimed,
+        )
+        payload |= {
+            "tiers": tiers,
+            "groups": [[[p.seat_id, index[p.tier]] for p in group] for group in groups],
+            "places": [_places_json(group) for group in groups],
+            "amounts": [sum(p.price for p in group) for group in groups],
+        }
+        keys = [
+            self.keys.sold(event_id),
+            self.keys.record(event_id, hold_id),
+            self.keys.buyer(event_id, user_id),
+            *(self.keys.held(event_id, t) for t in tiers),
+            *(self.keys.seat(event_id, cast(str, p.seat_id)) for p in everything),
+        ]
+        await self._index(hold_id, event_id, ttl)
+        result = await self._hold_seats(keys=keys, args=[json.dumps(payload)])
+        code = int(result[0])
+        if code != scripts.OK:
+            await self.redis.delete(self.keys.index(hold_id))
+            if code == scripts.SEATS_TAKEN:
+                raise NoGroupFree([str(s) for s in result[1:]])
+            _raise_refusal(code, result)
+        chosen = list(groups[int(result[1]) - 1])
+        return self._made(hold_id, event_id, user_id, chosen, None, currency, result, claimed)
+
+    async def hold_general(
+        self,
+        *,
+        event_id: uuid.UUID,
+        user_id: uuid.UUID,
+        tier: str,
+        price: int,
+        quantity: int,
+        capacity: int,
+        currency: str,
+        limits: Limits,
+        ttl_seconds: int | None = None,
+        claimed: bool = False,
+    ) -> Hold:
+        """Take ``quantity`` places of a general-admission tier, or none (GeneralSoldOut)."""
+        hold_id = str(uuid.uuid4())
+        ttl = ttl_seconds or self.settings.HOLD_TTL_SECONDS
+        places = [Place(None, tier, price) for _ in range(quantity)]
+        payload = self._common(
+            hold_id=hold_id,
+            event_id=event_id,
+            user_id=user_id,
+            tier=tier,
+            currency=currency,
+            limits=limits,
+            ttl_seconds=ttl,
+            claimed=claimed,
+        )
+        payload |= {
+            "tier": tier,
+            "quantity": quantity,
+            "capacity": capacity,
+            "member": ga_member(hold_id, places),
+            "places": [_places_json(places)],
+            "amounts": [price * quantity],
+        }
+        keys = [
+            self.keys.sold(event_id),
+            self.keys.record(event_id, hold_id),
+            self.keys.buyer(event_id, user_id),
+            self.keys.ga_held(event_id),
+            self.keys.ga_expiry(event_id),
+        ]
+        await self._index(hold_id, event_id, ttl)
+        result = await self._hold_general(keys=keys, args=[json.dumps(payload)])
+        code = int(result[0])
+        if code != scripts.OK:
+            await self.redis.delete(self.keys.index(hold_id))
+            _raise_refusal(code, result)
+        # the sweeper visits this event by the time the hold lapses
+        await self.redis.zadd(self.keys.sweep(), {str(event_id): int(result[3])}, lt=True)
+        return self._made(hold_id, event_id, user_id, places, tier, currency, result, claimed)
+
+    async def _index(self, hold_id: str, event_id: uuid.UUID, ttl_seconds: int) -> None:
+        """Written before the hold (the claim finds the event by it); dropped on refusal."""
+        await self.redis.set(self.keys.index(hold_id), str(event_id), px=ttl_seconds * 1000)
+
+    def _made(
+        self,
+        hold_id: str,
+        event_id: uuid.UUID,
+        user_id: uuid.UUID,
+        places: list[Place],
+        tier: str | None,
+        currency: str,
+        result: Sequence[Any],
+        claimed: bool,
+    ) -> Hold:
+        return Hold(
+            hold_id=hold_id,
+            event_id=event_id,
+            user_id=user_id,
+            places=places,
+            tier=tier,
+            quantity=len(places),
+            amount=sum(p.price for p in places),
+            currency=currency,
+            created_at=from_ms(int(result[2])),
+            expires_at=from_ms(int(result[3])),
+            claimed=claimed,
+        )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    async def find_event(self, hold_id: str) -> uuid.UUID | None:
+        value = cast(str | None, await self.redis.get(self.keys.index(hold_id)))
+        return uuid.UUID(value) if value else None
+
+    async def get(self, event_id: uuid.UUID, hold_id: str) -> Hold | None:
+        """The live hold (None once it lapsed, was released or became a sale)."""
+        raw = cast(dict[str, str], await self.redis.hgetall(self.keys.record(event_id, hold_id)))
+        if not raw or "user_id" not in raw:
+            return None
+        places = [Place(s, t, int(p)) for s, t, p in json.loads(raw["places"])]
+        return Hold(
+            hold_id=hold_id,
+            event_id=event_id,
+            user_id=uuid.UUID(raw["user_id"]),
+            places=places,
+            tier=raw.get("tier") or None,
+            quantity=len(places),
+            amount=int(raw["amount"]),
+            currency=raw["currency"],
+            created_at=from_ms(int(raw["created_at"])),
+            expires_at=from_ms(int(raw["expires_at"])),
+            claimed=raw.get("claimed") == "1",
+        )
+
+    async def held_seats(self, event_id: uuid.UUID, seat_ids: Sequence[str]) -> set[str]:
+        """Which of ``seat_ids`` are held right now."""
+        held: set[str] = set()
+        for start in range(0, len(seat_ids), _MGET_CHUNK):
+            chunk = seat_ids[start : start + _MGET_CHUNK]
+            values = await self.redis.mget([self.keys.seat(event_id, s) for s in chunk])
+            held.update(s for s, v in zip(chunk, values, strict=True) if v is not None)
+        return held
+
+    async def taken_seats(self, event_id: uuid.UUID, seat_ids: Sequence[str]) -> set[str]:
+        """Which of ``seat_ids`` are held or sold (sold: the Redis mirror), in one round trip."""
+        if not seat_ids:
+            return set()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.mget([self.keys.seat(event_id, s) for s in seat_ids])
+            pipe.hmget(self.keys.sold(event_id), [f"s:{s}" for s in seat_ids])
+            held, sold = await pipe.execute()
+        return {
+            s
+            for s, h, x in zip(seat_ids, held, sold, strict=True)
+            if h is not None or x is not None
+        }
+
+    # --- ending and claiming ------------------------------------------------------------------
+
+    def _release_payload(
+        self, event_id: uuid.UUID, hold_id: str, user_id: uuid.UUID, places: Sequence[Place]
+    ) -> tuple[list[str], dict[str, Any]]:
+        """(tier zset keys + seat keys, payload) shared by release, undo and consume."""
+        zsets, seats, seat_keys = self._seat_args(event_id, places)
+        ga = [p for p in places if p.seat_id is None]
+        payload = {
+            "hold": hold_id,
+            "seats": seats,
+            "ntiers": len(zsets),
+            "member": ga_member(hold_id, places),
+            "ga_tier": ga[0].tier if ga else "",
+            "ga_qty": len(ga),
+            "buyer_member": buyer_member(hold_id, len(places)),
+        }
+        return [*zsets, *seat_keys], payload
+
+    async def release(self, hold: Hold, *, owner: uuid.UUID | None) -> bool:
+        """End the hold (owner checked unless ``owner`` is None); False if it was gone."""
+        tail, payload = self._release_payload(
+            hold.event_id, hold.hold_id, hold.user_id, hold.places
+        )
+        payload["owner"] = str(owner) if owner is not None else ""
+        keys = [
+            self.keys.record(hold.event_id, hold.hold_id),
+            self.keys.buyer(hold.event_id, hold.user_id),
+            self.keys.ga_held(hold.event_id),
+            self.keys.ga_expiry(hold.event_id),
+            *tail,
+        ]
+        result = int(await self._release(keys=keys, args=[json.dumps(payload)]))
+        if result == -1:
+            raise ClaimRefused(hold.hold_id)
+        if result == 1:
+            await self.redis.delete(self.keys.index(hold.hold_id))
+        return result == 1
+
+    async def claim(
+        self, event_id: uuid.UUID, hold_id: str, *, user_id: uuid.UUID, extend_seconds: int
+    ) -> Hold | None:
+        """Extend the hold once for its owner (never past its hard cap); None if it is gone."""
+        hold = await self.get(event_id, hold_id)
+        if hold is None:
+            return None
+        zsets, seats, seat_keys = self._seat_args(event_id, hold.places)
+        payload = {
+            "user": str(user_id),
+            "extend": extend_seconds * 1000,
+            "max_life": self.settings.HOLD_MAX_SECONDS * 1000,
+            "hold": hold_id,
+            "member": ga_member(hold_id, hold.places),
+            "buyer_member": buyer_member(hold_id, hold.quantity),
+            "seats": seats,
+            "ntiers": len(zsets),
+        }
+        keys = [
+            self.keys.record(event_id, hold_id),
+            self.keys.buyer(event_id, hold.user_id),
+            self.keys.ga_expiry(event_id),
+            *zsets,
+            *seat_keys,
+        ]
+        result = await self._claim(keys=keys, args=[json.dumps(payload)])
+        if int(result[0]) == 0:
+            return None
+        if int(result[0]) == -1:
+            raise ClaimRefused(hold_id)
+        expires_ms = int(result[1])
+        if int(result[0]) == 1:
+            await self.redis.pexpireat(self.keys.index(hold_id), expires_ms)
+        return hold.extended(from_ms(expires_ms))
+
+
+def _places_json(places: Sequence[Place]) -> str:
+    return json.dumps([[p.seat_id, p.tier, p.price] for p in places])
+
+
+def _raise_refusal(code: int, result: Sequence[Any]) -> None:
+    if code == scripts.MIRROR_MISSING:
+        raise MirrorMissing()
+    if code == scripts.BUYER_LIMIT:
+        raise BuyerLimit(int(result[1]))
+    if code == scripts.ORDER_LIMIT:
+        raise OrderLimit(int(result[1]))
+    if code == scripts.SOLD_OUT:
+        raise GeneralSoldOut(int(result[1]))
+    raise RuntimeError(f"unexpected hold script answer {list(result)!r}")
+
+
+__all__ = ["Holding", "to_ms"]

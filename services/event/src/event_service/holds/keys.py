@@ -1,0 +1,87 @@
+"""Redis key names of the event service (always through ``shared.redis.prefixed``).
+
+``{E}`` is the event id as a hash tag: one event's keys share a cluster slot, so every script —
+which only touches keys of one event — stays legal on Redis Cluster.
+
+Keys (TTL in brackets):
+
+- ``event:seat:{E}:<seat>`` string: hold id holding a reserved seat [the hold's expiry];
+- ``event:held:{E}:<tier>`` zset: reserved seats in holds by expiry, live = score > now [none:
+  members carry live holds; lapsed ones are pruned by every hold script];
+- ``event:hold:{E}:<hold>`` hash: the hold record (owner, places, amount, times) [its expiry];
+- ``event:holdidx:<hold>`` string: the hold's event (the claim knows only the hold id) [expiry];
+- ``event:gaexp:{E}`` zset: general-admission holds ``<hold>|<tier>:<n>`` by expiry [none: a
+  lapsed entry stays until the sweeper gives its places back];
+- ``event:gaheld:{E}`` hash: places per general-admission tier in holds not yet given back
+  [none; rebuilt from ``gaexp`` when missing];
+- ``event:buyer:{E}:<user>`` zset: the buyer's holds ``<hold>|<n>`` by expiry, sold ones kept a
+  while [until its latest member's score];
+- ``event:sold:{E}`` hash: mirror of PostgreSQL's sales — ``s:<seat>`` → tier,
+  ``g:<booking>:<tier>`` → places, ``n:<tier>`` → sold count [``SOLD_CACHE_SECONDS``; rebuilt
+  from PostgreSQL when missing];
+- ``event:sweep`` zset: events with general-admission holds by next expiry [none: one member per
+  event, removed once it has none];
+- ``event:catalog:version`` string: bumped on every event change, part of the cache keys below
+  [none: a counter];
+- ``event:static:{E}:<version>`` / ``event:list:<version>:<digest>``: cached static part of an
+  event / ids and total of a listing page [``EVENT_CACHE_SECONDS``].
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from shared.redis import prefixed
+from shared.settings import ServiceSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    settings: ServiceSettings
+
+    def _k(self, key: str) -> str:
+        return prefixed(self.settings, key)
+
+    def seat(self, event_id: uuid.UUID, seat_id: str) -> str:
+        return self._k(f"event:seat:{{{event_id}}}:{seat_id}")
+
+    def held(self, event_id: uuid.UUID, tier: str) -> str:
+        return self._k(f"event:held:{{{event_id}}}:{tier}")
+
+    def record(self, event_id: uuid.UUID, hold_id: str) -> str:
+        return self._k(f"event:hold:{{{event_id}}}:{hold_id}")
+
+    def index(self, hold_id: str) -> str:
+        return self._k(f"event:holdidx:{hold_id}")
+
+    def ga_expiry(self, event_id: uuid.UUID) -> str:
+        return self._k(f"event:gaexp:{{{event_id}}}")
+
+    def ga_held(self, event_id: uuid.UUID) -> str:
+        return self._k(f"event:gaheld:{{{event_id}}}")
+
+    def buyer(self, event_id: uuid.UUID, user_id: uuid.UUID) -> str:
+        return self._k(f"event:buyer:{{{event_id}}}:{user_id}")
+
+    def sold(self, event_id: uuid.UUID) -> str:
+        return self._k(f"event:sold:{{{event_id}}}")
+
+    def sold_staging(self, event_id: uuid.UUID) -> str:
+        return self._k(f"event:sold:{{{event_id}}}:staging")
+
+    def sweep(self) -> str:
+        return self._k("event:sweep")
+
+    def catalog_version(self) -> str:
+        return self._k("event:catalog:version")
+
+    def static(self, event_id: uuid.UUID, version: int) -> str:
+        return self._k(f"event:static:{{{event_id}}}:{version}")
+
+    def listing(self, version: int, digest: str) -> str:
+        return self._k(f"event:list:{version}:{digest}")
+
+    def event_pattern(self, event_id: uuid.UUID) -> str:
+        """Every key of one event (for tests and tools; never used on a hot path)."""
+        return self._k(f"event:*{{{event_id}}}*")

@@ -1,0 +1,317 @@
+"""Events, tiers and seats: get_ / list_ / add_ / lock_ / set_ queries."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from event_service.domain import EventStatus, SeatSpec
+from event_service.orm import SEARCH_CONFIG, EventRow, SeatRow, TicketTierRow
+
+_INVENTORY_LOCK_CLASS = 8002
+
+
+async def lock_inventory(session: AsyncSession, event_id: uuid.UUID, *, exclusive: bool) -> None:
+    """The event's inventory lock (transaction-scoped advisory lock, no row written).
+
+    Shared: taking a hold, recording or undoing a sale. Exclusive: rebuilding the Redis sold
+    mirror, changing tiers or seats, cancelling or deleting — so those see a still inventory.
+    """
+    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await session.execute(
+        text(f"SELECT {fn}(:cls, hashtext(:event_id))"),
+        {"cls": _INVENTORY_LOCK_CLASS, "event_id": str(event_id)},
+    )
+
+
+async def get_event(session: AsyncSession, event_id: uuid.UUID) -> EventRow | None:
+    return await session.scalar(
+        select(EventRow).where(EventRow.id == event_id, EventRow.deleted_at.is_(None))
+    )
+
+
+async def get_events(session: AsyncSession, event_ids: Sequence[uuid.UUID]) -> list[EventRow]:
+    if not event_ids:
+        return []
+    rows = await session.scalars(
+        select(EventRow).where(EventRow.id.in_(event_ids), EventRow.deleted_at.is_(None))
+    )
+    return list(rows)
+
+
+async def list_tiers(session: AsyncSession, event_id: uuid.UUID) -> list[TicketTierRow]:
+    return (await list_tiers_of(session, [event_id]))[event_id]
+
+
+async def list_tiers_of(
+    session: AsyncSession, event_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[TicketTierRow]]:
+    tiers: dict[uuid.UUID, list[TicketTierRow]] = {e: [] for e in event_ids}
+    if not event_ids:
+        return tiers
+    rows = await session.scalars(
+        select(TicketTierRow)
+        .where(TicketTierRow.event_id.in_(event_ids))
+        .order_by(TicketTierRow.event_id, TicketTierRow.position)
+    )
+    for row in rows:
+        tiers[row.event_id].append(row)
+    return tiers
+
+
+async def add_event(session: AsyncSession, event: EventRow, tiers: Sequence[TicketTierRow]) -> None:
+    session.add(event)
+    await session.flush()
+    await add_tiers(session, tiers)
+
+
+async def add_tiers(session: AsyncSession, tiers: Sequence[TicketTierRow]) -> None:
+    session.add_all(tiers)
+    await session.flush()
+
+
+async def delete_layout(session: AsyncSession, event_id: uuid.UUID) -> None:
+    """Tiers and seats go (seats cascade from their tier); only while nothing is sold."""
+    await session.execute(delete(SeatRow).where(SeatRow.event_id == event_id))
+    await session.execute(delete(TicketTierRow).where(TicketTierRow.event_id == event_id))
+
+
+_INSERT_SEATS = text(
+    'INSERT INTO seat (event_id, seat_id, section, "row", number, tier_code, position) '
+    "SELECT :event_id, s.seat_id, s.section, s.row, s.number, s.tier_code, s.position "
+    "FROM unnest(CAST(:seat_ids AS text[]), CAST(:sections AS text[]), CAST(:rows AS text[]), "
+    "CAST(:numbers AS integer[]), CAST(:tiers AS text[]), CAST(:positions AS integer[])) "
+    "AS s(seat_id, section, row, number, tier_code, position)"
+)
+
+
+async def add_seats(session: AsyncSession, event_id: uuid.UUID, seats: Sequence[SeatSpec]) -> None:
+    """All seats in one statement (up to 100,000 of them)."""
+    if not seats:
+        return
+    await session.execute(
+        _INSERT_SEATS,
+        {
+            "event_id": event_id,
+            "seat_ids": [s.seat_id for s in seats],
+            "sections": [s.section for s in seats],
+            "rows": [s.row for s in seats],
+            "numbers": [s.number for s in seats],
+            "tiers": [s.tier for s in seats],
+            "positions": list(range(len(seats))),
+        },
+    )
+
+
+async def set_status(
+    session: AsyncSession, event_id: uuid.UUID, *, to: str, allowed_from: Sequence[str]
+) -> EventRow | None:
+    """Guarded status change; None when the event was not in one of ``allowed_from``."""
+    return await session.scalar(
+        update(EventRow)
+        .where(
+            EventRow.id == event_id,
+            EventRow.status.in_(list(allowed_from)),
+            EventRow.deleted_at.is_(None),
+        )
+        .values(status=to, updated_at=func.now())
+        .returning(EventRow)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+
+
+async def set_fields(
+    session: AsyncSession, event_id: uuid.UUID, values: dict[str, Any]
+) -> EventRow | None:
+    """Update the given columns (and ``updated_at``) of a live event; None if it is gone."""
+    return await session.scalar(
+        update(EventRow)
+        .where(EventRow.id == event_id, EventRow.deleted_at.is_(None))
+        .values(**values, updated_at=func.now())
+        .returning(EventRow)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+
+
+async def soft_delete(session: AsyncSession, event_id: uuid.UUID) -> bool:
+    row = await session.scalar(
+        update(EventRow)
+        .where(EventRow.id == event_id, EventRow.deleted_at.is_(None))
+        .values(deleted_at=func.now(), updated_at=func.now())
+        .returning(EventRow.id)
+    )
+    return row is not None
+
+
+def published_events(
+    *,
+    q: str | None,
+    location: str | None,
+    starts_from: datetime | None,
+    starts_to: datetime | None,
+    organizer_id: uuid.UUID | None,
+    sort: str,
+) -> Select[Any]:
+    """Published events; ``q`` is web-search syntax over the indexed document (GIN)."""
+    stmt = select(EventRow).where(
+        EventRow.status == EventStatus.PUBLISHED, EventRow.deleted_at.is_(None)
+    )
+    if q:
+        query = func.websearch_to_tsquery(SEARCH_CONFIG, q)
+        stmt = stmt.where(EventRow.search.op("@@")(query))
+    if location:
+        stmt = stmt.where(EventRow.location.ilike(f"%{_escape_like(location)}%", escape="\\"))
+    if starts_from is not None:
+        stmt = stmt.where(EventRow.starts_at >= starts_from)
+    if starts_to is not None:
+        stmt = stmt.where(EventRow.starts_at <= starts_to)
+    if organizer_id is not None:
+        stmt = stmt.where(EventRow.organizer_id == organizer_id)
+    if sort == "-starts_at":
+        return stmt.order_by(EventRow.starts_at.desc(), EventRow.id)
+    if sort == "price":
+        lowest = (
+            select(func.min(TicketTierRow.price))
+            .where(TicketTierRow.event_id == EventRow.id)
+            .scalar_subquery()
+        )
+        return stmt.order_by(lowest.asc().nulls_last(), EventRow.starts_at, EventRow.id)
+    return stmt.order_by(EventRow.starts_at, EventRow.id)
+
+
+def events_of(organizer_id: uuid.UUID) -> Select[Any]:
+    return (
+        select(EventRow)
+        .where(EventRow.organizer_id == organizer_id, EventRow.deleted_at.is_(None))
+        .order_by(EventRow.created_at.desc(), EventRow.id)
+    )
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_seats(session: AsyncSession, event_id: uuid.UUID) -> list[SeatRow]:
+    rows = await session.scalars(
+        select(SeatRow).where(SeatRow.event_id == event_id).order_by(SeatRow.position)
+    )
+    return list(rows)
+
+
+async def list_tier_seats(
+    session: AsyncSession, event_id: uuid.UUID, tier: str
+) -> list[tuple[str, str, str, int]]:
+    """``(seat_id, section, row, number)`` of one tier, in layout order."""
+    rows = await session.execute(
+        select(SeatRow.seat_id, SeatRow.section, SeatRow.row, SeatRow.number)
+        .where(SeatRow.event_id == event_id, SeatRow.tier_code == tier)
+        .order_by(SeatRow.position)
+    )
+    return [(s, sec, r, int(n)) for s, sec, r, n in rows]
+
+
+async def get_seats(
+    session: AsyncSession, event_id: uuid.UUID, seat_ids: Sequence[str]
+) -> list[SeatRow]:
+    rows = await session.scalars(
+        select(SeatRow).where(SeatRow.event_id == event_id, SeatRow.seat_id.in_(seat_ids))
+    )
+    return list(rows)
+
+
+async def count_seats_by_tier(
+    session: AsyncSession, event_ids: Sequence[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], int]:
+    if not event_ids:
+        return {}
+    rows = await session.execute(
+        select(SeatRow.event_id, SeatRow.tier_code, func.count())
+        .where(SeatRow.event_id.in_(event_ids))
+        .group_by(SeatRow.event_id, SeatRow.tier_code)
+    )
+    return {(e, t): int(n) for e, t, n in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class HoldContext:
+    """What taking a hold needs from PostgreSQL, read in one statement."""
+
+    status: str
+    deleted: bool
+    currency: str
+    sales_start_at: datetime
+    sales_end_at: datetime | None
+    ends_at: datetime
+    max_tickets_per_order: int
+    max_tickets_per_buyer: int
+    organizer_id: uuid.UUID
+    title: str
+    starts_at: datetime
+    location: str
+    tiers: dict[str, tuple[int, int | None]]  # code -> (price, capacity)
+    seat_tiers: dict[str, str]  # asked seat id -> tier
+    sold_by_buyer: int
+    sold_holds: list[str]
+
+
+_HOLD_CONTEXT = text(
+    """
+    SELECT e.status, e.deleted_at IS NOT NULL AS deleted, e.currency, e.sales_start_at,
+           e.sales_end_at, e.ends_at, e.max_tickets_per_order, e.max_tickets_per_buyer,
+           e.organizer_id, e.title, e.starts_at, e.location,
+           (SELECT coalesce(json_agg(json_build_array(t.code, t.price, t.capacity)), '[]')
+              FROM ticket_tier t WHERE t.event_id = e.id) AS tiers,
+           (SELECT coalesce(json_agg(json_build_array(s.seat_id, s.tier_code)), '[]')
+              FROM seat s WHERE s.event_id = e.id
+               AND s.seat_id = ANY(CAST(:seat_ids AS text[]))) AS seats,
+           (SELECT coalesce(json_agg(json_build_array(b.hold_id, b.n)), '[]') FROM (
+                SELECT hold_id, count(*) AS n FROM sold_seat
+                 WHERE event_id = e.id AND user_id = :user_id GROUP BY hold_id
+                UNION ALL
+                SELECT hold_id, sum(quantity) AS n FROM ga_sale
+                 WHERE event_id = e.id AND user_id = :user_id GROUP BY hold_id) b) AS sales
+      FROM event e WHERE e.id = :event_id
+    """
+)
+
+
+async def get_hold_context(
+    session: AsyncSession,
+    event_id: uuid.UUID,
+    *,
+    user_id: uuid.UUID,
+    seat_ids: Sequence[str] = (),
+) -> HoldContext | None:
+    """The event, its tiers, the asked seats' tiers and the buyer's sales — one round trip."""
+    row = (
+        await session.execute(
+            _HOLD_CONTEXT, {"event_id": event_id, "user_id": user_id, "seat_ids": list(seat_ids)}
+        )
+    ).first()
+    if row is None:
+        return None
+    sales = [(h, int(n)) for h, n in row.sales]
+    return HoldContext(
+        status=row.status,
+        deleted=row.deleted,
+        currency=row.currency,
+        sales_start_at=row.sales_start_at,
+        sales_end_at=row.sales_end_at,
+        ends_at=row.ends_at,
+        max_tickets_per_order=row.max_tickets_per_order,
+        max_tickets_per_buyer=row.max_tickets_per_buyer,
+        organizer_id=row.organizer_id,
+        title=row.title,
+        starts_at=row.starts_at,
+        location=row.location,
+        tiers={code: (int(price), capacity) for code, price, capacity in row.tiers},
+        seat_tiers={str(seat): str(tier) for seat, tier in row.seats},
+        sold_by_buyer=sum(n for _, n in sales),
+        sold_holds=[h for h, _ in sales if h is not None],
+    )

@@ -1,0 +1,39 @@
+"""Who may see and manage an event."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from event_service import repository
+from event_service.domain import EventStatus
+from event_service.orm import EventRow
+from shared.errors import Forbidden, NotFound
+from shared.security import Principal
+
+
+def manages(organizer_id: uuid.UUID, user: Principal | None) -> bool:
+    return user is not None and (user.is_admin or user.id == organizer_id)
+
+
+def may_see(status: str, organizer_id: uuid.UUID, user: Principal | None) -> bool:
+    """Drafts only to their owner and admins; everything else to anyone."""
+    return status != EventStatus.DRAFT or manages(organizer_id, user)
+
+
+async def visible_event(
+    session: AsyncSession, event_id: uuid.UUID, user: Principal | None
+) -> EventRow:
+    """The event if the caller may see it (404 otherwise, also for drafts of others)."""
+    event = await repository.get_event(session, event_id)
+    if event is None or not may_see(event.status, event.organizer_id, user):
+        raise NotFound("No such event.")
+    return event
+
+
+async def managed_event(session: AsyncSession, event_id: uuid.UUID, user: Principal) -> EventRow:
+    event = await visible_event(session, event_id, user)
+    if not manages(event.organizer_id, user):
+        raise Forbidden("Only the event's organizer or an admin may do this.")
+    return event

@@ -1,0 +1,365 @@
+"""Use cases of events: create, change, publish, cancel, delete, read, list, seat map."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from event_service import domain, repository
+from event_service.domain import EventStatus, InventoryBusy, SeatStatus
+from event_service.holds import MirrorMissing
+from event_service.orm import EventRow, TicketTierRow
+from event_service.schemas import EventCreate, EventRead, EventSummary, EventUpdate, TierCreate
+from event_service.service import catalog
+from event_service.service.access import managed_event, may_see, visible_event
+from event_service.service.context import Ctx
+from event_service.service.tx import rebuild_mirror_locked, transaction
+from shared.contracts.event import EventCancelledV1, EventPublishedV1
+from shared.db import utcnow
+from shared.errors import InvalidState, NotFound
+from shared.logging import get_logger
+from shared.messaging import outbox
+from shared.pagination import Page, PageParams, paginate
+from shared.security import Principal
+
+log = get_logger("event_service")
+
+_LAYOUT_FIELDS = {"tiers", "seating"}
+
+
+def _tier_rows(event_id: uuid.UUID, tiers: list[TierCreate]) -> list[TicketTierRow]:
+    return [
+        TicketTierRow(
+            event_id=event_id,
+            code=t.code,
+            name=t.name,
+            price=t.price,
+            capacity=t.capacity,
+            position=i,
+        )
+        for i, t in enumerate(tiers)
+    ]
+
+
+async def _detail_of(session: AsyncSession, ctx: Ctx, event: EventRow) -> EventRead:
+    static = (await catalog.statics_from_db(session, [event]))[event.id]
+    counts = await catalog.live_counts(session, ctx.holds, [static])
+    return catalog.event_read(static, counts[event.id])
+
+
+async def create_event(
+    session: AsyncSession, ctx: Ctx, *, user: Principal, data: EventCreate
+) -> EventRead:
+    """Create a draft event with its tiers and seat map."""
+    now = utcnow()
+    sales_start_at = data.sales_start_at or now
+    seats = domain.plan_event(
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        sales_start_at=sales_start_at,
+        sales_end_at=data.sales_end_at,
+        tiers=[domain.TierSpec(t.code, t.name, t.price, t.capacity) for t in data.tiers],
+        seating=[
+            domain.SectionSpec(s.section, s.tier, s.rows, s.seats_per_row) for s in data.seating
+        ],
+    )
+    event = EventRow(
+        id=uuid.uuid4(),
+        organizer_id=user.id,
+        title=data.title,
+        description=data.description,
+        location=data.location,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        currency=data.currency,
+        sales_start_at=sales_start_at,
+        sales_end_at=data.sales_end_at,
+        max_tickets_per_order=data.max_tickets_per_order,
+        max_tickets_per_buyer=data.max_tickets_per_buyer,
+        status=EventStatus.DRAFT,
+        created_at=now,
+        updated_at=now,
+    )
+    async with transaction(session):
+        await repository.add_event(session, event, _tier_rows(event.id, data.tiers))
+        await repository.add_seats(session, event.id, seats)
+    await ctx.cache.invalidate()
+    log.info("event_created", event_id=str(event.id), seats=len(seats))
+    return await _detail_of(session, ctx, event)
+
+
+async def _held_or_sold(session: AsyncSession, ctx: Ctx, event: EventRow) -> int:
+    """Places held or sold now; the caller holds the exclusive inventory lock (so it stays so)."""
+    sold = await repository.count_sold(session, event.id)
+    static = (await catalog.statics_from_db(session, [event]))[event.id]
+    try:
+        counts = await ctx.holds.snapshot(event.id, static.reserved, static.general)
+    except MirrorMissing:
+        await rebuild_mirror_locked(session, ctx.holds, event.id)
+        counts = await ctx.holds.snapshot(event.id, static.reserved, static.general)
+    return sold + sum(c.held for c in counts.values())
+
+
+async def update_event(
+    session: AsyncSession, ctx: Ctx, *, user: Principal, event_id: uuid.UUID, data: EventUpdate
+) -> EventRead:
+    """Change an event; tiers and seats only while nothing is held or sold (else 409)."""
+    given = data.model_dump(exclude_unset=True)
+    layout = _LAYOUT_FIELDS & given.keys()
+    async with transaction(session):
+        await repository.lock_inventory(session, event_id, exclusive=True)
+        event = await managed_event(session, event_id, user)
+        if not domain.can_edit(event.status):
+            raise InvalidState(f"A {event.status} event cannot be changed.")
+        values = {k: v for k, v in given.items() if k not in _LAYOUT_FIELDS}
+        merged = {
+            name: values.get(name, getattr(event, name))
+            for name in ("starts_at", "ends_at", "sales_start_at", "sales_end_at")
+        }
+        if layout:
+            if await _held_or_sold(session, ctx, event):
+                raise InventoryBusy()
+            await _replace_layout(session, event, data, merged)
+        else:
+            domain.check_times(**merged)
+        updated = await repository.set_fields(session, event_id, values)
+        if updated is None:
+            raise NotFound("No such event.")
+        event = updated
+    if layout:
+        await ctx.holds.forget_sold(event_id)
+    await ctx.cache.invalidate()
+    log.info("event_updated", event_id=str(event_id), fields=sorted(given))
+    return await _detail_of(session, ctx, event)
+
+
+async def _replace_layout(
+    session: AsyncSession, event: EventRow, data: EventUpdate, times: dict[str, Any]
+) -> None:
+    if data.tiers is not None:
+        tiers = [domain.TierSpec(t.code, t.name, t.price, t.capacity) for t in data.tiers]
+        tier_rows = _tier_rows(event.id, data.tiers)
+    else:
+        current = await repository.list_tiers(session, event.id)
+        tiers = [domain.TierSpec(t.code, t.name, t.price, t.capacity) for t in current]
+        tier_rows = [
+            TicketTierRow(
+                event_id=t.event_id,
+                code=t.code,
+                name=t.name,
+                price=t.price,
+                capacity=t.capacity,
+                position=t.position,
+            )
+            for t in current
+        ]
+    if data.seating is not None:
+        seating = [
+            domain.SectionSpec(s.section, s.tier, s.rows, s.seats_per_row) for s in data.seating
+        ]
+    else:
+        existing = await repository.list_seats(session, event.id)
+        seating = domain.sections_of(
+            [domain.SeatSpec(s.seat_id, s.section, s.row, s.number, s.tier_code) for s in existing]
+        )
+    seats = domain.plan_event(tiers=tiers, seating=seating, **times)
+    await repository.delete_layout(session, event.id)
+    session.expunge_all()
+    await repository.add_tiers(session, tier_rows)
+    await repository.add_seats(session, event.id, seats)
+
+
+async def publish_event(
+    session: AsyncSession, ctx: Ctx, *, user: Principal, event_id: uuid.UUID
+) -> EventRead:
+    """draft → published, announced with event.published."""
+    async with transaction(session):
+        await repository.lock_inventory(session, event_id, exclusive=True)
+        event = await managed_event(session, event_id, user)
+        published = await repository.set_status(
+            session, event_id, to=EventStatus.PUBLISHED, allowed_from=[EventStatus.DRAFT]
+        )
+        if published is None:
+            raise InvalidState(f"Only a draft can be published; this event is {event.status}.")
+        await outbox.add(
+            session,
+            EventPublishedV1(
+                event_id=published.id,
+                organizer_id=published.organizer_id,
+                title=published.title,
+                starts_at=published.starts_at,
+                currency=published.currency,
+            ),
+            producer=ctx.settings.SERVICE_NAME,
+        )
+    await ctx.cache.invalidate()
+    log.info("event_published", event_id=str(event_id))
+    return await _detail_of(session, ctx, published)
+
+
+async def cancel_event(
+    session: AsyncSession, ctx: Ctx, *, user: Principal, event_id: uuid.UUID, reason: str | None
+) -> EventRead:
+    """→ cancelled (announced with event.cancelled: booking cancels and refunds every booking);
+    live holds end at once."""
+    async with transaction(session):
+        await repository.lock_inventory(session, event_id, exclusive=True)
+        event = await managed_event(session, event_id, user)
+        cancelled = await repository.set_status(
+            session,
+            event_id,
+            to=EventStatus.CANCELLED,
+            allowed_from=[EventStatus.DRAFT, EventStatus.PUBLISHED],
+        )
+        if cancelled is None:
+            raise InvalidState(f"This event is already {event.status}.")
+        await outbox.add(
+            session,
+            EventCancelledV1(
+                event_id=cancelled.id,
+                organizer_id=cancelled.organizer_id,
+                title=cancelled.title,
+                reason=reason,
+            ),
+            producer=ctx.settings.SERVICE_NAME,
+        )
+        tiers = await repository.list_tiers(session, event_id)
+    # after the commit: no hold can start any more (holds check the status under the lock)
+    released = await ctx.holds.release_all(event_id, [t.code for t in tiers if t.capacity is None])
+    await ctx.cache.invalidate()
+    log.info("event_cancelled", event_id=str(event_id), holds_released=released)
+    return await _detail_of(session, ctx, cancelled)
+
+
+async def delete_event(
+    session: AsyncSession, ctx: Ctx, *, user: Principal, event_id: uuid.UUID
+) -> None:
+    """Soft delete; refused (409) once anything was sold — or while anything is held, since a
+    held place may be a booking waiting for its payment (cancel the event instead)."""
+    async with transaction(session):
+        await repository.lock_inventory(session, event_id, exclusive=True)
+        event = await managed_event(session, event_id, user)
+        if await repository.count_sold(session, event_id):
+            raise InvalidState("Tickets of this event were sold; cancel it instead.")
+        if await _held_or_sold(session, ctx, event):
+            raise InvalidState("Tickets of this event are held right now; cancel it instead.")
+        await repository.soft_delete(session, event_id)
+    await ctx.holds.forget_sold(event_id)
+    await ctx.cache.invalidate()
+    log.info("event_deleted", event_id=str(event_id))
+
+
+async def get_event(
+    session: AsyncSession, ctx: Ctx, *, user: Principal | None, event_id: uuid.UUID
+) -> EventRead:
+    """The event with live availability per tier (static part from the cache)."""
+    static = (await catalog.load_statics(session, ctx.cache, [event_id])).get(event_id)
+    if static is None or not may_see(static.status, static.organizer_id, user):
+        raise NotFound("No such event.")
+    counts = await catalog.live_counts(session, ctx.holds, [static])
+    return catalog.event_read(static, counts[event_id])
+
+
+async def _summaries(
+    session: AsyncSession, ctx: Ctx, ids: list[uuid.UUID], params: PageParams, total: int
+) -> Page[EventSummary]:
+    statics = await catalog.load_statics(session, ctx.cache, ids)
+    present = [statics[i] for i in ids if i in statics]
+    counts = await catalog.live_counts(session, ctx.holds, present)
+    return Page(
+        items=[catalog.summary(s, counts[s.id]) for s in present],
+        page=params.page,
+        page_size=params.page_size,
+        total=total,
+    )
+
+
+async def list_events(
+    session: AsyncSession,
+    ctx: Ctx,
+    *,
+    params: PageParams,
+    q: str | None,
+    location: str | None,
+    starts_from: datetime | None,
+    starts_to: datetime | None,
+    organizer_id: uuid.UUID | None,
+    sort: str,
+) -> Page[EventSummary]:
+    """Published events with what is left of each; pages cached, availability live."""
+    query = {
+        "q": q,
+        "location": location,
+        "from": starts_from,
+        "to": starts_to,
+        "organizer_id": organizer_id,
+        "sort": sort,
+        "page": params.page,
+        "size": params.page_size,
+    }
+    version, digest = await ctx.cache.version(), ctx.cache.digest(query)
+    cached = await ctx.cache.get_listing(version, digest)
+    if cached is None:
+        stmt = repository.published_events(
+            q=q,
+            location=location,
+            starts_from=starts_from,
+            starts_to=starts_to,
+            organizer_id=organizer_id,
+            sort=sort,
+        )
+        events, total = await paginate(session, stmt, params)
+        cached = {"ids": [str(e.id) for e in events], "total": total}
+        await ctx.cache.put_listing(version, digest, cached)
+    ids = [uuid.UUID(i) for i in cached["ids"]]
+    return await _summaries(session, ctx, ids, params, int(cached["total"]))
+
+
+async def list_my_events(
+    session: AsyncSession, ctx: Ctx, *, user: Principal, params: PageParams
+) -> Page[EventSummary]:
+    """The caller's events, any status (not cached: organizers want to see their writes)."""
+    events, total = await paginate(session, repository.events_of(user.id), params)
+    return await _summaries(session, ctx, [e.id for e in events], params, total)
+
+
+@dataclass(frozen=True, slots=True)
+class SeatMap:
+    etag: str
+    seats: list[dict[str, Any]]
+
+
+async def seat_map(
+    session: AsyncSession, ctx: Ctx, *, user: Principal | None, event_id: uuid.UUID
+) -> SeatMap:
+    """Every seat with its tier, price and status (sold from PostgreSQL, held from Redis)."""
+    event = await visible_event(session, event_id, user)
+    prices = {t.code: t.price for t in await repository.list_tiers(session, event_id)}
+    seats = await repository.list_seats(session, event_id)
+    sold = set(await repository.list_sold_seat_ids(session, event_id))
+    held = await ctx.holds.held_seats(event_id, [s.seat_id for s in seats if s.seat_id not in sold])
+    items = []
+    for seat in seats:
+        if seat.seat_id in sold:
+            status = SeatStatus.SOLD
+        elif seat.seat_id in held:
+            status = SeatStatus.HELD
+        else:
+            status = SeatStatus.AVAILABLE
+        items.append(
+            {
+                "seat_id": seat.seat_id,
+                "section": seat.section,
+                "row": seat.row,
+                "number": seat.number,
+                "tier": seat.tier_code,
+                "price": prices[seat.tier_code],
+                "status": status.value,
+            }
+        )
+    etag = domain.seat_map_etag((i["status"] for i in items), version=event.updated_at.isoformat())
+    return SeatMap(etag=etag, seats=items)
