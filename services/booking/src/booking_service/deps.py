@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends
 
 from booking_service.clients import EventClient
 from booking_service.settings import Settings
 from booking_service.tickets import TicketKeyRing
+from shared.idempotency import IdempotencyKeyHeader
 from shared.runtime import RuntimeDep
 
 
@@ -30,12 +31,4 @@ def get_ticket_keys(rt: RuntimeDep) -> TicketKeyRing:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TicketKeysDep = Annotated[TicketKeyRing, Depends(get_ticket_keys)]
 EventClientDep = Annotated[EventClient, Depends(get_event_client)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        description="Retry-safe creation: the same key and body replay the first response.",
-    ),
-]
+IdempotencyKey = IdempotencyKeyHeader

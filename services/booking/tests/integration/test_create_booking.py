@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from booking_service.idempotency import fingerprint
+from shared.idempotency import fingerprint
 
 pytestmark = [
     pytest.mark.integration,

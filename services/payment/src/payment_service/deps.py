@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from payment_service.processor import PaymentProcessor
 from payment_service.settings import Settings
+from shared.idempotency import IdempotencyKeyHeader
 
 
 def _settings(request: Request) -> Settings:
@@ -22,7 +23,4 @@ def _processor(request: Request) -> PaymentProcessor:
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ProcessorDep = Annotated[PaymentProcessor, Depends(_processor)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$"),
-]
+IdempotencyKey = IdempotencyKeyHeader

@@ -36,7 +36,7 @@ async def create_payment(
         request=body,
         idempotency_key=key,
     )
-    return JSONResponse(outcome.body, status_code=outcome.status_code)
+    return JSONResponse(outcome.body, status_code=outcome.status)
 
 
 @router.get("", response_model=Page[PaymentRead])

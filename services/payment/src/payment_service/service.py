@@ -24,17 +24,18 @@ import httpx2
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payment_service import domain, idempotency, repository
+from payment_service import domain, repository
 from payment_service.clients import fetch_booking
 from payment_service.domain import BookingStatus, FailureReason, PaymentStatus
-from payment_service.idempotency import StoredResponse
 from payment_service.orm import BookingCopy, Payment, Refund
 from payment_service.processor import Card, ChargeResult, PaymentProcessor
 from payment_service.schemas import PaymentCreate, PaymentRead
 from payment_service.settings import Settings
+from shared import idempotency
 from shared.contracts.payment import PaymentFailedV1, PaymentRefundedV1, PaymentSucceededV1
 from shared.db import utcnow
 from shared.errors import InvalidState, NotFound, UpstreamUnavailable
+from shared.idempotency import StoredResponse
 from shared.logging import get_logger
 from shared.messaging import outbox
 from shared.pagination import Page, PageParams, paginate
@@ -182,7 +183,7 @@ async def _pay(
         )
         response = StoredResponse(201, PaymentRead.model_validate(recorded).model_dump(mode="json"))
         if idempotency_key is not None:
-            await idempotency.store(
+            await idempotency.complete(
                 session, user_id=user.id, key=idempotency_key, response=response
             )
     return response
@@ -405,6 +406,7 @@ async def fail_stale_payments(session: AsyncSession, *, settings: Settings) -> i
 
 async def purge_idempotency_keys(session: AsyncSession, *, settings: Settings) -> int:
     """Forget Idempotency-Keys past their keeping time."""
-    return await idempotency.purge(
-        session, older_than=timedelta(hours=settings.IDEMPOTENCY_KEEP_HOURS)
-    )
+    async with session.begin():
+        return await idempotency.purge(
+            session, older_than=timedelta(hours=settings.IDEMPOTENCY_KEEP_HOURS)
+        )

@@ -7,16 +7,17 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking_service import domain, idempotency
+from booking_service import domain
 from booking_service import repository as repo
 from booking_service.clients import EventClient, HoldClaim
 from booking_service.domain import BookingStatus
-from booking_service.idempotency import StoredResponse
 from booking_service.orm import ACTIVE_SEAT_INDEX, HOLD_UNIQUE, BookedSeat, Booking
 from booking_service.schemas import BookingRead
 from booking_service.service import messages
+from shared import idempotency
 from shared.db import utcnow
 from shared.errors import AlreadyExists, Conflict, DomainError, Forbidden
+from shared.idempotency import StoredResponse
 from shared.logging import get_logger
 from shared.messaging import outbox
 from shared.security import Principal
@@ -51,7 +52,7 @@ async def create_booking(
             user_id=user.id,
             key=idempotency_key,
             request_hash=idempotency.fingerprint({"hold_id": hold_id}),
-            now=utcnow(),
+            stale_after=domain.IDEMPOTENCY_CLAIM_STALE_AFTER,
         )
         if stored is not None:
             return stored
@@ -100,7 +101,10 @@ async def _book_hold(
             body = BookingRead.of(booking).model_dump(mode="json")
             if idempotency_key is not None:
                 await idempotency.complete(
-                    session, user_id=user.id, key=idempotency_key, status=201, body=body
+                    session,
+                    user_id=user.id,
+                    key=idempotency_key,
+                    response=StoredResponse(status=201, body=body),
                 )
     except IntegrityError as exc:
         conflict = await _insert_conflict(session, exc, claim=claim, user=user)

@@ -10,11 +10,12 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from booking_service import domain, idempotency
+from booking_service import domain
 from booking_service import repository as repo
 from booking_service.domain import BookingStatus
 from booking_service.orm import Booking
 from booking_service.service import messages
+from shared import idempotency
 from shared.db import utcnow
 from shared.logging import get_logger
 from shared.messaging import outbox
@@ -99,4 +100,4 @@ async def expire_overdue_bookings(
 async def purge_idempotency_keys(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     """Forget Idempotency-Keys older than their guaranteed lifetime."""
     async with sessionmaker() as session, session.begin():
-        return await idempotency.purge(session, before=utcnow() - domain.IDEMPOTENCY_KEY_LIFETIME)
+        return await idempotency.purge(session, older_than=domain.IDEMPOTENCY_KEY_LIFETIME)
