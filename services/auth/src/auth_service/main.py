@@ -13,7 +13,8 @@ from auth_service import handlers, passwords, service
 from auth_service.documents import FORM_OVERHEAD_BYTES, BodySizeLimit
 from auth_service.routes import routers
 from auth_service.settings import Settings
-from auth_service.tokens import TokenSigner, load_private_key, load_public_key
+from auth_service.tokens import TokenSigner
+from shared.keys import load_private_key, load_public_key
 from shared.runtime import Runtime, readiness_of
 from shared.security import TokenVerifier
 from shared.web import build_app

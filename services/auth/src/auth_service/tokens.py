@@ -8,78 +8,21 @@ refetch the JWKS when a token names a ``kid`` they do not know yet.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
-import os
 import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from shared.keys import public_jwk
+from shared.keys import thumbprint as jwk_thumbprint
+
 ALGORITHM = "EdDSA"
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def load_private_key(path: Path, *, create: bool) -> Ed25519PrivateKey:
-    """The Ed25519 key at ``path``; when missing and ``create`` (dev/test), a new one is written
-    there (PKCS8 PEM, mode 600, parent folders made). Two processes racing both end up with the
-    file's key."""
-    if not path.exists() and create:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process won the race; read its key below
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} does not hold an Ed25519 private key")
-    return key
-
-
-def load_public_key(path: Path) -> Ed25519PublicKey:
-    """The Ed25519 public key in a PEM file holding either the private or the public key."""
-    data = path.read_bytes()
-    key: object
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except ValueError:
-        key = serialization.load_pem_public_key(data)
-    if isinstance(key, Ed25519PrivateKey):
-        return key.public_key()
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"{path} does not hold an Ed25519 key")
-    return key
-
-
-def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw)}
-
-
-def jwk_thumbprint(jwk: dict[str, str]) -> str:
-    """RFC 7638: SHA-256 of the required members, sorted, without whitespace."""
-    required = {name: jwk[name] for name in ("crv", "kty", "x")}
-    canonical = json.dumps(required, sort_keys=True, separators=(",", ":"))
-    return _b64url(hashlib.sha256(canonical.encode()).digest())
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +51,12 @@ class TokenSigner:
         current = public_jwk(private_key.public_key())
         self.kid = jwk_thumbprint(current)
         published = [current, *(public_jwk(k) for k in previous_keys)]
-        keys: dict[str, dict[str, str]] = {}
+        by_kid: dict[str, dict[str, str]] = {}
         for jwk in published:
-            keys.setdefault(jwk_thumbprint(jwk), jwk)  # the same key listed twice is one key
+            by_kid.setdefault(jwk_thumbprint(jwk), jwk)  # the same key listed twice is one key
         self._jwks = {
             "keys": [
-                {**jwk, "alg": ALGORITHM, "use": "sig", "kid": kid} for kid, jwk in keys.items()
+                {**jwk, "alg": ALGORITHM, "use": "sig", "kid": kid} for kid, jwk in by_kid.items()
             ]
         }
 

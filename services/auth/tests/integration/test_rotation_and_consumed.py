@@ -15,10 +15,10 @@ from fastapi import FastAPI
 from auth_service.main import create_app
 from auth_service.orm import metadata
 from auth_service.settings import Settings
-from auth_service.tokens import load_private_key
 from shared.contracts.booking import BookedSeat, BookingConfirmedV1, EventSummary, IssuedTicket
 from shared.contracts.payment import PaymentSucceededV1
 from shared.db import MESSAGING_TABLES
+from shared.keys import load_private_key
 from shared.messaging import Envelope
 from shared.testing.app import running_app
 from shared.testing.eventually import eventually

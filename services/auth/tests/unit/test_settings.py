@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from auth_service.settings import Settings
-from auth_service.tokens import load_private_key
+from shared.keys import load_private_key
 
 PRODUCTION = {
     "ENVIRONMENT": "production",

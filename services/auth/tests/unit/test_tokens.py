@@ -14,14 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from auth_service import passwords
-from auth_service.tokens import (
-    TokenSigner,
-    hash_refresh_token,
-    jwk_thumbprint,
-    load_private_key,
-    load_public_key,
-    new_refresh_token,
-)
+from auth_service.tokens import TokenSigner, hash_refresh_token, new_refresh_token
+from shared.keys import load_private_key, load_public_key
+from shared.keys import thumbprint as jwk_thumbprint
 
 
 def test_thumbprint_matches_rfc8037_example_when_given_its_key() -> None:

@@ -10,11 +10,7 @@ key ring (``TICKET_RETIRED_KEY_PATHS``) so every code already issued still verif
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
-import os
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from shared import keys
 
 
 class InvalidTicketCode(ValueError):
@@ -47,45 +44,23 @@ class TicketClaims:
         }
 
 
-def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+_b64encode = keys.b64url_encode
 
 
 def _b64decode(text: str) -> bytes:
-    if not text or any(c not in _B64URL for c in text):
-        raise InvalidTicketCode("not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
+        return keys.b64url_decode(text)
+    except ValueError as exc:
         raise InvalidTicketCode("not base64url") from exc
-
-
-_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-
-
-def _raw_public(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def key_id(key: Ed25519PublicKey) -> str:
     """A short, stable id: the start of the key's RFC 7638 JWK thumbprint."""
-    canonical = json.dumps(
-        {"crv": "Ed25519", "kty": "OKP", "x": _b64encode(_raw_public(key))},
-        separators=(",", ":"),
-        sort_keys=True,
-    )
-    return _b64encode(hashlib.sha256(canonical.encode()).digest())[:16]
+    return keys.thumbprint(keys.public_jwk(key))[:16]
 
 
 def public_jwk(key: Ed25519PublicKey) -> dict[str, str]:
-    return {
-        "kty": "OKP",
-        "crv": "Ed25519",
-        "x": _b64encode(_raw_public(key)),
-        "kid": key_id(key),
-        "alg": "EdDSA",
-        "use": "sig",
-    }
+    return {**keys.public_jwk(key), "kid": key_id(key), "alg": "EdDSA", "use": "sig"}
 
 
 class TicketSigner:
@@ -174,43 +149,9 @@ def verify(code: str, public_key: Ed25519PublicKey) -> TicketClaims:
         raise InvalidTicketCode("unreadable payload") from exc
 
 
-def load_public_key(path: Path) -> Ed25519PublicKey:
-    """A retired key (PEM, private or public) whose codes must still verify."""
-    data = path.read_bytes()
-    key: object
-    if b"PRIVATE KEY" in data:
-        key = serialization.load_pem_private_key(data, password=None)
-        if isinstance(key, Ed25519PrivateKey):
-            return key.public_key()
-    else:
-        key = serialization.load_pem_public_key(data)
-        if isinstance(key, Ed25519PublicKey):
-            return key
-    raise ValueError(f"{path} is not an Ed25519 key")
+load_public_key = keys.load_public_key
 
 
 def load_private_key(path: Path, *, create_if_missing: bool) -> Ed25519PrivateKey:
     """Read the PKCS8 PEM key at ``path``; in dev/test write a fresh one there if it is missing."""
-    if not path.is_file():
-        if not create_if_missing:
-            raise FileNotFoundError(f"ticket signing key not found at {path}")
-        _write_new_key(path)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} is not an Ed25519 private key")
-    return key
-
-
-def _write_new_key(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+    return keys.load_private_key(path, create=create_if_missing)
