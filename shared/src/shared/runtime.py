@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any
 
 import httpx2
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
@@ -30,7 +30,7 @@ from shared.logging import configure_logging, get_logger
 from shared.messaging import Broker, Consumer, Handler, Names, OutboxRelay
 from shared.security import TokenVerifier
 from shared.settings import ServiceSettings
-from shared.web import ReadinessCheck
+from shared.web import ReadinessCheck, build_app
 
 log = get_logger("shared.runtime")
 
@@ -176,3 +176,40 @@ def readiness_of(request: Request) -> dict[str, ReadinessCheck]:
 
 async def _not_started() -> None:
     raise RuntimeError("the service is still starting")
+
+
+def service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    migrations_dir: Path,
+    subscriptions: Mapping[str, Handler] | None = None,
+    verifier: TokenVerifier | None = None,
+    on_start: Callable[[Runtime], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """A service's app: the house HTTP edge (``shared.web.build_app``) plus a lifespan that
+    starts the :class:`Runtime` — migrations, pools, outbox relay, consumers, ``on_start``."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with Runtime.start(
+            settings,
+            migrations_dir=migrations_dir,
+            subscriptions=subscriptions,
+            verifier=verifier,
+            on_start=on_start,
+        ) as runtime:
+            app.state.runtime = runtime
+            app.state.verifier = runtime.verifier
+            yield
+
+    return build_app(
+        settings,
+        title=title,
+        description=description,
+        routers=routers,
+        lifespan=lifespan,
+        readiness=readiness_of,
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -15,9 +13,8 @@ from auth_service.routes import routers
 from auth_service.settings import Settings
 from auth_service.tokens import TokenSigner
 from shared.keys import load_private_key, load_public_key
-from shared.runtime import Runtime, readiness_of
+from shared.runtime import Runtime, service_app
 from shared.security import TokenVerifier
-from shared.web import build_app
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -45,37 +42,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 password=settings.ADMIN_PASSWORD.get_secret_value(),
             )
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        signer = make_signer(settings)
-        # Auth verifies its own tokens with the very key set it publishes.
-        verifier = TokenVerifier(
-            issuer=settings.JWT_ISSUER,
-            audience=settings.JWT_AUDIENCE,
-            jwks=signer.jwks,
-            leeway=settings.JWT_LEEWAY_SECONDS,
-        )
-        app.state.signer = signer
-        async with Runtime.start(
-            settings,
-            migrations_dir=MIGRATIONS_DIR,
-            subscriptions=handlers.SUBSCRIPTIONS,
-            verifier=verifier,
-            on_start=on_start,
-        ) as rt:
-            app.state.runtime = rt
-            app.state.verifier = rt.verifier
-            yield
-
-    app = build_app(
+    signer = make_signer(settings)
+    # Auth verifies its own tokens with the very key set it publishes.
+    verifier = TokenVerifier(
+        issuer=settings.JWT_ISSUER,
+        audience=settings.JWT_AUDIENCE,
+        jwks=signer.jwks,
+        leeway=settings.JWT_LEEWAY_SECONDS,
+    )
+    app = service_app(
         settings,
         title="auth",
         description="Accounts, roles, sessions, organizer applications, the audit log and the "
         "access-token signing keys.",
         routers=routers,
-        lifespan=lifespan,
-        readiness=readiness_of,
+        migrations_dir=MIGRATIONS_DIR,
+        subscriptions=handlers.SUBSCRIPTIONS,
+        verifier=verifier,
+        on_start=on_start,
     )
+    app.state.signer = signer
     # Innermost (inside the request-id middleware), so its 413 carries the request id.
     app.user_middleware.append(
         Middleware(

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from booking_service import handlers, internal, routes, service, tickets
 from booking_service.settings import Settings
-from shared.runtime import Runtime, readiness_of
-from shared.web import build_app
+from shared.runtime import Runtime, service_app
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -41,23 +38,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         rt.every(settings.SWEEP_INTERVAL_SECONDS, sweep, name="booking-expiry-sweeper")
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with Runtime.start(
-            settings,
-            migrations_dir=MIGRATIONS_DIR,
-            subscriptions=handlers.SUBSCRIPTIONS,
-            on_start=on_start,
-        ) as rt:
-            app.state.runtime = rt
-            app.state.verifier = rt.verifier
-            yield
-
-    return build_app(
+    return service_app(
         settings,
         title="booking",
         description="Bookings, the saga's state machine, and signed tickets.",
         routers=[routes.router, internal.router],
-        lifespan=lifespan,
-        readiness=readiness_of,
+        migrations_dir=MIGRATIONS_DIR,
+        subscriptions=handlers.SUBSCRIPTIONS,
+        on_start=on_start,
     )

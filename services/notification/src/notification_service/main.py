@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -12,8 +10,7 @@ from notification_service import handlers, routes
 from notification_service.mailer import Mailer
 from notification_service.service import Courier
 from notification_service.settings import Settings
-from shared.runtime import Runtime, readiness_of
-from shared.web import build_app
+from shared.runtime import Runtime, service_app
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -31,23 +28,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         rt.state.courier = Courier(settings=settings, mailer=mailer, sessionmaker=rt.sessionmaker)
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with Runtime.start(
-            settings,
-            migrations_dir=MIGRATIONS_DIR,
-            subscriptions=handlers.SUBSCRIPTIONS,
-            on_start=on_start,
-        ) as rt:
-            app.state.runtime = rt
-            app.state.verifier = rt.verifier
-            yield
-
-    return build_app(
+    return service_app(
         settings,
         title="notification",
         description="Emails people what happened and serves their PDF tickets.",
         routers=[routes.router],
-        lifespan=lifespan,
-        readiness=readiness_of,
+        migrations_dir=MIGRATIONS_DIR,
+        subscriptions=handlers.SUBSCRIPTIONS,
+        on_start=on_start,
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -11,8 +9,7 @@ from fastapi import FastAPI
 from payment_service import handlers, routes, service
 from payment_service.processor import PaymentProcessor, build_processor
 from payment_service.settings import Settings
-from shared.runtime import Runtime, readiness_of
-from shared.web import build_app
+from shared.runtime import Runtime, service_app
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -38,23 +35,12 @@ def create_app(
         rt.every(settings.SWEEP_INTERVAL_SECONDS, sweep_stale, name="payment-stale-sweeper")
         rt.every(3600, purge_keys, name="payment-idempotency-purge")
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with Runtime.start(
-            settings,
-            migrations_dir=MIGRATIONS_DIR,
-            subscriptions=handlers.SUBSCRIPTIONS,
-            on_start=on_start,
-        ) as rt:
-            app.state.runtime = rt
-            app.state.verifier = rt.verifier
-            yield
-
-    return build_app(
+    return service_app(
         settings,
         title="payment",
         description="Payments for bookings (simulated card processor), refunds.",
         routers=[routes.router],
-        lifespan=lifespan,
-        readiness=readiness_of,
+        migrations_dir=MIGRATIONS_DIR,
+        subscriptions=handlers.SUBSCRIPTIONS,
+        on_start=on_start,
     )
