@@ -51,9 +51,10 @@ test-e2e: bootstrap ## End-to-end tests through a real nginx
 test-infra: ## Static checks of compose, Dockerfiles, nginx, Prometheus, Grafana, Postman
 	$(PY) -m pytest tests/infra $(PYTEST_ARGS)
 
-lint: ## ruff check, ruff format --check, import contracts
+lint: ## ruff check, ruff format --check, mypy --strict on the code, import contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared/src services/*/src devstack
 	$(VENV)/bin/lint-imports
 
 bench: bootstrap ## Benchmarks side by side in one run (own stack; ratios to a bare FastAPI ceiling)

@@ -42,7 +42,7 @@ COMMANDS = {
     "keys": keys,
     "db": db,
     "render-nginx": render_nginx,
-    "bench": lambda: bench.main(),
+    "bench": bench.main,
 }
 
 

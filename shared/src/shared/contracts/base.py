@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,7 +17,7 @@ class Contract(BaseModel):
     TYPE: ClassVar[str]
     VERSION: ClassVar[int] = 1
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         message_type = cls.__dict__.get("TYPE")
         if message_type:

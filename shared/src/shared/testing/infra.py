@@ -85,9 +85,9 @@ def resolve_infra() -> InfraUrls:
 def _containers(
     admin: str | None, redis: str | None, amqp: str | None
 ) -> InfraUrls:  # pragma: no cover
-    from testcontainers.postgres import PostgresContainer  # type: ignore[import-not-found]
-    from testcontainers.rabbitmq import RabbitMqContainer  # type: ignore[import-not-found]
-    from testcontainers.redis import RedisContainer  # type: ignore[import-not-found]
+    from testcontainers.postgres import PostgresContainer
+    from testcontainers.rabbitmq import RabbitMqContainer
+    from testcontainers.redis import RedisContainer
 
     if not admin:
         pg = PostgresContainer("postgres:16-alpine", driver=None).start()
