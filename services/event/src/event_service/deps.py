@@ -4,19 +4,32 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from event_service.service import Ctx
+from shared.pagination import MAX_PAGE_SIZE, PageParams
 from shared.runtime import get_runtime
 from shared.security import Principal, get_current_user
 
 _optional_bearer = HTTPBearer(auto_error=False)
 
 
-def get_ctx(request: Request) -> Ctx:
+# Dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread,
+# which costs more than everything else a cached read does.
+
+
+async def get_ctx(request: Request) -> Ctx:
     ctx: Ctx = get_runtime(request).state.ctx
     return ctx
+
+
+async def get_page(
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+) -> PageParams:
+    """``shared.pagination.Pagination`` without the worker thread."""
+    return PageParams(page=page, page_size=page_size)
 
 
 async def get_optional_user(
@@ -30,4 +43,5 @@ async def get_optional_user(
 
 
 CtxDep = Annotated[Ctx, Depends(get_ctx)]
+Paging = Annotated[PageParams, Depends(get_page)]
 OptionalUser = Annotated[Principal | None, Depends(get_optional_user)]

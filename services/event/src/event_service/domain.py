@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from shared.errors import Conflict, DomainError
 
@@ -307,12 +306,13 @@ def parse_hold_member(member: str) -> tuple[str, dict[str, int]]:
     return hold_id, parsed
 
 
-def seat_map_etag(statuses: Iterable[Any], *, version: str) -> str:
-    """A weak validator that changes whenever any seat changes status (or the event changes)."""
+def seat_map_etag(*, version: str, sold: Iterable[str], held: Iterable[str]) -> str:
+    """A weak validator that changes whenever any seat changes status (or the event changes):
+    a seat's status follows from the layout (changes ``version``), the sold and the held seats."""
     digest = hashlib.blake2b(version.encode(), digest_size=16)
-    for status in statuses:
-        digest.update(str(status).encode())
-        digest.update(b"\x00")
+    for seats in (sold, held):
+        digest.update(b"\x01")
+        digest.update("\x00".join(sorted(seats)).encode())
     return f'W/"{digest.hexdigest()}"'
 
 

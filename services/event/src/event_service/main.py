@@ -12,6 +12,7 @@ from event_service import handlers, internal, routes, service
 from event_service.cache import EventCache
 from event_service.holds import HoldStore
 from event_service.service import Ctx
+from event_service.service.facts import FactsCache
 from event_service.settings import Settings
 from shared.runtime import Runtime, readiness_of
 from shared.web import build_app
@@ -23,10 +24,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def on_start(rt: Runtime) -> None:
+        holds = HoldStore(rt.redis, settings)
         ctx = Ctx(
-            holds=HoldStore(rt.redis, settings),
+            holds=holds,
             cache=EventCache(rt.redis, settings),
             settings=settings,
+            facts=FactsCache(holds, rt.sessionmaker, settings),
+            sessions=rt.sessionmaker,
         )
         rt.state.settings = settings
         rt.state.ctx = ctx

@@ -1,4 +1,7 @@
-"""Public HTTP routes under /api/events: thin — parse, call one use case, return a schema."""
+"""Public HTTP routes under /api/events: thin — parse, call one use case, return a schema.
+
+The hot routes return the JSON bytes their use case built (``service/browse.py``) or the schema
+serialized once; ``response_model`` still documents them, FastAPI skips validating a Response."""
 
 from __future__ import annotations
 
@@ -7,10 +10,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
-from fastapi.responses import JSONResponse
 
-from event_service import domain, service
-from event_service.deps import CtxDep, OptionalUser
+from event_service import service
+from event_service.deps import CtxDep, OptionalUser, Paging
 from event_service.schemas import (
     EventCancel,
     EventCreate,
@@ -21,30 +23,29 @@ from event_service.schemas import (
     HoldRead,
     SeatRead,
 )
-from shared.pagination import Page, Pagination
+from shared.pagination import Page
 from shared.runtime import SessionDep
 from shared.security import CurrentUser, OrganizerUser
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
 HoldId = Annotated[str, Path(min_length=1, max_length=64)]
+_JSON = "application/json"
 
 
 @router.get("", response_model=Page[EventSummary])
 @router.get("/", response_model=Page[EventSummary], include_in_schema=False)
 async def list_events(
-    session: SessionDep,
     ctx: CtxDep,
-    page: Pagination,
+    page: Paging,
     q: Annotated[str | None, Query(max_length=200)] = None,
     location: Annotated[str | None, Query(max_length=200)] = None,
     starts_from: Annotated[datetime | None, Query(alias="from")] = None,
     starts_to: Annotated[datetime | None, Query(alias="to")] = None,
     organizer_id: uuid.UUID | None = None,
     sort: Literal["starts_at", "-starts_at", "price"] = "starts_at",
-) -> Page[EventSummary]:
-    return await service.list_events(
-        session,
+) -> Response:
+    body = await service.event_listing(
         ctx,
         params=page,
         q=q,
@@ -54,6 +55,38 @@ async def list_events(
         organizer_id=organizer_id,
         sort=sort,
     )
+    return Response(body, media_type=_JSON)
+
+
+# The hot routes come first: the router tries routes in order.
+
+
+@router.post("/{event_id}/holds", status_code=status.HTTP_201_CREATED, response_model=HoldRead)
+async def create_hold(
+    event_id: uuid.UUID, body: HoldCreate, user: CurrentUser, ctx: CtxDep
+) -> Response:
+    hold = await service.create_hold(ctx, user=user, event_id=event_id, data=body)
+    return Response(hold.model_dump_json(), status_code=status.HTTP_201_CREATED, media_type=_JSON)
+
+
+@router.get(
+    "/{event_id}/seats",
+    response_model=list[SeatRead],
+    responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
+)
+async def get_seat_map(
+    event_id: uuid.UUID,
+    user: OptionalUser,
+    ctx: CtxDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    seat_map = await service.seat_map(
+        ctx, user=user, event_id=event_id, if_none_match=if_none_match
+    )
+    headers = {"ETag": seat_map.etag, "Cache-Control": "no-cache"}
+    if seat_map.body is None:
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(seat_map.body, headers=headers, media_type=_JSON)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=EventRead)
@@ -68,16 +101,15 @@ async def create_event(
 
 @router.get("/mine", response_model=Page[EventSummary])
 async def list_my_events(
-    user: OrganizerUser, session: SessionDep, ctx: CtxDep, page: Pagination
+    user: OrganizerUser, session: SessionDep, ctx: CtxDep, page: Paging
 ) -> Page[EventSummary]:
     return await service.list_my_events(session, ctx, user=user, params=page)
 
 
 @router.get("/{event_id}", response_model=EventRead)
-async def get_event(
-    event_id: uuid.UUID, user: OptionalUser, session: SessionDep, ctx: CtxDep
-) -> EventRead:
-    return await service.get_event(session, ctx, user=user, event_id=event_id)
+async def get_event(event_id: uuid.UUID, user: OptionalUser, ctx: CtxDep) -> Response:
+    body = await service.event_detail(ctx, user=user, event_id=event_id)
+    return Response(body, media_type=_JSON)
 
 
 @router.patch("/{event_id}", response_model=EventRead)
@@ -112,32 +144,6 @@ async def cancel_event(
 ) -> EventRead:
     reason = body.reason if body is not None else None
     return await service.cancel_event(session, ctx, user=user, event_id=event_id, reason=reason)
-
-
-@router.get(
-    "/{event_id}/seats",
-    response_model=list[SeatRead],
-    responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
-)
-async def get_seat_map(
-    event_id: uuid.UUID,
-    user: OptionalUser,
-    session: SessionDep,
-    ctx: CtxDep,
-    if_none_match: Annotated[str | None, Header()] = None,
-) -> Response:
-    seat_map = await service.seat_map(session, ctx, user=user, event_id=event_id)
-    headers = {"ETag": seat_map.etag, "Cache-Control": "no-cache"}
-    if domain.etag_matches(if_none_match, seat_map.etag):
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return JSONResponse(seat_map.seats, headers=headers)
-
-
-@router.post("/{event_id}/holds", status_code=status.HTTP_201_CREATED, response_model=HoldRead)
-async def create_hold(
-    event_id: uuid.UUID, body: HoldCreate, user: CurrentUser, session: SessionDep, ctx: CtxDep
-) -> HoldRead:
-    return await service.create_hold(session, ctx, user=user, event_id=event_id, data=body)
 
 
 @router.get("/{event_id}/holds/{hold_id}", response_model=HoldRead)

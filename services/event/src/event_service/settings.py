@@ -16,8 +16,12 @@ class Settings(ServiceSettings):
     HOLD_SWEEP_SECONDS: float = 2.0
     # The Redis mirror of sold seats is rebuilt from PostgreSQL after this long (or when lost).
     SOLD_CACHE_SECONDS: int = 86_400
-    # A sold hold still counts for its buyer in Redis this long (until PostgreSQL surely shows it).
-    BUYER_SALE_RETENTION_SECONDS: int = 300
+    # What a hold needs to know of an event (status, window, limits, tiers) stays in Redis this
+    # long at most; every change of the event deletes it at once anyway.
+    EVENT_FACTS_SECONDS: int = 86_400
+    # How many events' facts (and seat layouts) one process keeps in memory.
+    FACTS_MEMORY_EVENTS: int = 256
+    LAYOUT_MEMORY_EVENTS: int = 16
     # Cached static parts of events and listing pages live at most this long (also invalidated).
     EVENT_CACHE_SECONDS: int = 60
     # How many seat groups best_available offers the hold script per attempt.

@@ -143,8 +143,8 @@ async def _scenario(settings_: Settings, steps: list[tuple[str, Any]]) -> None:
                     hold.places,
                     booking_id=booking,
                     user_id=hold.user_id,
-                    sold_seats=[(s, "r") for s in hold.seat_ids],
-                    general_sold=[("g", hold.quantity)] if hold.tier == "g" else [],
+                    sold_seats=[(s, "r", True) for s in hold.seat_ids],
+                    general_sold=[("g", hold.quantity, True)] if hold.tier == "g" else [],
                 )
             counts = await store.snapshot(event, ["r"], ["g"])
             for tier, capacity in CAPACITY.items():

@@ -139,10 +139,12 @@ def test_hold_member_is_deterministic_and_parses_back() -> None:
 
 
 def test_etag_changes_with_any_status_and_matches_weakly() -> None:
-    etag = domain.seat_map_etag(["available", "held"], version="v1")
+    etag = domain.seat_map_etag(version="v1", sold=["A-1"], held=["A-2", "A-3"])
     assert etag.startswith('W/"')
-    assert etag != domain.seat_map_etag(["available", "sold"], version="v1")
-    assert etag != domain.seat_map_etag(["available", "held"], version="v2")
+    assert etag == domain.seat_map_etag(version="v1", sold=["A-1"], held=["A-3", "A-2"])
+    assert etag != domain.seat_map_etag(version="v1", sold=["A-1", "A-2"], held=["A-3"])
+    assert etag != domain.seat_map_etag(version="v1", sold=["A-1"], held=["A-2"])
+    assert etag != domain.seat_map_etag(version="v2", sold=["A-1"], held=["A-2", "A-3"])
     assert domain.etag_matches(etag, etag)
     assert domain.etag_matches(f'"x", {etag.removeprefix("W/")}', etag)
     assert not domain.etag_matches('W/"other"', etag)

@@ -1,10 +1,12 @@
 """Seat holds in Redis — with ``cache.py`` the only code touching Redis (keys in ``keys.py``, Lua in
 ``scripts.py``). Redis is admission control and a cache: PostgreSQL has the last word on sales."""
 
+from event_service.holds.facts import FactsStore
 from event_service.holds.ledger import Ledger, SoldState, TierCount
 from event_service.holds.models import (
     BuyerLimit,
     ClaimRefused,
+    FactsStale,
     GeneralSoldOut,
     Hold,
     Limits,
@@ -15,13 +17,15 @@ from event_service.holds.models import (
 )
 
 
-class HoldStore(Ledger):
-    """Holds, claims, the sold mirror, availability snapshots and the sweeper of one process."""
+class HoldStore(Ledger, FactsStore):
+    """Holds, claims, the sold mirror, availability snapshots, the sweeper and the events' facts
+    of one process."""
 
 
 __all__ = [
     "BuyerLimit",
     "ClaimRefused",
+    "FactsStale",
     "GeneralSoldOut",
     "Hold",
     "HoldStore",

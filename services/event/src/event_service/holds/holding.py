@@ -11,6 +11,7 @@ from event_service.holds import scripts
 from event_service.holds.models import (
     BuyerLimit,
     ClaimRefused,
+    FactsStale,
     GeneralSoldOut,
     Hold,
     Limits,
@@ -40,6 +41,7 @@ class Holding(StoreBase):
         limits: Limits,
         ttl_seconds: int,
         claimed: bool,
+        token: str,
     ) -> dict[str, Any]:
         record = {
             "user_id": str(user_id),
@@ -49,12 +51,12 @@ class Holding(StoreBase):
         }
         return {
             "hold": hold_id,
+            "user": str(user_id),
+            "token": token,
             "ttl": ttl_seconds * 1000,
             "claimed": claimed,
             "max_order": limits.max_per_order,
             "max_buyer": limits.max_per_buyer,
-            "sold_by_buyer": limits.sold_by_buyer,
-            "sold_holds": list(limits.sold_holds),
             "record": [item for pair in record.items() for item in pair],
         }
 
@@ -68,11 +70,16 @@ class Holding(StoreBase):
         limits: Limits,
         ttl_seconds: int | None = None,
         claimed: bool = False,
+        token: str = "",
     ) -> Hold:
         """Hold the first group of reserved seats that is entirely free — all of it or nothing.
 
-        Raises NoGroupFree (with the first group's taken seats), OrderLimit, BuyerLimit, or
-        MirrorMissing (rebuild the sold mirror, then call again).
+        ``token``: the event's facts the caller checked the request against (``FactsCache``); the
+        script refuses (FactsStale) unless they are still current. ``""`` skips that check and
+        is only for callers holding the shared inventory lock in PostgreSQL.
+
+        Raises NoGroupFree (with the first group's taken seats), OrderLimit, BuyerLimit,
+        FactsStale, or MirrorMissing (rebuild the sold mirror, then call again).
         """
         hold_id = str(uuid.uuid4())
         ttl = ttl_seconds or self.settings.HOLD_TTL_SECONDS
@@ -88,6 +95,7 @@ class Holding(StoreBase):
             limits=limits,
             ttl_seconds=ttl,
             claimed=claimed,
+            token=token,
         )
         payload |= {
             "tiers": tiers,
@@ -99,17 +107,17 @@ class Holding(StoreBase):
             self.keys.sold(event_id),
             self.keys.record(event_id, hold_id),
             self.keys.buyer(event_id, user_id),
+            self.keys.facts(event_id),
             *(self.keys.held(event_id, t) for t in tiers),
             *(self.keys.seat(event_id, cast(str, p.seat_id)) for p in everything),
         ]
-        await self._index(hold_id, event_id, ttl)
         result = await self._hold_seats(keys=keys, args=[json.dumps(payload)])
         code = int(result[0])
         if code != scripts.OK:
-            await self.redis.delete(self.keys.index(hold_id))
             if code == scripts.SEATS_TAKEN:
                 raise NoGroupFree([str(s) for s in result[1:]])
             _raise_refusal(code, result)
+        await self._index(hold_id, event_id, int(result[3]))
         chosen = list(groups[int(result[1]) - 1])
         return self._made(hold_id, event_id, user_id, chosen, None, currency, result, claimed)
 
@@ -126,8 +134,10 @@ class Holding(StoreBase):
         limits: Limits,
         ttl_seconds: int | None = None,
         claimed: bool = False,
+        token: str = "",
     ) -> Hold:
-        """Take ``quantity`` places of a general-admission tier, or none (GeneralSoldOut)."""
+        """Take ``quantity`` places of a general-admission tier, or none (GeneralSoldOut);
+        ``token`` as in ``hold_seats``."""
         hold_id = str(uuid.uuid4())
         ttl = ttl_seconds or self.settings.HOLD_TTL_SECONDS
         places = [Place(None, tier, price) for _ in range(quantity)]
@@ -140,6 +150,7 @@ class Holding(StoreBase):
             limits=limits,
             ttl_seconds=ttl,
             claimed=claimed,
+            token=token,
         )
         payload |= {
             "tier": tier,
@@ -153,22 +164,30 @@ class Holding(StoreBase):
             self.keys.sold(event_id),
             self.keys.record(event_id, hold_id),
             self.keys.buyer(event_id, user_id),
+            self.keys.facts(event_id),
             self.keys.ga_held(event_id),
             self.keys.ga_expiry(event_id),
         ]
-        await self._index(hold_id, event_id, ttl)
         result = await self._hold_general(keys=keys, args=[json.dumps(payload)])
         code = int(result[0])
         if code != scripts.OK:
-            await self.redis.delete(self.keys.index(hold_id))
             _raise_refusal(code, result)
-        # the sweeper visits this event by the time the hold lapses
-        await self.redis.zadd(self.keys.sweep(), {str(event_id): int(result[3])}, lt=True)
+        await self._index(hold_id, event_id, int(result[3]), sweep=True)
         return self._made(hold_id, event_id, user_id, places, tier, currency, result, claimed)
 
-    async def _index(self, hold_id: str, event_id: uuid.UUID, ttl_seconds: int) -> None:
-        """Written before the hold (the claim finds the event by it); dropped on refusal."""
-        await self.redis.set(self.keys.index(hold_id), str(event_id), px=ttl_seconds * 1000)
+    async def _index(
+        self, hold_id: str, event_id: uuid.UUID, expires_ms: int, *, sweep: bool = False
+    ) -> None:
+        """After a hold was made (so a refusal costs nothing more): the claim finds the event by
+        this key, and — ``sweep`` — the sweeper visits the event by the time the hold lapses.
+        Nobody can claim the hold before its answer went out, i.e. before this ran; if the
+        process died in between, the hold just lapses unclaimed. One round trip (the index key
+        is not tagged by event, so it cannot be written by the script)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self.keys.index(hold_id), str(event_id), pxat=expires_ms)
+            if sweep:
+                pipe.zadd(self.keys.sweep(), {str(event_id): expires_ms}, lt=True)
+            await pipe.execute()
 
     def _made(
         self,
@@ -326,6 +345,8 @@ def _places_json(places: Sequence[Place]) -> str:
 def _raise_refusal(code: int, result: Sequence[Any]) -> None:
     if code == scripts.MIRROR_MISSING:
         raise MirrorMissing()
+    if code == scripts.STALE:
+        raise FactsStale()
     if code == scripts.BUYER_LIMIT:
         raise BuyerLimit(int(result[1]))
     if code == scripts.ORDER_LIMIT:

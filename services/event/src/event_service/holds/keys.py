@@ -17,12 +17,16 @@ Keys (TTL in brackets):
 - ``event:buyer:{E}:<user>`` zset: the buyer's holds ``<hold>|<n>`` by expiry, sold ones kept a
   while [until its latest member's score];
 - ``event:sold:{E}`` hash: mirror of PostgreSQL's sales — ``s:<seat>`` → tier,
-  ``g:<booking>:<tier>`` → places, ``n:<tier>`` → sold count [``SOLD_CACHE_SECONDS``; rebuilt
-  from PostgreSQL when missing];
+  ``g:<booking>:<tier>`` → places, ``n:<tier>`` → sold count, ``b:<user>`` → places sold to the
+  buyer, ``v2`` → the format marker [``SOLD_CACHE_SECONDS``; rebuilt from PostgreSQL when missing
+  or without the marker];
+- ``event:facts:{E}`` hash: ``token`` and ``data`` (JSON) — what a hold needs to know of the
+  event (status, sales window, limits, tiers), loaded from PostgreSQL under the shared inventory
+  lock and deleted ("fenced") by every change under the exclusive lock [``EVENT_FACTS_SECONDS``];
 - ``event:sweep`` zset: events with general-admission holds by next expiry [none: one member per
   event, removed once it has none];
-- ``event:catalog:version`` string: bumped on every event change, part of the cache keys below
-  [none: a counter];
+- ``event:catalog:version`` string: a random token replaced on every event change, part of the
+  cache keys below [none];
 - ``event:static:{E}:<version>`` / ``event:list:<version>:<digest>``: cached static part of an
   event / ids and total of a listing page [``EVENT_CACHE_SECONDS``].
 """
@@ -67,6 +71,9 @@ class Keys:
     def sold(self, event_id: uuid.UUID) -> str:
         return self._k(f"event:sold:{{{event_id}}}")
 
+    def facts(self, event_id: uuid.UUID) -> str:
+        return self._k(f"event:facts:{{{event_id}}}")
+
     def sold_staging(self, event_id: uuid.UUID) -> str:
         return self._k(f"event:sold:{{{event_id}}}:staging")
 
@@ -76,10 +83,10 @@ class Keys:
     def catalog_version(self) -> str:
         return self._k("event:catalog:version")
 
-    def static(self, event_id: uuid.UUID, version: int) -> str:
+    def static(self, event_id: uuid.UUID, version: str) -> str:
         return self._k(f"event:static:{{{event_id}}}:{version}")
 
-    def listing(self, version: int, digest: str) -> str:
+    def listing(self, version: str, digest: str) -> str:
         return self._k(f"event:list:{version}:{digest}")
 
     def event_pattern(self, event_id: uuid.UUID) -> str:

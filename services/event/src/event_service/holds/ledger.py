@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Any, cast
 
+from event_service.holds import scripts
 from event_service.holds.holding import Holding
-from event_service.holds.models import MirrorMissing, Place, now_ms
+from event_service.holds.models import FactsStale, MirrorMissing, Place, now_ms
 
-SOLD_SENTINEL = "__loaded__"
+SOLD_SENTINEL = "v2"  # the mirror's format marker: without it, scripts treat it as missing
 _HSET_CHUNK = 5_000
 
 
@@ -27,6 +28,7 @@ class SoldState:
 
     seats: Mapping[str, str]  # seat id -> tier
     general: Sequence[tuple[uuid.UUID, str, int]]  # (booking, tier, quantity)
+    buyers: Mapping[uuid.UUID, int] = field(default_factory=dict)  # places sold per buyer
 
 
 class Ledger(Holding):
@@ -43,6 +45,7 @@ class Ledger(Holding):
             fields[f"g:{booking}:{tier}"] = quantity
             counts[tier] = counts.get(tier, 0) + quantity
         fields |= {f"n:{tier}": n for tier, n in counts.items()}
+        fields |= {f"b:{user}": n for user, n in state.buyers.items() if n > 0}
         staging, key = self.keys.sold_staging(event_id), self.keys.sold(event_id)
         items = list(fields.items())
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -77,10 +80,7 @@ class Ledger(Holding):
     ) -> None:
         """The hold's booking is confirmed: its places are sold (mirror), the hold is done."""
         tail, payload = self._release_payload(event_id, hold_id, user_id, places)
-        payload |= {
-            "booking": str(booking_id),
-            "retention": self.settings.BUYER_SALE_RETENTION_SECONDS * 1000,
-        }
+        payload |= {"booking": str(booking_id), "user": str(user_id)}
         keys = [*self._sale_keys(event_id, hold_id, user_id), *tail]
         await self._consume(keys=keys, args=[json.dumps(payload)])
         await self.redis.delete(self.keys.index(hold_id))
@@ -93,15 +93,18 @@ class Ledger(Holding):
         *,
         booking_id: uuid.UUID,
         user_id: uuid.UUID,
-        sold_seats: Sequence[tuple[str, str]],
-        general_sold: Sequence[tuple[str, int]],
+        sold_seats: Sequence[tuple[str, str, bool]],
+        general_sold: Sequence[tuple[str, int, bool]],
     ) -> None:
-        """After PostgreSQL dropped a booking's sales: unsell them here, free what it held."""
+        """After PostgreSQL dropped a booking's sales: unsell them here, free what it held.
+        ``sold_seats`` (seat, tier, counted) / ``general_sold`` (tier, quantity, counted):
+        counted = PostgreSQL had the buyer of the sale (so the mirror counts it for them)."""
         tail, payload = self._release_payload(event_id, hold_id, user_id, places)
         payload |= {
             "booking": str(booking_id),
+            "user": str(user_id),
             "sold_seats": [list(s) for s in sold_seats],
-            "ga_sold": [list(g) for g in general_sold],
+            "ga_sold": [[tier, counted] for tier, _, counted in general_sold],
         }
         keys = [*self._sale_keys(event_id, hold_id, user_id), *tail]
         await self._undo(keys=keys, args=[json.dumps(payload)])
@@ -128,11 +131,13 @@ class Ledger(Holding):
         event's sold mirror is missing (rebuild, then ask again)."""
         if not wanted:
             return {}
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for event_id, reserved, general in wanted:
-                keys, args = self._snapshot_call(event_id, reserved, general)
-                await self._snapshot(keys=keys, args=args, client=pipe)
-            results = await pipe.execute()
+        calls = [self._snapshot_call(e, reserved, general) for e, reserved, general in wanted]
+        return self._parse_snapshots(wanted, await self._eval_many(self._snapshot, calls))
+
+    @staticmethod
+    def _parse_snapshots(
+        wanted: Sequence[tuple[uuid.UUID, Sequence[str], Sequence[str]]], results: Sequence[Any]
+    ) -> dict[uuid.UUID, dict[str, TierCount] | None]:
         out: dict[uuid.UUID, dict[str, TierCount] | None] = {}
         for (event_id, reserved, general), result in zip(wanted, results, strict=True):
             if int(result[0]) != 1:
@@ -146,6 +151,15 @@ class Ledger(Holding):
             }
         return out
 
+    async def snapshots_and_get(
+        self, key: str, wanted: Sequence[tuple[uuid.UUID, Sequence[str], Sequence[str]]]
+    ) -> tuple[str | None, dict[uuid.UUID, dict[str, TierCount] | None]]:
+        """``GET key`` and ``snapshots(wanted)`` in the same round trip (the catalog reads its
+        version with the counts it lays over what it remembers of that version)."""
+        calls = [self._snapshot_call(e, reserved, general) for e, reserved, general in wanted]
+        value, *results = await self._eval_many(self._snapshot, calls, get=key)
+        return value, self._parse_snapshots(wanted, results)
+
     async def snapshot(
         self, event_id: uuid.UUID, reserved: Sequence[str], general: Sequence[str]
     ) -> dict[str, TierCount]:
@@ -153,6 +167,25 @@ class Ledger(Holding):
         if result is None:
             raise MirrorMissing()
         return result
+
+    async def seat_states(
+        self, event_id: uuid.UUID, token: str, reserved: Sequence[str]
+    ) -> tuple[list[str], list[str]]:
+        """(sold seats, held seats) of the event in one reading; FactsStale unless ``token`` is
+        the event's current facts token, MirrorMissing without the sold mirror."""
+        keys = [
+            self.keys.facts(event_id),
+            self.keys.sold(event_id),
+            *(self.keys.held(event_id, t) for t in reserved),
+        ]
+        result = (await self._eval_many(self._seat_states, [(keys, [token])]))[0]
+        code = int(result[0])
+        if code == scripts.STALE:
+            raise FactsStale()
+        if code == scripts.MIRROR_MISSING:
+            raise MirrorMissing()
+        n = int(result[1])
+        return [str(s) for s in result[2 : 2 + n]], [str(s) for s in result[2 + n :]]
 
     # --- the end of holds ---------------------------------------------------------------------
 

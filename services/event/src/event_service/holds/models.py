@@ -8,8 +8,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from event_service.holds.keys import Keys
 from event_service.holds.scripts import (
@@ -18,6 +21,7 @@ from event_service.holds.scripts import (
     HOLD_GENERAL,
     HOLD_SEATS,
     RELEASE,
+    SEAT_STATES,
     SNAPSHOT,
     SWEEP_EVENT,
     SWEEP_SETTLE,
@@ -59,16 +63,11 @@ class Hold:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What the hold script checks besides availability: order size and the buyer's total.
-
-    ``sold_by_buyer`` / ``sold_holds``: the buyer's places sold in PostgreSQL and the hold ids
-    they came from (those holds are not counted twice while Redis still lists them).
-    """
+    """What the hold script checks besides availability: order size and the buyer's total
+    (live holds plus places sold, both counted in Redis — see ``scripts.CONSUME``)."""
 
     max_per_order: int
     max_per_buyer: int
-    sold_by_buyer: int = 0
-    sold_holds: tuple[str, ...] = ()
 
     @classmethod
     def none(cls) -> Limits:
@@ -77,6 +76,10 @@ class Limits:
 
 class MirrorMissing(Exception):
     """Redis has no sold-seat mirror of the event: rebuild it from PostgreSQL, then retry."""
+
+
+class FactsStale(Exception):
+    """The event's facts changed since the caller read them: read them again, then retry."""
 
 
 class ClaimRefused(Exception):
@@ -147,8 +150,34 @@ class StoreBase:
         self._consume = redis.register_script(CONSUME)
         self._undo = redis.register_script(UNDO)
         self._snapshot = redis.register_script(SNAPSHOT)
+        self._seat_states = redis.register_script(SEAT_STATES)
         self._sweep_event = redis.register_script(SWEEP_EVENT)
         self._sweep_settle = redis.register_script(SWEEP_SETTLE)
+
+    async def _eval_many(
+        self,
+        script: AsyncScript,
+        calls: Sequence[tuple[list[str], list[str]]],
+        *,
+        get: str | None = None,
+    ) -> list[Any]:
+        """Run ``script`` once per ``(keys, args)`` in one round trip (a pipeline of EVALSHA,
+        after ``GET get`` if given); on NOSCRIPT load it and run again. (redis-py's own
+        pipelined scripts would ask SCRIPT EXISTS first: a second round trip every time.)"""
+        for attempt in (1, 2):
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    if get is not None:
+                        pipe.get(get)
+                    for keys, args in calls:
+                        pipe.evalsha(script.sha, len(keys), *keys, *args)
+                    result: list[Any] = await pipe.execute()
+                    return result
+            except NoScriptError:
+                if attempt == 2:
+                    raise
+                await self.redis.script_load(script.script)
+        raise AssertionError("unreachable")
 
     def _tiers_of(self, places: Sequence[Place]) -> list[str]:
         """Distinct tiers of the reserved seats among ``places``, in first-seen order."""

@@ -20,6 +20,7 @@ MIRROR_MISSING = -1
 BUYER_LIMIT = -2
 ORDER_LIMIT = -3
 SOLD_OUT = -4
+STALE = -5  # the event's facts changed (or were fenced) since the caller read them
 
 _PRELUDE = """
 local function now_ms()
@@ -29,20 +30,24 @@ end
 
 local function ms(n) return string.format('%.0f', n) end
 
-local function set_of(list)
-  local s = {}
-  for _, v in ipairs(list) do s[v] = true end
-  return s
+-- The sold mirror is there, and in the format that counts each buyer's places ('b:<user>').
+local function mirror_loaded(key)
+  return redis.call('HEXISTS', key, 'v2') == 1
 end
 
--- Places in the buyer's holds (members '<hold>|<n>', live = score > now), leaving out holds that
--- PostgreSQL already counts as sold (their ids come in 'skip').
-local function buyer_places(key, now, skip)
+-- The caller read the event's facts (status, window, limits, tiers) under this token and they
+-- are still the current ones; '' = the caller holds the shared inventory lock instead.
+local function facts_current(key, token)
+  return token == '' or redis.call('HGET', key, 'token') == token
+end
+
+-- Places of the buyer: live holds (members '<hold>|<n>', live = score > now) plus places sold
+-- (the mirror's 'b:<user>'; a sale leaves the buyer's holds in the same script that counts it).
+local function buyer_places(key, mirror, user, now)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-  local n = 0
+  local n = tonumber(redis.call('HGET', mirror, 'b:' .. user) or '0')
   for _, m in ipairs(redis.call('ZRANGE', key, 0, -1)) do
-    local bar = string.find(m, '|', 1, true)
-    if not skip[string.sub(m, 1, bar - 1)] then n = n + tonumber(string.sub(m, bar + 1)) end
+    n = n + tonumber(string.sub(m, string.find(m, '|', 1, true) + 1))
   end
   return n
 end
@@ -101,16 +106,17 @@ HOLD_SEATS = (
     _PRELUDE
     + """
 -- Reserved seats, all or nothing: the first of the candidate groups whose seats are all free.
--- KEYS: 1 sold mirror, 2 hold record, 3 buyer's holds, then one zset per tier in p.tiers, then
--- the seat keys of every group, group after group.
+-- KEYS: 1 sold mirror, 2 hold record, 3 buyer's holds, 4 facts, then one zset per tier in
+-- p.tiers, then the seat keys of every group, group after group.
 local p = cjson.decode(ARGV[1])
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+if not facts_current(KEYS[4], p.token) then return {-5} end
+if not mirror_loaded(KEYS[1]) then return {-1} end
 local now = now_ms()
 local want = #p.groups[1]
 if want > p.max_order then return {-3, p.max_order} end
-local current = buyer_places(KEYS[3], now, set_of(p.sold_holds)) + p.sold_by_buyer
+local current = buyer_places(KEYS[3], KEYS[1], p.user, now)
 if current + want > p.max_buyer then return {-2, current} end
-local zbase = 3
+local zbase = 4
 local k = zbase + #p.tiers
 local chosen, first, unavailable = nil, nil, nil
 for g, group in ipairs(p.groups) do
@@ -149,25 +155,26 @@ HOLD_GENERAL = (
     _PRELUDE
     + """
 -- General admission by quantity: places left = capacity - sold - held, never below zero.
--- KEYS: 1 sold mirror, 2 hold record, 3 buyer's holds, 4 GA held, 5 GA expiry index
+-- KEYS: 1 sold mirror, 2 hold record, 3 buyer's holds, 4 facts, 5 GA held, 6 GA expiry index
 local p = cjson.decode(ARGV[1])
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+if not facts_current(KEYS[4], p.token) then return {-5} end
+if not mirror_loaded(KEYS[1]) then return {-1} end
 local now = now_ms()
 local want = p.quantity
 if want > p.max_order then return {-3, p.max_order} end
-local current = buyer_places(KEYS[3], now, set_of(p.sold_holds)) + p.sold_by_buyer
+local current = buyer_places(KEYS[3], KEYS[1], p.user, now)
 if current + want > p.max_buyer then return {-2, current} end
-ensure_ga_held(KEYS[4], KEYS[5])
+ensure_ga_held(KEYS[5], KEYS[6])
 local sold = tonumber(redis.call('HGET', KEYS[1], 'n:' .. p.tier) or '0')
-local held = tonumber(redis.call('HGET', KEYS[4], p.tier) or '0')
+local held = tonumber(redis.call('HGET', KEYS[5], p.tier) or '0')
 local left = p.capacity - sold - held
 if left < want then
   if left < 0 then left = 0 end
   return {-4, left}
 end
 local expires = now + p.ttl
-redis.call('HINCRBY', KEYS[4], p.tier, want)
-redis.call('ZADD', KEYS[5], expires, p.member)
+redis.call('HINCRBY', KEYS[5], p.tier, want)
+redis.call('ZADD', KEYS[6], expires, p.member)
 write_record(KEYS[2], p, 1, now, expires)
 keep_buyer(KEYS[3], expires, p.hold .. '|' .. want)
 return {1, 1, now, expires}
@@ -228,30 +235,36 @@ CONSUME = (
     _PRELUDE
     + """
 -- A booking of the hold is confirmed: its places are sold (mirror) and the hold is done.
--- Idempotent (HSETNX, ZREM), so a redelivered message changes nothing.
+-- Idempotent (HSETNX, ZREM), so a redelivered message changes nothing. The places move from
+-- the buyer's holds to the buyer's sold count ('b:<user>') in this one step: never counted
+-- twice, never missed. Without a (current) mirror only the hold ends: the mirror is rebuilt
+-- from PostgreSQL, which has the sale, before any hold script runs again.
 -- KEYS: 1 sold mirror, 2 record, 3 buyer's holds, 4 GA held, 5 GA expiry, then tier zsets,
 -- then seat keys.
 local p = cjson.decode(ARGV[1])
-local loaded = redis.call('EXISTS', KEYS[1]) == 1
+local loaded = mirror_loaded(KEYS[1])
 local sbase = 5 + p.ntiers
+local counted = 0
 for i, seat in ipairs(p.seats) do
   -- sold now: whoever still holds it (only a lapsed-and-retaken hold could) loses it
   redis.call('DEL', KEYS[sbase + i])
   redis.call('ZREM', KEYS[5 + seat[2]], seat[1])
   if loaded and redis.call('HSETNX', KEYS[1], 's:' .. seat[1], seat[3]) == 1 then
     redis.call('HINCRBY', KEYS[1], 'n:' .. seat[3], 1)
+    counted = counted + 1
   end
 end
 if p.ga_qty > 0 then
   local field = 'g:' .. p.booking .. ':' .. p.ga_tier
   if loaded and redis.call('HSETNX', KEYS[1], field, p.ga_qty) == 1 then
     redis.call('HINCRBY', KEYS[1], 'n:' .. p.ga_tier, p.ga_qty)
+    counted = counted + p.ga_qty
   end
   if redis.call('ZREM', KEYS[5], p.member) == 1 then give_back(KEYS[4], p.ga_tier, p.ga_qty) end
 end
+if counted > 0 then redis.call('HINCRBY', KEYS[1], 'b:' .. p.user, counted) end
 redis.call('DEL', KEYS[2])
--- still counted for the buyer until PostgreSQL's copy of the sale is surely visible
-keep_buyer(KEYS[3], now_ms() + p.retention, p.buyer_member)
+redis.call('ZREM', KEYS[3], p.buyer_member)
 return 1
 """
 )
@@ -263,10 +276,14 @@ UNDO = (
 -- the mirror, what it held is freed. Idempotent.
 -- KEYS: 1 sold mirror, 2 record, 3 buyer's holds, 4 GA held, 5 GA expiry, then tier zsets,
 -- then seat keys.
+-- sold_seats: [seat, tier, counted]; ga_sold: [tier, counted] ('counted': PostgreSQL has the
+-- buyer of the sale, so the mirror counts it in 'b:<user>').
 local p = cjson.decode(ARGV[1])
+local uncounted = 0
 for _, s in ipairs(p.sold_seats) do
   if redis.call('HDEL', KEYS[1], 's:' .. s[1]) == 1 then
     redis.call('HINCRBY', KEYS[1], 'n:' .. s[2], -1)
+    if s[3] then uncounted = uncounted + 1 end
   end
 end
 for _, g in ipairs(p.ga_sold) do
@@ -275,7 +292,11 @@ for _, g in ipairs(p.ga_sold) do
   if n then
     redis.call('HDEL', KEYS[1], field)
     redis.call('HINCRBY', KEYS[1], 'n:' .. g[1], -tonumber(n))
+    if g[2] then uncounted = uncounted + tonumber(n) end
   end
+end
+if uncounted > 0 and redis.call('HINCRBY', KEYS[1], 'b:' .. p.user, -uncounted) <= 0 then
+  redis.call('HDEL', KEYS[1], 'b:' .. p.user)
 end
 release(p, 2, 3, 4, 5, 5, 5 + p.ntiers)
 return 1
@@ -288,7 +309,7 @@ SNAPSHOT = (
 -- One consistent reading of an event's availability: per tier, sold and held.
 -- KEYS: 1 sold mirror, 2 GA held, 3 GA expiry, then one zset per reserved tier.
 local p = cjson.decode(ARGV[1])
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+if not mirror_loaded(KEYS[1]) then return {-1} end
 local now = now_ms()
 local out = {1}
 for i, tier in ipairs(p.reserved) do
@@ -299,6 +320,28 @@ if #p.general > 0 then ensure_ga_held(KEYS[2], KEYS[3]) end
 for _, tier in ipairs(p.general) do
   out[#out + 1] = tonumber(redis.call('HGET', KEYS[1], 'n:' .. tier) or '0')
   out[#out + 1] = tonumber(redis.call('HGET', KEYS[2], tier) or '0')
+end
+return out
+"""
+)
+
+SEAT_STATES = (
+    _PRELUDE
+    + """
+-- The seat map's live part in one reading: sold seats (mirror) and held seats (live members of
+-- the tier zsets). KEYS: 1 facts, 2 sold mirror, then one zset per reserved tier.
+-- ARGV: the facts token the caller's layout belongs to.  Returns {1, #sold, sold..., held...}.
+if not facts_current(KEYS[1], ARGV[1]) then return {-5} end
+if not mirror_loaded(KEYS[2]) then return {-1} end
+local now = '(' .. ms(now_ms())
+local sold = {}
+for _, f in ipairs(redis.call('HKEYS', KEYS[2])) do
+  if string.sub(f, 1, 2) == 's:' then sold[#sold + 1] = string.sub(f, 3) end
+end
+local out = {1, #sold}
+for _, s in ipairs(sold) do out[#out + 1] = s end
+for i = 3, #KEYS do
+  for _, s in ipairs(redis.call('ZRANGEBYSCORE', KEYS[i], now, '+inf')) do out[#out + 1] = s end
 end
 return out
 """

@@ -1,7 +1,6 @@
 """Queries of the event database: get_ / list_ / add_ / lock_ / set_ functions."""
 
 from event_service.repository.events import (
-    HoldContext,
     add_event,
     add_seats,
     add_tiers,
@@ -10,8 +9,9 @@ from event_service.repository.events import (
     events_of,
     get_event,
     get_events,
-    get_hold_context,
+    get_facts,
     get_seats,
+    list_layout,
     list_seats,
     list_tier_seats,
     list_tiers,
@@ -25,7 +25,6 @@ from event_service.repository.events import (
 from event_service.repository.sales import (
     add_general_sale,
     add_sold_seats,
-    buyer_sales,
     count_general_sold,
     count_sold,
     delete_sales_of,
@@ -36,14 +35,11 @@ from event_service.repository.sales import (
 )
 
 __all__ = [
-    "HoldContext",
-    "get_hold_context",
     "add_event",
     "add_general_sale",
     "add_seats",
     "add_sold_seats",
     "add_tiers",
-    "buyer_sales",
     "count_general_sold",
     "count_seats_by_tier",
     "count_sold",
@@ -52,7 +48,9 @@ __all__ = [
     "events_of",
     "get_event",
     "get_events",
+    "get_facts",
     "get_seats",
+    "list_layout",
     "list_seats",
     "list_sold_seat_ids",
     "list_tier_seats",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -238,80 +237,34 @@ async def count_seats_by_tier(
     return {(e, t): int(n) for e, t, n in rows}
 
 
-@dataclass(frozen=True, slots=True)
-class HoldContext:
-    """What taking a hold needs from PostgreSQL, read in one statement."""
-
-    status: str
-    deleted: bool
-    currency: str
-    sales_start_at: datetime
-    sales_end_at: datetime | None
-    ends_at: datetime
-    max_tickets_per_order: int
-    max_tickets_per_buyer: int
-    organizer_id: uuid.UUID
-    title: str
-    starts_at: datetime
-    location: str
-    tiers: dict[str, tuple[int, int | None]]  # code -> (price, capacity)
-    seat_tiers: dict[str, str]  # asked seat id -> tier
-    sold_by_buyer: int
-    sold_holds: list[str]
-
-
-_HOLD_CONTEXT = text(
+_FACTS = text(
     """
-    SELECT e.status, e.deleted_at IS NOT NULL AS deleted, e.currency, e.sales_start_at,
-           e.sales_end_at, e.ends_at, e.max_tickets_per_order, e.max_tickets_per_buyer,
-           e.organizer_id, e.title, e.starts_at, e.location,
-           (SELECT coalesce(json_agg(json_build_array(t.code, t.price, t.capacity)), '[]')
-              FROM ticket_tier t WHERE t.event_id = e.id) AS tiers,
-           (SELECT coalesce(json_agg(json_build_array(s.seat_id, s.tier_code)), '[]')
-              FROM seat s WHERE s.event_id = e.id
-               AND s.seat_id = ANY(CAST(:seat_ids AS text[]))) AS seats,
-           (SELECT coalesce(json_agg(json_build_array(b.hold_id, b.n)), '[]') FROM (
-                SELECT hold_id, count(*) AS n FROM sold_seat
-                 WHERE event_id = e.id AND user_id = :user_id GROUP BY hold_id
-                UNION ALL
-                SELECT hold_id, sum(quantity) AS n FROM ga_sale
-                 WHERE event_id = e.id AND user_id = :user_id GROUP BY hold_id) b) AS sales
-      FROM event e WHERE e.id = :event_id
+    SELECT e.status, e.organizer_id, e.currency, e.sales_start_at, e.sales_end_at, e.ends_at,
+           e.max_tickets_per_order, e.max_tickets_per_buyer, e.updated_at,
+           (SELECT coalesce(json_agg(json_build_array(t.code, t.price, t.capacity)
+                                     ORDER BY t.position), '[]')
+              FROM ticket_tier t WHERE t.event_id = e.id) AS tiers
+      FROM event e WHERE e.id = :event_id AND e.deleted_at IS NULL
     """
 )
 
 
-async def get_hold_context(
-    session: AsyncSession,
-    event_id: uuid.UUID,
-    *,
-    user_id: uuid.UUID,
-    seat_ids: Sequence[str] = (),
-) -> HoldContext | None:
-    """The event, its tiers, the asked seats' tiers and the buyer's sales — one round trip."""
-    row = (
-        await session.execute(
-            _HOLD_CONTEXT, {"event_id": event_id, "user_id": user_id, "seat_ids": list(seat_ids)}
-        )
-    ).first()
-    if row is None:
-        return None
-    sales = [(h, int(n)) for h, n in row.sales]
-    return HoldContext(
-        status=row.status,
-        deleted=row.deleted,
-        currency=row.currency,
-        sales_start_at=row.sales_start_at,
-        sales_end_at=row.sales_end_at,
-        ends_at=row.ends_at,
-        max_tickets_per_order=row.max_tickets_per_order,
-        max_tickets_per_buyer=row.max_tickets_per_buyer,
-        organizer_id=row.organizer_id,
-        title=row.title,
-        starts_at=row.starts_at,
-        location=row.location,
-        tiers={code: (int(price), capacity) for code, price, capacity in row.tiers},
-        seat_tiers={str(seat): str(tier) for seat, tier in row.seats},
-        sold_by_buyer=sum(n for _, n in sales),
-        sold_holds=[h for h, _ in sales if h is not None],
-    )
+async def get_facts(session: AsyncSession, event_id: uuid.UUID) -> dict[str, Any] | None:
+    """What a hold needs to know of a live event (tiers as ``[code, price, capacity]``), in one
+    statement; None if there is no such event (or it was deleted)."""
+    row = (await session.execute(_FACTS, {"event_id": event_id})).mappings().first()
+    return dict(row) if row is not None else None
+
+
+_LAYOUT = text(
+    'SELECT seat_id, section, "row", number, tier_code FROM seat '
+    "WHERE event_id = :event_id ORDER BY position"
+)
+
+
+async def list_layout(
+    session: AsyncSession, event_id: uuid.UUID
+) -> list[tuple[str, str, str, int, str]]:
+    """``(seat_id, section, row, number, tier)`` of every seat, in layout order."""
+    rows = await session.execute(_LAYOUT, {"event_id": event_id})
+    return [(s, sec, r, int(n), t) for s, sec, r, n, t in rows]

@@ -29,10 +29,21 @@ async def sold_seats_among(
     return list(rows)
 
 
+_BUYERS = text(
+    "SELECT user_id, sum(n) FROM ("
+    "SELECT user_id, count(*) AS n FROM sold_seat WHERE event_id = :e AND user_id IS NOT NULL "
+    "GROUP BY user_id "
+    "UNION ALL "
+    "SELECT user_id, sum(quantity) AS n FROM ga_sale WHERE event_id = :e "
+    "AND user_id IS NOT NULL GROUP BY user_id) b GROUP BY user_id"
+)
+
+
 async def sold_state(
     session: AsyncSession, event_id: uuid.UUID
-) -> tuple[dict[str, str], list[tuple[uuid.UUID, str, int]]]:
-    """What the Redis mirror is rebuilt from: ``{seat: tier}`` and ``[(booking, tier, n)]``."""
+) -> tuple[dict[str, str], list[tuple[uuid.UUID, str, int]], dict[uuid.UUID, int]]:
+    """What the Redis mirror is rebuilt from: ``{seat: tier}``, ``[(booking, tier, n)]`` and
+    ``{buyer: places}`` (sales whose buyer is known: every one since migration 0002)."""
     seats = await session.execute(
         select(SoldSeatRow.seat_id, SeatRow.tier_code)
         .join(
@@ -46,7 +57,12 @@ async def sold_state(
             GaSaleRow.event_id == event_id
         )
     )
-    return {str(s): str(t) for s, t in seats.all()}, [(b, t, int(q)) for b, t, q in general]
+    buyers = await session.execute(_BUYERS, {"e": event_id})
+    return (
+        {str(s): str(t) for s, t in seats.all()},
+        [(b, t, int(q)) for b, t, q in general],
+        {u: int(n) for u, n in buyers},
+    )
 
 
 async def count_sold(session: AsyncSession, event_id: uuid.UUID) -> int:
@@ -57,23 +73,6 @@ async def count_sold(session: AsyncSession, event_id: uuid.UUID) -> int:
         select(func.coalesce(func.sum(GaSaleRow.quantity), 0)).where(GaSaleRow.event_id == event_id)
     )
     return int(seats or 0) + int(general or 0)
-
-
-_BUYER_SALES = text(
-    "SELECT hold_id, count(*) AS n FROM sold_seat WHERE event_id = :e AND user_id = :u "
-    "GROUP BY hold_id "
-    "UNION ALL "
-    "SELECT hold_id, sum(quantity) AS n FROM ga_sale WHERE event_id = :e AND user_id = :u "
-    "GROUP BY hold_id"
-)
-
-
-async def buyer_sales(
-    session: AsyncSession, event_id: uuid.UUID, user_id: uuid.UUID
-) -> tuple[int, list[str]]:
-    """Places sold to the buyer for the event, and the holds they came from."""
-    rows = (await session.execute(_BUYER_SALES, {"e": event_id, "u": user_id})).all()
-    return sum(int(n) for _, n in rows), [h for h, _ in rows if h is not None]
 
 
 async def count_general_sold(session: AsyncSession, event_id: uuid.UUID, tier: str) -> int:
@@ -166,19 +165,20 @@ _DELETE_SOLD_SEATS = text(
     "DELETE FROM sold_seat s USING seat t "
     "WHERE s.event_id = :event_id AND s.booking_id = :booking_id "
     "AND t.event_id = s.event_id AND t.seat_id = s.seat_id "
-    "RETURNING s.seat_id, t.tier_code"
+    "RETURNING s.seat_id, t.tier_code, s.user_id IS NOT NULL"
 )
 _DELETE_GA_SALES = text(
     "DELETE FROM ga_sale WHERE event_id = :event_id AND booking_id = :booking_id "
-    "RETURNING tier_code, quantity"
+    "RETURNING tier_code, quantity, user_id IS NOT NULL"
 )
 
 
 async def delete_sales_of(
     session: AsyncSession, event_id: uuid.UUID, booking_id: uuid.UUID
-) -> tuple[list[tuple[str, str]], list[tuple[str, int]]]:
-    """Undo a booking's sales: ([(seat, tier)], [(tier, quantity)]) that it had bought."""
+) -> tuple[list[tuple[str, str, bool]], list[tuple[str, int, bool]]]:
+    """Undo a booking's sales: ([(seat, tier, counted)], [(tier, quantity, counted)]) that it had
+    bought; counted = the row names its buyer (so the Redis mirror counts it for them)."""
     params = {"event_id": event_id, "booking_id": booking_id}
-    seats = [(s, t) for s, t in await session.execute(_DELETE_SOLD_SEATS, params)]
-    general = [(t, int(q)) for t, q in await session.execute(_DELETE_GA_SALES, params)]
+    seats = [(s, t, bool(c)) for s, t, c in await session.execute(_DELETE_SOLD_SEATS, params)]
+    general = [(t, int(q), bool(c)) for t, q, c in await session.execute(_DELETE_GA_SALES, params)]
     return seats, general

@@ -1,16 +1,13 @@
 """Use cases of the event service: one use case = one transaction; messages via the outbox."""
 
+from event_service.service.browse import SeatMap, event_detail, event_listing, seat_map
 from event_service.service.context import Ctx
 from event_service.service.events import (
-    SeatMap,
     cancel_event,
     create_event,
     delete_event,
-    get_event,
-    list_events,
     list_my_events,
     publish_event,
-    seat_map,
     update_event,
 )
 from event_service.service.holding import (
@@ -30,9 +27,9 @@ __all__ = [
     "create_event",
     "create_hold",
     "delete_event",
-    "get_event",
+    "event_detail",
+    "event_listing",
     "get_hold",
-    "list_events",
     "list_my_events",
     "publish_event",
     "record_sale",

@@ -98,10 +98,13 @@ async def statics_from_db(
 
 
 async def load_statics(
-    session: AsyncSession, cache: EventCache, event_ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    cache: EventCache,
+    event_ids: Sequence[uuid.UUID],
+    version: str | None = None,
 ) -> dict[uuid.UUID, EventStatic]:
     """Static parts of live (not deleted) events: from the cache, else PostgreSQL (then cached)."""
-    version = await cache.version()
+    version = version if version is not None else await cache.version()
     cached = await cache.get_statics(event_ids, version)
     found = {e: EventStatic.model_validate(v) for e, v in cached.items()}
     missing = [e for e in event_ids if e not in found]

@@ -1,21 +1,23 @@
-"""Use cases of events: create, change, publish, cancel, delete, read, list, seat map."""
+"""Use cases of events: create, change, publish, cancel, delete; the organizer's own listing.
+
+Every change takes the exclusive inventory lock and, before changing anything, fences the
+event's facts (``service/facts.py``): no hold made from then on acts on the old ones, and no
+hold made before is missed by the checks that follow (they run after the fence)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from event_service import domain, repository
-from event_service.domain import EventStatus, InventoryBusy, SeatStatus
+from event_service.domain import EventStatus, InventoryBusy
 from event_service.holds import MirrorMissing
 from event_service.orm import EventRow, TicketTierRow
 from event_service.schemas import EventCreate, EventRead, EventSummary, EventUpdate, TierCreate
 from event_service.service import catalog
-from event_service.service.access import managed_event, may_see, visible_event
+from event_service.service.access import managed_event
 from event_service.service.context import Ctx
 from event_service.service.tx import rebuild_mirror_locked, transaction
 from shared.contracts.event import EventCancelledV1, EventPublishedV1
@@ -113,6 +115,7 @@ async def update_event(
     async with transaction(session):
         await repository.lock_inventory(session, event_id, exclusive=True)
         event = await managed_event(session, event_id, user)
+        await ctx.facts.fence(event_id)
         if not domain.can_edit(event.status):
             raise InvalidState(f"A {event.status} event cannot be changed.")
         values = {k: v for k, v in given.items() if k not in _LAYOUT_FIELDS}
@@ -180,6 +183,7 @@ async def publish_event(
     async with transaction(session):
         await repository.lock_inventory(session, event_id, exclusive=True)
         event = await managed_event(session, event_id, user)
+        await ctx.facts.fence(event_id)
         published = await repository.set_status(
             session, event_id, to=EventStatus.PUBLISHED, allowed_from=[EventStatus.DRAFT]
         )
@@ -209,6 +213,7 @@ async def cancel_event(
     async with transaction(session):
         await repository.lock_inventory(session, event_id, exclusive=True)
         event = await managed_event(session, event_id, user)
+        await ctx.facts.fence(event_id)
         cancelled = await repository.set_status(
             session,
             event_id,
@@ -243,6 +248,7 @@ async def delete_event(
     async with transaction(session):
         await repository.lock_inventory(session, event_id, exclusive=True)
         event = await managed_event(session, event_id, user)
+        await ctx.facts.fence(event_id)
         if await repository.count_sold(session, event_id):
             raise InvalidState("Tickets of this event were sold; cancel it instead.")
         if await _held_or_sold(session, ctx, event):
@@ -251,17 +257,6 @@ async def delete_event(
     await ctx.holds.forget_sold(event_id)
     await ctx.cache.invalidate()
     log.info("event_deleted", event_id=str(event_id))
-
-
-async def get_event(
-    session: AsyncSession, ctx: Ctx, *, user: Principal | None, event_id: uuid.UUID
-) -> EventRead:
-    """The event with live availability per tier (static part from the cache)."""
-    static = (await catalog.load_statics(session, ctx.cache, [event_id])).get(event_id)
-    if static is None or not may_see(static.status, static.organizer_id, user):
-        raise NotFound("No such event.")
-    counts = await catalog.live_counts(session, ctx.holds, [static])
-    return catalog.event_read(static, counts[event_id])
 
 
 async def _summaries(
@@ -278,88 +273,9 @@ async def _summaries(
     )
 
 
-async def list_events(
-    session: AsyncSession,
-    ctx: Ctx,
-    *,
-    params: PageParams,
-    q: str | None,
-    location: str | None,
-    starts_from: datetime | None,
-    starts_to: datetime | None,
-    organizer_id: uuid.UUID | None,
-    sort: str,
-) -> Page[EventSummary]:
-    """Published events with what is left of each; pages cached, availability live."""
-    query = {
-        "q": q,
-        "location": location,
-        "from": starts_from,
-        "to": starts_to,
-        "organizer_id": organizer_id,
-        "sort": sort,
-        "page": params.page,
-        "size": params.page_size,
-    }
-    version, digest = await ctx.cache.version(), ctx.cache.digest(query)
-    cached = await ctx.cache.get_listing(version, digest)
-    if cached is None:
-        stmt = repository.published_events(
-            q=q,
-            location=location,
-            starts_from=starts_from,
-            starts_to=starts_to,
-            organizer_id=organizer_id,
-            sort=sort,
-        )
-        events, total = await paginate(session, stmt, params)
-        cached = {"ids": [str(e.id) for e in events], "total": total}
-        await ctx.cache.put_listing(version, digest, cached)
-    ids = [uuid.UUID(i) for i in cached["ids"]]
-    return await _summaries(session, ctx, ids, params, int(cached["total"]))
-
-
 async def list_my_events(
     session: AsyncSession, ctx: Ctx, *, user: Principal, params: PageParams
 ) -> Page[EventSummary]:
     """The caller's events, any status (not cached: organizers want to see their writes)."""
     events, total = await paginate(session, repository.events_of(user.id), params)
     return await _summaries(session, ctx, [e.id for e in events], params, total)
-
-
-@dataclass(frozen=True, slots=True)
-class SeatMap:
-    etag: str
-    seats: list[dict[str, Any]]
-
-
-async def seat_map(
-    session: AsyncSession, ctx: Ctx, *, user: Principal | None, event_id: uuid.UUID
-) -> SeatMap:
-    """Every seat with its tier, price and status (sold from PostgreSQL, held from Redis)."""
-    event = await visible_event(session, event_id, user)
-    prices = {t.code: t.price for t in await repository.list_tiers(session, event_id)}
-    seats = await repository.list_seats(session, event_id)
-    sold = set(await repository.list_sold_seat_ids(session, event_id))
-    held = await ctx.holds.held_seats(event_id, [s.seat_id for s in seats if s.seat_id not in sold])
-    items = []
-    for seat in seats:
-        if seat.seat_id in sold:
-            status = SeatStatus.SOLD
-        elif seat.seat_id in held:
-            status = SeatStatus.HELD
-        else:
-            status = SeatStatus.AVAILABLE
-        items.append(
-            {
-                "seat_id": seat.seat_id,
-                "section": seat.section,
-                "row": seat.row,
-                "number": seat.number,
-                "tier": seat.tier_code,
-                "price": prices[seat.tier_code],
-                "status": status.value,
-            }
-        )
-    etag = domain.seat_map_etag((i["status"] for i in items), version=event.updated_at.isoformat())
-    return SeatMap(etag=etag, seats=items)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +22,7 @@ from event_service.domain import (
 from event_service.holds import (
     BuyerLimit,
     ClaimRefused,
+    FactsStale,
     GeneralSoldOut,
     Hold,
     Limits,
@@ -30,7 +32,6 @@ from event_service.holds import (
     Place,
 )
 from event_service.orm import EventRow, TicketTierRow
-from event_service.repository import HoldContext
 from event_service.schemas import (
     ClaimedEvent,
     HeldSeat,
@@ -41,15 +42,16 @@ from event_service.schemas import (
 )
 from event_service.service.access import may_see
 from event_service.service.context import Ctx
+from event_service.service.facts import Facts, Layout
 from event_service.service.tx import rebuild_mirror, transaction
 from shared.db import utcnow
-from shared.errors import Forbidden, NotFound
+from shared.errors import DomainError, Forbidden, NotFound
 from shared.logging import get_logger
 from shared.security import Principal
 
 log = get_logger("event_service")
 
-_ATTEMPTS = 4  # mirror rebuilt once, or best-available candidates taken meanwhile
+_ATTEMPTS = 4  # facts changed, mirror rebuilt, or best-available candidates taken meanwhile
 
 
 def _hold_read(hold: Hold) -> HoldRead:
@@ -90,17 +92,12 @@ async def _with_mirror(
     session: AsyncSession, ctx: Ctx, event_id: uuid.UUID, attempt: Callable[[], Awaitable[Hold]]
 ) -> Hold:
     """Run ``attempt`` (its own transaction, shared inventory lock); when Redis lost the sold
-    mirror, rebuild it from PostgreSQL and try again. Best-available retries on a lost race."""
-    lost: _Retry | None = None
+    mirror, rebuild it from PostgreSQL and try again."""
     for _ in range(_ATTEMPTS):
         try:
             return await attempt()
         except MirrorMissing:
             await rebuild_mirror(session, ctx.holds, event_id)
-        except _Retry as exc:
-            lost = exc
-    if lost is not None:
-        raise TierSoldOut(lost.tier, lost.quantity) from lost
     raise RuntimeError("the sold mirror of the event vanished again and again")
 
 
@@ -113,132 +110,142 @@ class _Retry(Exception):
 
 
 async def create_hold(
-    session: AsyncSession, ctx: Ctx, *, user: Principal, event_id: uuid.UUID, data: HoldCreate
+    ctx: Ctx, *, user: Principal, event_id: uuid.UUID, data: HoldCreate
 ) -> HoldRead:
     """Hold the asked seats, general-admission places or best available seats — all or nothing,
-    within the order and buyer limits (checked in the same Redis script)."""
+    within the order and buyer limits (checked in the same Redis script).
 
-    async def attempt() -> Hold:
-        async with transaction(session):
-            await repository.lock_inventory(session, event_id, exclusive=False)
-            event = await repository.get_hold_context(
-                session, event_id, user_id=user.id, seat_ids=data.seat_ids or ()
-            )
-            if (
-                event is None
-                or event.deleted
-                or not may_see(event.status, event.organizer_id, user)
-            ):
-                raise NotFound("No such event.")
-            if not domain.sales_open(
-                status=event.status,
-                deleted=event.deleted,
-                sales_start_at=event.sales_start_at,
-                sales_end_at=event.sales_end_at,
-                ends_at=event.ends_at,
-                now=utcnow(),
-            ):
-                raise SalesClosed()
-            wanted = len(data.seat_ids) if data.seat_ids is not None else (data.quantity or 0)
-            domain.check_order_size(wanted, max_per_order=event.max_tickets_per_order)
-            limits = Limits(
-                max_per_order=event.max_tickets_per_order,
-                max_per_buyer=event.max_tickets_per_buyer,
-                sold_by_buyer=event.sold_by_buyer,
-                sold_holds=tuple(event.sold_holds),
-            )
-            try:
-                return await _take(session, ctx, event_id, event, user.id, data, limits)
-            except BuyerLimit as exc:
-                raise BuyerLimitExceeded(
-                    limit=event.max_tickets_per_buyer, current=exc.current, requested=wanted
-                ) from exc
-            except OrderLimit as exc:
-                raise domain.order_limit_exceeded(exc.limit, wanted) from exc
-
-    hold = await _with_mirror(session, ctx, event_id, attempt)
-    log.info("hold_created", event_id=str(event_id), hold_id=hold.hold_id, places=hold.quantity)
-    return _hold_read(hold)
-
-
-async def _take(
-    session: AsyncSession,
-    ctx: Ctx,
-    event_id: uuid.UUID,
-    event: HoldContext,
-    user_id: uuid.UUID,
-    data: HoldCreate,
-    limits: Limits,
-) -> Hold:
-    if data.seat_ids is not None:
-        unknown = [s for s in data.seat_ids if s not in event.seat_tiers]
-        if unknown:
-            raise ValidationFailed([("seat_ids", f"no such seats: {', '.join(unknown)}")])
-        places = [
-            Place(s, event.seat_tiers[s], event.tiers[event.seat_tiers[s]][0])
-            for s in data.seat_ids
-        ]
+    No PostgreSQL on this path: the request is checked against the event's facts in memory and
+    the one hold script refuses unless they are current (``service/facts.py``). Outdated facts,
+    a lost sold mirror or a lost best-available race: read again and retry."""
+    lost: _Retry | None = None
+    for _ in range(_ATTEMPTS):
+        facts = await ctx.facts.get(event_id)
         try:
-            return await ctx.holds.hold_seats(
-                event_id=event_id,
-                user_id=user_id,
-                groups=[places],
-                currency=event.currency,
-                limits=limits,
-            )
-        except NoGroupFree as exc:
-            raise SeatsUnavailable(exc.unavailable) from exc
-    assert data.tier is not None and data.quantity is not None
-    if data.tier not in event.tiers:
+            wanted = _check(facts, user, data)
+            assert facts is not None
+            layout = await ctx.facts.layout(facts) if data.seat_ids is not None else None
+            places = _places(facts, layout, data) if layout is not None else None
+        except DomainError:
+            if await ctx.facts.confirm(facts):
+                raise
+            continue  # decided on outdated facts: read them again
+        try:
+            hold = await _take(ctx, facts, user.id, data, places)
+        except FactsStale:
+            ctx.facts.forget(event_id)
+            continue
+        except MirrorMissing:
+            await ctx.rebuild_mirror(event_id)
+            continue
+        except _Retry as exc:
+            lost = exc
+            continue
+        except BuyerLimit as exc:
+            raise BuyerLimitExceeded(
+                limit=facts.max_per_buyer, current=exc.current, requested=wanted
+            ) from exc
+        except OrderLimit as exc:
+            raise domain.order_limit_exceeded(exc.limit, wanted) from exc
+        log.info("hold_created", event_id=str(event_id), hold_id=hold.hold_id, places=hold.quantity)
+        return _hold_read(hold)
+    if lost is not None:
+        raise TierSoldOut(lost.tier, lost.quantity) from lost
+    raise RuntimeError("the event's facts or sold mirror changed again and again")
+
+
+def _check(facts: Facts | None, user: Principal, data: HoldCreate) -> int:
+    """The rules decided by the facts alone; returns the number of places wanted."""
+    if facts is None or not may_see(facts.status, facts.organizer_id, user):
+        raise NotFound("No such event.")
+    if not domain.sales_open(
+        status=facts.status,
+        deleted=False,
+        sales_start_at=facts.sales_start_at,
+        sales_end_at=facts.sales_end_at,
+        ends_at=facts.ends_at,
+        now=utcnow(),
+    ):
+        raise SalesClosed()
+    wanted = len(data.seat_ids) if data.seat_ids is not None else (data.quantity or 0)
+    domain.check_order_size(wanted, max_per_order=facts.max_per_order)
+    if data.seat_ids is not None:
+        return wanted
+    assert data.tier is not None
+    tier = facts.tiers.get(data.tier)
+    if tier is None:
         raise ValidationFailed([("tier", f"no tier {data.tier!r}")])
-    price, capacity = event.tiers[data.tier]
-    if data.best_available:
-        if capacity is not None:
-            raise ValidationFailed(
-                [("best_available", f"tier {data.tier!r} is general admission: no seats to pick")]
-            )
-        return await _best_available(
-            session, ctx, event_id, event.currency, data.tier, price, user_id, data.quantity,
-            limits,
-        )  # fmt: skip
-    if capacity is None:
+    if data.best_available and tier.general_admission:
+        raise ValidationFailed(
+            [("best_available", f"tier {data.tier!r} is general admission: no seats to pick")]
+        )
+    if not data.best_available and not tier.general_admission:
         raise ValidationFailed(
             [("tier", f"tier {data.tier!r} has reserved seats: give seat_ids or best_available")]
         )
+    return wanted
+
+
+def _places(facts: Facts, layout: Layout, data: HoldCreate) -> list[Place]:
+    assert data.seat_ids is not None
+    unknown = [s for s in data.seat_ids if s not in layout.index]
+    if unknown:
+        raise ValidationFailed([("seat_ids", f"no such seats: {', '.join(unknown)}")])
+    places = []
+    for seat_id in data.seat_ids:
+        tier = layout.seats[layout.index[seat_id]].tier
+        places.append(Place(seat_id, tier, facts.tiers[tier].price))
+    return places
+
+
+async def _take(
+    ctx: Ctx,
+    facts: Facts,
+    user_id: uuid.UUID,
+    data: HoldCreate,
+    places: list[Place] | None,
+) -> Hold:
+    limits = Limits(max_per_order=facts.max_per_order, max_per_buyer=facts.max_per_buyer)
+    common: dict[str, Any] = {
+        "event_id": facts.event_id,
+        "user_id": user_id,
+        "currency": facts.currency,
+        "limits": limits,
+        "token": facts.token,
+    }
+    if places is not None:
+        try:
+            return await ctx.holds.hold_seats(groups=[places], **common)
+        except NoGroupFree as exc:
+            raise SeatsUnavailable(exc.unavailable) from exc
+    assert data.tier is not None and data.quantity is not None
+    tier = facts.tiers[data.tier]
+    if data.best_available:
+        return await _best_available(ctx, facts, tier.code, tier.price, data.quantity, common)
+    assert tier.capacity is not None
     try:
         return await ctx.holds.hold_general(
-            event_id=event_id,
-            user_id=user_id,
-            tier=data.tier,
-            price=price,
+            tier=tier.code,
+            price=tier.price,
             quantity=data.quantity,
-            capacity=capacity,
-            currency=event.currency,
-            limits=limits,
+            capacity=tier.capacity,
+            **common,
         )
     except GeneralSoldOut as exc:
-        raise TierSoldOut(data.tier, data.quantity) from exc
+        raise TierSoldOut(tier.code, data.quantity) from exc
 
 
 async def _best_available(
-    session: AsyncSession,
-    ctx: Ctx,
-    event_id: uuid.UUID,
-    currency: str,
-    tier: str,
-    price: int,
-    user_id: uuid.UUID,
-    quantity: int,
-    limits: Limits,
+    ctx: Ctx, facts: Facts, tier: str, price: int, quantity: int, common: dict[str, Any]
 ) -> Hold:
     """Pick candidate groups from a fresh reading (see ``seating``), then let the hold script
     take the first still entirely free — atomically; if all went meanwhile, read again."""
-    layout = await repository.list_tier_seats(session, event_id, tier)
-    taken = await ctx.holds.taken_seats(event_id, [s for s, _, _, _ in layout])
+    layout = (await ctx.facts.layout(facts)).by_tier(tier)
+    taken = await ctx.holds.taken_seats(facts.event_id, [s.seat_id for s in layout])
     rows: dict[tuple[str, str], list[seating.RowSeat]] = {}
-    for seat_id, section, row, number in layout:
-        rows.setdefault((section, row), []).append(
-            seating.RowSeat(seat_id, number, seat_id not in taken)
+    for seat in layout:
+        rows.setdefault((seat.section, seat.row), []).append(
+            seating.RowSeat(seat.seat_id, seat.number, seat.seat_id not in taken)
         )
     groups = seating.best_available(
         list(rows.values()), quantity, limit=ctx.settings.BEST_AVAILABLE_CANDIDATES
@@ -247,11 +254,7 @@ async def _best_available(
         raise TierSoldOut(tier, quantity)
     try:
         return await ctx.holds.hold_seats(
-            event_id=event_id,
-            user_id=user_id,
-            groups=[[Place(s, tier, price) for s in group] for group in groups],
-            currency=currency,
-            limits=limits,
+            groups=[[Place(s, tier, price) for s in group] for group in groups], **common
         )
     except NoGroupFree as exc:
         raise _Retry(tier, quantity) from exc

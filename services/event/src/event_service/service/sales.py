@@ -106,7 +106,7 @@ async def undo_sale(
         event_id=str(event_id),
         booking_id=str(booking_id),
         seats=len(seats),
-        general=sum(q for _, q in general),
+        general=sum(q for _, q, _ in general),
     )
 
 

@@ -75,8 +75,8 @@ async def rebuild_mirror_locked(
     session: AsyncSession, holds: HoldStore, event_id: uuid.UUID
 ) -> None:
     """Rebuild the event's sold mirror from PostgreSQL; the caller holds the exclusive lock."""
-    seats, general = await sold_state(session, event_id)
-    await holds.rebuild_sold(event_id, SoldState(seats=seats, general=general))
+    seats, general, buyers = await sold_state(session, event_id)
+    await holds.rebuild_sold(event_id, SoldState(seats=seats, general=general, buyers=buyers))
     log.info("sold_mirror_rebuilt", event_id=str(event_id), seats=len(seats))
 
 

@@ -1,0 +1,276 @@
+"""What holds and the seat map need to know of an event, kept in memory and checked by token.
+
+A hold used to read PostgreSQL under the shared inventory lock on every request. Now the facts
+(status, sales window, limits, tiers) and the seat layout live in this process's memory under a
+token; every hold script (and the seat-map reading) is given the token and refuses unless it is
+still the event's current one in Redis (``holds/facts.py``): the token only exists while
+PostgreSQL still has exactly these facts, because every change of the event deletes it under the
+exclusive inventory lock before changing anything, and only a loader holding the shared lock
+writes it. So a hold is one Lua call, and PostgreSQL is read once per change of the event.
+
+A refusal decided from the facts alone (404, 409 ``sales_closed``, 422) is answered only after
+the token was confirmed current — a process never refuses on outdated facts either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from event_service import repository
+from event_service.holds import HoldStore
+from event_service.settings import Settings
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class TierFact:
+    code: str
+    price: int
+    capacity: int | None  # None: reserved seats
+
+    @property
+    def general_admission(self) -> bool:
+        return self.capacity is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    event_id: uuid.UUID
+    token: str
+    status: str
+    organizer_id: uuid.UUID
+    currency: str
+    sales_start_at: datetime
+    sales_end_at: datetime | None
+    ends_at: datetime
+    max_per_order: int
+    max_per_buyer: int
+    updated_at: str
+    tiers: dict[str, TierFact]
+
+    @property
+    def reserved(self) -> list[str]:
+        return [t.code for t in self.tiers.values() if not t.general_admission]
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    seat_id: str
+    section: str
+    row: str
+    number: int
+    tier: str
+
+
+@dataclass(slots=True)
+class Layout:
+    """Every seat of the event in layout order (immutable under one facts token)."""
+
+    token: str
+    seats: list[Seat]
+    index: dict[str, int]
+    _by_tier: dict[str, list[Seat]] | None = None
+    _pieces: tuple[list[str], list[str]] | None = field(default=None, repr=False)
+
+    def by_tier(self, tier: str) -> list[Seat]:
+        if self._by_tier is None:
+            groups: dict[str, list[Seat]] = {}
+            for seat in self.seats:
+                groups.setdefault(seat.tier, []).append(seat)
+            self._by_tier = groups
+        return self._by_tier.get(tier, [])
+
+    def pieces(self, prices: dict[str, int]) -> tuple[list[str], list[str]]:
+        """(JSON of each seat up to its status value, the same with ``available`` closed) —
+        a seat map answer is these joined, with the few held or sold seats swapped."""
+        if self._pieces is None:
+            heads = [
+                json.dumps(
+                    {
+                        "seat_id": s.seat_id,
+                        "section": s.section,
+                        "row": s.row,
+                        "number": s.number,
+                        "tier": s.tier,
+                        "price": prices[s.tier],
+                    },
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )[:-1]
+                + ',"status":"'
+                for s in self.seats
+            ]
+            self._pieces = heads, [h + 'available"}' for h in heads]
+        return self._pieces
+
+
+def facts_data(row: dict[str, Any]) -> str:
+    """The JSON stored in Redis, from ``repository.get_facts``."""
+
+    def moment(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return json.dumps(
+        {
+            "status": row["status"],
+            "organizer_id": str(row["organizer_id"]),
+            "currency": row["currency"],
+            "sales_start_at": moment(row["sales_start_at"]),
+            "sales_end_at": moment(row["sales_end_at"]),
+            "ends_at": moment(row["ends_at"]),
+            "max_per_order": row["max_tickets_per_order"],
+            "max_per_buyer": row["max_tickets_per_buyer"],
+            "updated_at": moment(row["updated_at"]),
+            "tiers": [list(t) for t in row["tiers"]],
+        }
+    )
+
+
+def facts_of(event_id: uuid.UUID, token: str, data: str) -> Facts:
+    d = json.loads(data)
+    end = d["sales_end_at"]
+    return Facts(
+        event_id=event_id,
+        token=token,
+        status=d["status"],
+        organizer_id=uuid.UUID(d["organizer_id"]),
+        currency=d["currency"],
+        sales_start_at=datetime.fromisoformat(d["sales_start_at"]),
+        sales_end_at=datetime.fromisoformat(end) if end is not None else None,
+        ends_at=datetime.fromisoformat(d["ends_at"]),
+        max_per_order=int(d["max_per_order"]),
+        max_per_buyer=int(d["max_per_buyer"]),
+        updated_at=d["updated_at"],
+        tiers={c: TierFact(c, int(p), cap) for c, p, cap in d["tiers"]},
+    )
+
+
+class _Bounded(dict[K, V]):
+    """A dict that forgets its oldest entries beyond ``size``."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: K, value: V) -> None:
+        self.pop(key, None)
+        while len(self) >= self.size:
+            del self[next(iter(self))]
+        self[key] = value
+
+
+class FactsCache:
+    """Per process: the facts and layouts of recently used events."""
+
+    def __init__(
+        self,
+        holds: HoldStore,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+    ) -> None:
+        self.holds = holds
+        self.sessions = sessions
+        self._facts: _Bounded[uuid.UUID, Facts] = _Bounded(settings.FACTS_MEMORY_EVENTS)
+        self._layouts: _Bounded[uuid.UUID, Layout] = _Bounded(settings.LAYOUT_MEMORY_EVENTS)
+        self._loading: dict[tuple[str, uuid.UUID], asyncio.Future[Any]] = {}
+
+    async def get(self, event_id: uuid.UUID) -> Facts | None:
+        """The event's facts (None: no such live event) — from memory, else Redis, else
+        PostgreSQL. Memory may be outdated: scripts check the token."""
+        facts = self._facts.get(event_id)
+        if facts is None:
+            facts = await self._once(("facts", event_id), lambda: self._fetch(event_id))
+        return facts
+
+    async def _fetch(self, event_id: uuid.UUID) -> Facts | None:
+        stored = await self.holds.read_facts(event_id)
+        if stored is None:
+            stored = await self._load(event_id)
+            if stored is None:
+                return None
+        facts = facts_of(event_id, *stored)
+        self._facts.put(event_id, facts)
+        return facts
+
+    async def _load(self, event_id: uuid.UUID) -> tuple[str, str] | None:
+        """From PostgreSQL into Redis, under the shared inventory lock (no change can commit
+        between the reading and the writing; see ``holds/facts.py``)."""
+        async with self.sessions() as session, session.begin():
+            await repository.lock_inventory(session, event_id, exclusive=False)
+            row = await repository.get_facts(session, event_id)
+            if row is None:
+                return None
+            token, data = uuid.uuid4().hex, facts_data(row)
+            await self.holds.write_facts(event_id, token, data)
+        return token, data
+
+    async def layout(self, facts: Facts) -> Layout:
+        """The seats of the event as they were under ``facts.token``: if a change of the layout
+        committed meanwhile, that token is gone and every script using it refuses."""
+        layout = self._layouts.get(facts.event_id)
+        if layout is not None and layout.token == facts.token:
+            return layout
+        key = ("layout", facts.event_id)
+        return await self._once(key, lambda: self._load_layout(facts))
+
+    async def _load_layout(self, facts: Facts) -> Layout:
+        async with self.sessions() as session:
+            rows = await repository.list_layout(session, facts.event_id)
+        seats = [Seat(*row) for row in rows]
+        layout = Layout(facts.token, seats, {s.seat_id: i for i, s in enumerate(seats)})
+        self._layouts.put(facts.event_id, layout)
+        return layout
+
+    async def confirm(self, facts: Facts | None) -> bool:
+        """Are these still the event's facts? (Before refusing on them alone.) False also
+        forgets them, so the next ``get`` reads the current ones."""
+        if facts is None:
+            return True  # read from PostgreSQL just now: there is no such event
+        if await self.holds.facts_token(facts.event_id) == facts.token:
+            return True
+        self.forget(facts.event_id)
+        return False
+
+    def forget(self, event_id: uuid.UUID) -> None:
+        self._facts.pop(event_id, None)
+
+    async def fence(self, event_id: uuid.UUID) -> None:
+        """Under the exclusive inventory lock, before the event changes (see module doc)."""
+        await self.holds.fence_facts(event_id)
+        self.forget(event_id)
+
+    async def _once(self, key: tuple[str, uuid.UUID], load: Callable[[], Awaitable[V]]) -> V:
+        """One load per key at a time: concurrent callers share its result."""
+        running = self._loading.get(key)
+        if running is not None:
+            try:
+                result: V = await asyncio.shield(running)
+                return result
+            except asyncio.CancelledError:
+                if not running.cancelled():
+                    raise  # we are the ones cancelled
+            except Exception:
+                pass
+            return await load()  # that load failed: try on our own
+        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            value = await load()
+        except BaseException:
+            future.cancel()  # the waiters load on their own
+            raise
+        else:
+            future.set_result(value)
+            return value
+        finally:
+            del self._loading[key]
