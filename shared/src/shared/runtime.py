@@ -152,13 +152,18 @@ async def _retrying(step: Callable[[], Awaitable[None]], *, seconds: float = 30)
             await step()
 
 
-def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
+async def get_runtime(request: Request) -> Runtime:
+    """A dependency (``async``: FastAPI runs plain ``def`` dependencies in a worker thread)."""
+    return runtime_of(request)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_runtime(request).sessionmaker() as session:
+    async with runtime_of(request).sessionmaker() as session:
         yield session
 
 

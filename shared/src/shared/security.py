@@ -12,6 +12,7 @@ import hmac
 import json
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from shared.settings import ServiceSettings
 ALGORITHM = "EdDSA"
 ROLES = ("customer", "organizer", "admin")
 _REFRESH_FLOOR = 10.0
+_VERIFIED_CACHE_SIZE = 4096
 
 log = get_logger("shared.security")
 
@@ -66,6 +68,9 @@ class TokenVerifier:
         self.leeway = leeway
         self._http = http
         self._keys: dict[str, Any] = {}
+        # token → (principal, exp, kid): a token already verified is not verified again until it
+        # expires, as long as the key that signed it is still published
+        self._verified: OrderedDict[str, tuple[Principal, float, str]] = OrderedDict()
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
         if jwks is not None:
@@ -121,6 +126,20 @@ class TokenVerifier:
                     raise UpstreamUnavailable("Cannot fetch signing keys from auth.") from exc
 
     async def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, expires, kid = cached
+            if time.time() < expires + self.leeway and kid in self._keys:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
+        principal, expires, kid = await self._verify(token)
+        self._verified[token] = (principal, expires, kid)
+        if len(self._verified) > _VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float, str]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -151,7 +170,7 @@ class TokenVerifier:
             raise TokenExpired() from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized("The access token is not valid.") from exc
-        return _principal(claims)
+        return _principal(claims), float(claims["exp"]), kid
 
 
 def _principal(claims: dict[str, Any]) -> Principal:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from datetime import timedelta
 
@@ -114,4 +115,46 @@ async def test_missing_required_claim_is_refused(
     }  # no jti
     token = jwt.encode(claims, signer.key, algorithm="EdDSA", headers={"kid": signer.kid})
     with pytest.raises(Unauthorized):
+        await verifier.verify(token)
+
+
+async def test_a_verified_token_is_not_verified_again_when_seen_twice(
+    signer: TestSigner, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = signer.token()
+    first = await verifier.verify(token)
+
+    def no_second_decode(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("decoded twice")
+
+    monkeypatch.setattr(jwt, "decode", no_second_decode)
+    assert await verifier.verify(token) is first
+
+
+async def test_cached_token_is_refused_once_its_key_is_no_longer_published(
+    signer: TestSigner, verifier: TokenVerifier
+) -> None:
+    token = signer.token()
+    await verifier.verify(token)
+    verifier.set_jwks(TestSigner().jwks)  # a rotation that dropped the old key
+    with pytest.raises(Unauthorized, match="unknown key"):
+        await verifier.verify(token)
+
+
+async def test_cached_token_is_refused_after_it_expires(
+    signer: TestSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verifier = TokenVerifier(
+        issuer="ticketing-auth", audience="ticketing", jwks=signer.jwks, leeway=0
+    )
+    token = signer.token(ttl=timedelta(seconds=60))
+    await verifier.verify(token)
+    later = time.time() + 120
+    monkeypatch.setattr(time, "time", lambda: later)
+
+    def decode_at_that_time(*_args: object, **_kwargs: object) -> None:
+        raise jwt.ExpiredSignatureError("expired")  # what PyJWT says two minutes on
+
+    monkeypatch.setattr(jwt, "decode", decode_at_that_time)
+    with pytest.raises(TokenExpired):  # the cache did not answer for an expired token
         await verifier.verify(token)

@@ -15,29 +15,29 @@ from shared.runtime import RuntimeDep
 from shared.security import CurrentUser
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_signer(request: Request) -> TokenSigner:
+async def get_signer(request: Request) -> TokenSigner:
     signer: TokenSigner = request.app.state.signer
     return signer
 
 
-def get_throttle(
+async def get_throttle(
     rt: RuntimeDep, settings: Annotated[Settings, Depends(get_settings)]
 ) -> LoginThrottle:
     return LoginThrottle(rt.redis, settings)
 
 
-def get_client_ip(request: Request) -> str | None:
+async def get_client_ip(request: Request) -> str | None:
     """The caller's address: uvicorn runs with --proxy-headers and trusts only the gateway
     (--forwarded-allow-ips), so this is the real client behind nginx."""
     return request.client.host if request.client else None
 
 
-def get_session_id(request: Request, _user: CurrentUser) -> uuid.UUID | None:
+async def get_session_id(request: Request, _user: CurrentUser) -> uuid.UUID | None:
     """The refresh-token family (``sid`` claim) of the caller's already verified token."""
     token = request.headers.get("authorization", "").partition(" ")[2].strip()
     claims = jwt.decode(token, options={"verify_signature": False})

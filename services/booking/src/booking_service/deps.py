@@ -13,17 +13,17 @@ from shared.idempotency import IdempotencyKeyHeader
 from shared.runtime import RuntimeDep
 
 
-def get_settings(rt: RuntimeDep) -> Settings:
+async def get_settings(rt: RuntimeDep) -> Settings:
     settings = rt.settings
     assert isinstance(settings, Settings)
     return settings
 
 
-def get_event_client(rt: RuntimeDep) -> EventClient:
+async def get_event_client(rt: RuntimeDep) -> EventClient:
     return EventClient(rt.http, rt.settings)
 
 
-def get_ticket_keys(rt: RuntimeDep) -> TicketKeyRing:
+async def get_ticket_keys(rt: RuntimeDep) -> TicketKeyRing:
     keys: TicketKeyRing = rt.state.ticket_keys
     return keys
 

@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from event_service.service import Ctx
 from shared.pagination import MAX_PAGE_SIZE, PageParams
-from shared.runtime import get_runtime
+from shared.runtime import runtime_of
 from shared.security import Principal, get_current_user
 
 _optional_bearer = HTTPBearer(auto_error=False)
@@ -20,7 +20,7 @@ _optional_bearer = HTTPBearer(auto_error=False)
 
 
 async def get_ctx(request: Request) -> Ctx:
-    ctx: Ctx = get_runtime(request).state.ctx
+    ctx: Ctx = runtime_of(request).state.ctx
     return ctx
 
 

@@ -11,12 +11,12 @@ from payment_service.settings import Settings
 from shared.idempotency import IdempotencyKeyHeader
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _processor(request: Request) -> PaymentProcessor:
+async def _processor(request: Request) -> PaymentProcessor:
     processor: PaymentProcessor = request.app.state.runtime.state.processor
     return processor
 
