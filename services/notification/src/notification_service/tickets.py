@@ -110,11 +110,18 @@ def _wrap(text: str, font: str, size: float, width: float, *, lines: int) -> lis
     return [_fit(line, font, size, width) for line in out[:lines]]
 
 
+# Every mask pattern gives a valid QR code; searching for the best-scoring one (reportlab's
+# make()) builds the matrix nine times and was half of a ticket page's rendering time. One
+# fixed pattern keeps the code readable (decoded back in the tests) at a ninth of the cost.
+_QR_MASK_PATTERN = 2
+
+
 def _qr_modules(code: str) -> list[list[bool]]:
     """The QR matrix of ``code`` (error correction M, smallest version that fits)."""
     qr = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
     qr.addData(code)
-    qr.make()
+    qr.version = qr.calculate_version()
+    qr.makeImpl(False, _QR_MASK_PATTERN)
     return [[bool(module) for module in row] for row in qr.modules]
 
 
