@@ -20,3 +20,11 @@ def test_log_lines_are_json_with_service_and_request_id(capsys: pytest.CaptureFi
     assert lines[0]["event"] == "booking_created" and lines[0]["request_id"] == "req-42"
     assert lines[0]["service"] == "booking" and lines[0]["level"] == "info"
     assert lines[1]["event"] == "from the stdlib" and lines[1]["request_id"] == "req-42"
+
+
+def test_events_below_the_level_are_not_written(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("booking", level="WARNING")
+    get_logger("test").info("chatty")
+    get_logger("test").warning("worth_saying")
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [line["event"] for line in lines] == ["worth_saying"]
