@@ -128,6 +128,7 @@ class TokenVerifier:
     async def verify(self, token: str) -> Principal:
         cached = self._verified.get(token)
         if cached is not None:
+            await self._refresh(force=False)  # a key dropped from auth's JWKS ends its tokens
             principal, expires, kid = cached
             if time.time() < expires + self.leeway and kid in self._keys:
                 self._verified.move_to_end(token)

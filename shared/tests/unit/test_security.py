@@ -158,3 +158,34 @@ async def test_cached_token_is_refused_after_it_expires(
     monkeypatch.setattr(jwt, "decode", decode_at_that_time)
     with pytest.raises(TokenExpired):  # the cache did not answer for an expired token
         await verifier.verify(token)
+
+
+async def test_cached_token_is_refused_once_a_jwks_refresh_drops_its_key(
+    signer: TestSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verifier = TokenVerifier(
+        issuer="ticketing-auth",
+        audience="ticketing",
+        jwks_url="http://auth.invalid/jwks",
+        jwks=signer.jwks,
+        cache_seconds=60,
+    )
+    token = signer.token()
+    await verifier.verify(token)
+    rotated = TestSigner().jwks
+
+    class Answer:
+        def raise_for_status(self) -> None:
+            return None
+
+        def json(self) -> dict[str, object]:
+            return rotated
+
+    class Http:
+        async def get(self, _url: str, timeout: float) -> Answer:
+            return Answer()
+
+    verifier._http = Http()  # type: ignore[assignment]  # auth's answer after the rotation
+    verifier._fetched_at -= 120  # the cached key set is older than cache_seconds
+    with pytest.raises(Unauthorized, match="unknown key"):
+        await verifier.verify(token)
