@@ -41,23 +41,32 @@ def bench_passwords(rounds: int = 30) -> None:
     )
 
 
-async def bench_token(rounds: int = 20_000) -> None:
+async def bench_token(rounds: int = 3_000) -> None:
     signer = TokenSigner(
         Ed25519PrivateKey.generate(), issuer="ticketing-auth", audience="ticketing", ttl_seconds=900
     )
-    verifier = TokenVerifier(issuer="ticketing-auth", audience="ticketing", jwks=signer.jwks)
-    token = signer.mint(
-        user_id=uuid.uuid4(), email="bench@example.test", role="customer", now=datetime.now(UTC)
-    ).token
-    await verifier.verify(token)
-    best = float("inf")
-    for _ in range(3):
+
+    def mint() -> str:
+        return signer.mint(
+            user_id=uuid.uuid4(), email="bench@example.test", role="customer", now=datetime.now(UTC)
+        ).token
+
+    tokens = [mint() for _ in range(rounds)]
+    first = float("inf")
+    for _ in range(3):  # a fresh verifier each time: every token is new to it
+        verifier = TokenVerifier(issuer="ticketing-auth", audience="ticketing", jwks=signer.jwks)
         started = time.perf_counter()
-        for _ in range(rounds):
+        for token in tokens:
             await verifier.verify(token)
-        best = min(best, time.perf_counter() - started)
-    per_call = best / rounds * 1e6
-    sys.stdout.write(f"TokenVerifier.verify (EdDSA, valid token): {per_call:.1f} µs per call\n")
+        first = min(first, time.perf_counter() - started)
+    started = time.perf_counter()
+    for token in tokens:  # the same tokens again: answered from the verified-token cache
+        await verifier.verify(token)
+    again = time.perf_counter() - started
+    sys.stdout.write(
+        f"TokenVerifier.verify (EdDSA): first sight {first / rounds * 1e6:.1f} µs, "
+        f"seen before {again / rounds * 1e6:.1f} µs per call\n"
+    )
 
 
 if __name__ == "__main__":
