@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import text
 
 from event_service.repository import lock_inventory
@@ -246,3 +247,39 @@ async def test_listing_and_detail_show_an_edit_at_once_even_when_redis_lost_the_
     item = listed((await client.get("/api/events", params=params)).json())
     assert item is not None and item["title"] == "Loud Evening"
     assert (await client.get(f"/api/events/{event['id']}")).json()["title"] == "Loud Evening"
+
+
+async def test_keys_of_an_older_layout_are_ignored_when_the_service_is_upgraded(
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    buyer: Any,
+    send: Any,
+    infra: InfraUrls,
+    event_settings: Settings,
+) -> None:
+    """The skeleton kept the sold mirror as a set at ``event:sold:{E}``; an upgraded service
+    must neither trip over such keys (WRONGTYPE) nor trust them."""
+    event = await make_event()
+    me = buyer()
+    bought = await hold_of(client, event, me, {"seat_ids": ["A-A-1"]})
+    await send(confirmed(event, bought, me["id"]))
+    await eventually(lambda: statuses(client, event), until=lambda s: s["A-A-1"] == "sold")
+    await delete_redis_prefix(infra, event_settings.REDIS_PREFIX)  # the upgrade: a new layout
+    old = Redis.from_url(infra.redis)
+    try:
+        prefix, event_id = event_settings.REDIS_PREFIX, event["id"]
+        await old.sadd(f"{prefix}event:sold:{{{event_id}}}", "A-A-2")  # wrong type, wrong data
+        await old.set(f"{prefix}event:gaheld:{{{event_id}}}", "garbage")
+        await old.set(f"{prefix}event:catalog:version", "stale")
+
+        listing = await client.get("/api/events", params={"q": event["title"]})
+        assert listing.status_code == 200
+        seats = await statuses(client, event)
+        assert (seats["A-A-1"], seats["A-A-2"]) == ("sold", "available")  # from PostgreSQL
+        taken = await client.post(
+            holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=buyer()["headers"]
+        )
+        assert taken.status_code == 409
+        await hold_of(client, event, buyer(), {"seat_ids": ["A-A-2"]})
+    finally:
+        await old.aclose()

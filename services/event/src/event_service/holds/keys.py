@@ -1,5 +1,10 @@
 """Redis key names of the event service (always through ``shared.redis.prefixed``).
 
+Every key carries the layout version (``event:v2:…``): keys an older release wrote, in another
+shape (the skeleton's sold mirror was a set, this one is a hash), are never read as this
+layout's — an upgrade starts from empty Redis state for events and rebuilds it from PostgreSQL.
+Change ``LAYOUT`` whenever a key changes type or meaning.
+
 ``{E}`` is the event id as a hash tag: one event's keys share a cluster slot, so every script —
 which only touches keys of one event — stays legal on Redis Cluster.
 
@@ -39,13 +44,16 @@ from dataclasses import dataclass
 from shared.redis import prefixed
 from shared.settings import ServiceSettings
 
+LAYOUT = "v2"
+
 
 @dataclass(frozen=True, slots=True)
 class Keys:
     settings: ServiceSettings
 
     def _k(self, key: str) -> str:
-        return prefixed(self.settings, key)
+        service, rest = key.split(":", 1)
+        return prefixed(self.settings, f"{service}:{LAYOUT}:{rest}")
 
     def seat(self, event_id: uuid.UUID, seat_id: str) -> str:
         return self._k(f"event:seat:{{{event_id}}}:{seat_id}")
