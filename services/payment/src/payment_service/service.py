@@ -163,6 +163,11 @@ async def _pay(
                     reason="booking_cancelled",
                 )
         else:
+            if not recorded.retryable and copy is not None:
+                # booking cancels a booking whose payment failed for good (DESIGN's saga); our
+                # copy follows now, so a second card is refused at once instead of charged and
+                # then refunded when booking's cancellation arrives
+                copy.status = BookingStatus.CANCELLED
             await outbox.add(
                 session,
                 PaymentFailedV1(

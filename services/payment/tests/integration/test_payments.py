@@ -84,6 +84,19 @@ async def test_declined_card_records_a_failed_payment_when_card_declined(
     assert await outbox_messages("payment.succeeded", booking.booking_id) == []
 
 
+async def test_another_card_is_refused_at_once_when_the_first_was_declined(
+    make_booking: Any, pay: Any, outbox_messages: Any
+) -> None:
+    user = uuid.uuid4()
+    booking = await make_booking(user)
+    assert (await pay(user, booking.booking_id, DECLINED)).json()["status"] == "failed"
+
+    second = await pay(user, booking.booking_id, GOOD)
+
+    assert second.status_code == 409 and second.json()["error"] == "invalid_state"
+    assert await outbox_messages("payment.succeeded", booking.booking_id) == []
+
+
 async def test_insufficient_funds_records_a_failed_payment_when_card_has_no_funds(
     make_booking: Any, pay: Any, outbox_messages: Any
 ) -> None:
@@ -384,7 +397,7 @@ async def test_list_shows_only_own_payments_when_customer_and_filters_for_admin(
     user, stranger = uuid.uuid4(), uuid.uuid4()
     first, second = await make_booking(user), await make_booking(user)
     theirs = await make_booking(stranger)
-    await pay(user, first.booking_id, DECLINED)
+    await pay(user, first.booking_id, PROCESSING_ERROR)  # retryable: still payable after it
     await pay(user, first.booking_id, GOOD)
     await pay(user, second.booking_id, GOOD)
     await pay(stranger, theirs.booking_id, GOOD)
