@@ -5,12 +5,12 @@ from __future__ import annotations
 import socket
 import time
 
+from shared.testing.infra import free_port as _free_port
+
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    """A port nothing listens on right now, outside the ephemeral range (see shared.testing)."""
+    return _free_port(host)
 
 
 def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:

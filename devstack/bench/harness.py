@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import socket
 import sys
 import tempfile
 import time
@@ -58,9 +57,7 @@ class _Discard:
 @contextmanager
 def smtp_sink() -> Iterator[int]:
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every session
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     controller = Controller(_Discard(), hostname="127.0.0.1", port=port)
     controller.start()
     try:

@@ -6,7 +6,6 @@ and a real SMTP server (aiosmtpd) that collects the mail it sends.
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from devstack.stack import RunningStack, StackConfig, run_stack
+from shared.testing.infra import free_port
 
 ADMIN_EMAIL = "root@e2e.test"
 ADMIN_PASSWORD = "e2e-admin-password"
@@ -39,12 +39,6 @@ class Mailbox:
         return [m for m in self.messages if address in str(m["To"])]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def admin_credentials() -> tuple[str, str]:
     return ADMIN_EMAIL, ADMIN_PASSWORD
@@ -52,7 +46,7 @@ def admin_credentials() -> tuple[str, str]:
 
 @pytest.fixture(scope="session")
 def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox(port=_free_port())
+    box = Mailbox(port=free_port())
     controller = Controller(box, hostname="127.0.0.1", port=box.port)
     controller.start()
     try:

@@ -6,7 +6,6 @@ every message it accepts, and can be told to refuse the next few with a transien
 
 from __future__ import annotations
 
-import socket
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -26,12 +25,7 @@ from notification_service.settings import Settings
 from shared.contracts.booking import BookedSeat, BookingConfirmedV1, EventSummary, IssuedTicket
 from shared.messaging import Broker, Envelope, Names
 from shared.testing.app import running_app, service_settings
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from shared.testing.infra import free_port
 
 
 class SmtpSink:
@@ -180,7 +174,7 @@ async def _make_settings(
 @pytest.fixture(scope="session")
 def smtp_sink() -> Iterator[SmtpSink]:
     sink = SmtpSink()
-    sink.port = _free_port()
+    sink.port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
     controller.start()
     try:
@@ -243,7 +237,7 @@ async def smtp_down_settings(
         make_database,
         make_namespace,
         signer,
-        SMTP_PORT=_free_port(),
+        SMTP_PORT=free_port(),
         SMTP_TIMEOUT_SECONDS=2,
         TICKET_STORAGE_DIR=tmp_path_factory.mktemp("tickets-smtp-down"),
         AMQP_DELIVERY_LIMIT=2,

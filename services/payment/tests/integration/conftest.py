@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -27,6 +26,7 @@ from shared.messaging import Broker, Envelope, Names
 from shared.settings import DEV_INTERNAL_TOKEN
 from shared.testing.app import running_app, service_settings
 from shared.testing.eventually import eventually
+from shared.testing.infra import free_port
 
 GOOD_CARD = "4242424242424242"
 SLOW_CARD = "5555555555554444"  # charges wait for the test to open the gate
@@ -61,12 +61,6 @@ class GatedProcessor(SimulatedProcessor):
             self.crash_after_refund.discard(idempotency_key)
             raise CrashAfterRefund(idempotency_key)
         return result
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

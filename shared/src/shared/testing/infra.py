@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import re
 import shutil
 import socket
@@ -164,3 +165,33 @@ async def delete_redis_prefix(infra: InfraUrls, prefix: str) -> None:
             await redis.unlink(*batch)
     finally:
         await redis.aclose()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = open("/proc/sys/net/ipv4/ip_local_port_range").read().split()  # noqa: SIM115
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on, chosen below the kernel's ephemeral range.
+
+    Asking the kernel for port 0 hands out ephemeral ports — the same pool outgoing connections
+    draw from — so a port found free could be taken by some client's connection before our
+    server binds it (seen as nginx's "Address already in use"). Below the range only servers
+    bind, and a bind check on every interface proves it free.
+    """
+    low, _high = _ephemeral_range()
+    start, end = max(1024, low - 12000), low - 1
+    for _ in range(200):
+        port = random.randint(start, end)
+        try:
+            for address in (host, "0.0.0.0"):
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                    sock.bind((address, port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError(f"no free port between {start} and {end}")
