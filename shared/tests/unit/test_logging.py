@@ -28,3 +28,9 @@ def test_events_below_the_level_are_not_written(capsys: pytest.CaptureFixture[st
     get_logger("test").warning("worth_saying")
     lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
     assert [line["event"] for line in lines] == ["worth_saying"]
+
+
+def test_uvicorn_access_lines_are_not_written_twice(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("booking", level="INFO")
+    logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET / HTTP/1.1" 200')
+    assert capsys.readouterr().out == ""  # the request middleware's own line is the one kept
