@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from shared.testing.infra import (
+    SERVICES,
     InfraUrls,
     create_database,
     delete_namespace,
@@ -45,15 +46,17 @@ async def make_database(infra: InfraUrls) -> AsyncIterator[Callable[[str], Await
 
 @pytest.fixture(scope="session")
 async def make_namespace(infra: InfraUrls) -> AsyncIterator[Callable[[str], str]]:
-    """``make_namespace("booking")`` → a namespace and Redis prefix, removed afterwards."""
-    created: list[str] = []
+    """``make_namespace("booking")`` → a namespace and Redis prefix, removed afterwards.
+
+    The stem is also taken as a service name, so a test-only service's queues go too."""
+    created: list[tuple[str, str]] = []
 
     def make(stem: str) -> str:
         name = unique_name(stem).replace("_", "-")
-        created.append(name)
+        created.append((name, stem))
         return name
 
     yield make
-    for name in created:
-        await delete_namespace(infra, name)
+    for name, stem in created:
+        await delete_namespace(infra, name, services=tuple({*SERVICES, stem}))
         await delete_redis_prefix(infra, f"{name}:")

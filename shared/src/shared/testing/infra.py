@@ -132,12 +132,14 @@ async def drop_database(infra: InfraUrls, name: str) -> None:
         await conn.close()
 
 
-async def delete_namespace(infra: InfraUrls, namespace: str) -> None:
-    """Delete the exchanges and queues a test namespace created."""
+async def delete_namespace(
+    infra: InfraUrls, namespace: str, *, services: tuple[str, ...] = SERVICES
+) -> None:
+    """Delete the exchanges and queues a test namespace created for ``services``."""
     names = Names(namespace)
     connection = await aio_pika.connect(infra.amqp)
     try:
-        for service in SERVICES:
+        for service in services:
             for queue in (names.queue(service), names.dead_letter_queue(service)):
                 channel = await connection.channel()
                 with contextlib.suppress(aio_pika.exceptions.AMQPError):
