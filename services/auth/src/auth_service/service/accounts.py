@@ -55,6 +55,28 @@ async def _new_account_token(
     return token, expires_at
 
 
+_SLOT_PURPOSE = {TokenPurpose.VERIFY_EMAIL: "verify", TokenPurpose.RESET_PASSWORD: "reset"}
+
+
+async def _issue_mailed_token(
+    session: AsyncSession,
+    redis: Redis,
+    settings: Settings,
+    *,
+    user_id: uuid.UUID,
+    email: str,
+    purpose: TokenPurpose,
+    ttl_seconds: int,
+    now: datetime,
+) -> tuple[str, datetime] | None:
+    """A new one-time token to email, or None while this address is in its mail cool-down."""
+    if not await claim_email_slot(redis, settings, purpose=_SLOT_PURPOSE[purpose], email=email):
+        return None
+    return await _new_account_token(
+        session, user_id=user_id, purpose=purpose, ttl_seconds=ttl_seconds, now=now
+    )
+
+
 async def register_user(
     session: AsyncSession,
     *,
@@ -155,15 +177,19 @@ async def resend_verification(
         user = await repository.get_live_user_by_email(session, email)
         if user is None or user.email_verified or not account_state(user).is_active:
             return
-        if not await claim_email_slot(redis, settings, purpose="verify", email=email):
-            return
-        token, expires_at = await _new_account_token(
+        issued = await _issue_mailed_token(
             session,
+            redis,
+            settings,
             user_id=user.id,
+            email=email,
             purpose=TokenPurpose.VERIFY_EMAIL,
             ttl_seconds=settings.EMAIL_VERIFICATION_TTL_SECONDS,
             now=now,
         )
+        if issued is None:
+            return
+        token, expires_at = issued
         await outbox.add(
             session,
             UserVerificationRequestedV1(
@@ -186,15 +212,19 @@ async def request_password_reset(
         user = await repository.get_live_user_by_email(session, email)
         if user is None or not account_state(user).is_active:
             return
-        if not await claim_email_slot(redis, settings, purpose="reset", email=email):
-            return
-        token, expires_at = await _new_account_token(
+        issued = await _issue_mailed_token(
             session,
+            redis,
+            settings,
             user_id=user.id,
+            email=email,
             purpose=TokenPurpose.RESET_PASSWORD,
             ttl_seconds=settings.PASSWORD_RESET_TTL_SECONDS,
             now=now,
         )
+        if issued is None:
+            return
+        token, expires_at = issued
         await outbox.add(
             session,
             UserPasswordResetRequestedV1(
