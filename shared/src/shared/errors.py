@@ -2,13 +2,16 @@
 
     DomainError (500 internal_error)
     ├── BadRequest (400 bad_request)
-    ├── Unauthorized (401 unauthorized) ── TokenExpired (401 token_expired)
+    ├── Unauthorized (401 unauthorized) ── TokenExpired, TokenRevoked (401 token_expired, …)
     ├── Forbidden (403 forbidden)
     ├── NotFound (404 not_found)
     ├── Conflict (409, code given by the subclass: seats_unavailable, invalid_state, …)
     ├── PayloadTooLarge (413 payload_too_large)
     ├── RateLimited (429 rate_limited, Retry-After)
     └── UpstreamUnavailable (503 upstream_unavailable)
+
+A database error of SQLSTATE class 22 (a value PostgreSQL cannot hold) is a 422 as well, so a
+field whose input type forgot a bound can never turn into a 500.
 
 Services raise these (or their own subclasses) from ``service.py``; :func:`install_error_handlers`
 maps every error — ours, FastAPI's validation errors, Starlette's 404/405 — to one body:
@@ -23,6 +26,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.logging import request_id_var
@@ -62,6 +66,10 @@ class Unauthorized(DomainError):
 
 class TokenExpired(Unauthorized):
     code, message = "token_expired", "The access token has expired."
+
+
+class TokenRevoked(Unauthorized):
+    code, message = "token_revoked", "The session of this access token has ended; sign in again."
 
 
 class Forbidden(DomainError):
@@ -184,8 +192,29 @@ async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(status, code, message, headers=dict(exc.headers or {}))
 
 
+def is_data_error(exc: BaseException) -> bool:
+    """PostgreSQL refused a value (SQLSTATE class 22: out of range, not storable text, …)."""
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(exc, DBAPIError) and isinstance(sqlstate, str) and sqlstate.startswith("22")
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A value the input types let through but the database cannot hold is the caller's
+    422, not our 500 (the transaction is rolled back with the session). Anything else
+    from the database is a real failure and goes on to the 500 handler."""
+    if not is_data_error(exc):
+        raise exc
+    return error_response(
+        422,
+        "validation_error",
+        "A value is out of range or is not storable text.",
+        {"fields": [{"field": "body", "location": "body", "message": "not storable"}]},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error to the contract's body (500s are handled by the request middleware)."""
     app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

@@ -25,10 +25,12 @@ from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
 
 from shared import db
 from shared import redis as shared_redis
+from shared.contracts.auth import SessionRevokedV1
 from shared.http import make_http_client
 from shared.logging import configure_logging, get_logger
 from shared.messaging import Broker, Consumer, Handler, Names, OutboxRelay
-from shared.security import TokenVerifier
+from shared.revocation import RevocationFeed, RevocationSource, parse_revocations
+from shared.security import INTERNAL_TOKEN_HEADER, TokenVerifier
 from shared.settings import ServiceSettings
 from shared.web import ReadinessCheck, build_app
 
@@ -46,6 +48,7 @@ class Runtime:
     verifier: TokenVerifier
     relay: OutboxRelay
     consumer: Consumer
+    revocation_feed: RevocationFeed
     state: SimpleNamespace = field(default_factory=SimpleNamespace)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -85,6 +88,7 @@ class Runtime:
         subscriptions: Mapping[str, Handler] | None = None,
         verifier: TokenVerifier | None = None,
         on_start: Callable[[Runtime], Awaitable[None]] | None = None,
+        revocation_source: Callable[[Runtime], RevocationSource] | None = None,
     ) -> AsyncIterator[Runtime]:
         configure_logging(settings.SERVICE_NAME, level=settings.LOG_LEVEL, json=settings.LOG_JSON)
         if settings.RUN_MIGRATIONS:
@@ -95,6 +99,7 @@ class Runtime:
         broker = Broker(settings.AMQP_URL, Names(settings.MESSAGING_NAMESPACE))
         await _retrying(broker.connect)
         sessionmaker = db.make_sessionmaker(engine)
+        verifier = verifier or TokenVerifier.from_settings(settings, http)
         runtime = cls(
             settings=settings,
             engine=engine,
@@ -102,7 +107,7 @@ class Runtime:
             redis=redis,
             broker=broker,
             http=http,
-            verifier=verifier or TokenVerifier.from_settings(settings, http),
+            verifier=verifier,
             relay=OutboxRelay(
                 engine,
                 broker,
@@ -118,11 +123,21 @@ class Runtime:
                 prefetch=settings.AMQP_PREFETCH,
                 delivery_limit=settings.AMQP_DELIVERY_LIMIT,
             ),
+            revocation_feed=RevocationFeed(
+                verifier.revocations,
+                broker=broker,
+                service=settings.SERVICE_NAME,
+                source=_revocations_from_auth(settings, http),
+                sync_seconds=settings.REVOCATION_SYNC_SECONDS,
+            ),
         )
+        if revocation_source is not None:
+            runtime.revocation_feed.source = revocation_source(runtime)
         runtime.consumer.context = runtime
         try:
             if on_start is not None:
                 await on_start(runtime)
+            await runtime.revocation_feed.start()
             runtime.relay.start()
             await runtime.consumer.start()
             log.info(
@@ -132,6 +147,7 @@ class Runtime:
         finally:
             await runtime.consumer.stop()
             await runtime.relay.stop()
+            await runtime.revocation_feed.stop()
             for task in runtime._tasks:
                 task.cancel()
             if runtime._tasks:
@@ -141,6 +157,21 @@ class Runtime:
             await redis.aclose()
             await engine.dispose()
             log.info("service_stopped")
+
+
+def _revocations_from_auth(settings: ServiceSettings, http: httpx2.AsyncClient) -> RevocationSource:
+    """Auth's list of the revocations still in force (a service's start-up sync)."""
+
+    async def fetch() -> list[SessionRevokedV1]:
+        response = await http.get(
+            f"{settings.AUTH_URL}/internal/revocations",
+            headers={INTERNAL_TOKEN_HEADER: settings.INTERNAL_TOKEN.get_secret_value()},
+            timeout=3,
+        )
+        response.raise_for_status()
+        return parse_revocations(response.json())
+
+    return fetch
 
 
 async def _retrying(step: Callable[[], Awaitable[None]], *, seconds: float = 30) -> None:
@@ -193,6 +224,7 @@ def service_app(
     subscriptions: Mapping[str, Handler] | None = None,
     verifier: TokenVerifier | None = None,
     on_start: Callable[[Runtime], Awaitable[None]] | None = None,
+    revocation_source: Callable[[Runtime], RevocationSource] | None = None,
 ) -> FastAPI:
     """A service's app: the house HTTP edge (``shared.web.build_app``) plus a lifespan that
     starts the :class:`Runtime` — migrations, pools, outbox relay, consumers, ``on_start``."""
@@ -205,6 +237,7 @@ def service_app(
             subscriptions=subscriptions,
             verifier=verifier,
             on_start=on_start,
+            revocation_source=revocation_source,
         ) as runtime:
             app.state.runtime = runtime
             app.state.verifier = runtime.verifier

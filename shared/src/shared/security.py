@@ -21,8 +21,15 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.errors import Forbidden, TokenExpired, Unauthorized, UpstreamUnavailable
+from shared.errors import (
+    Forbidden,
+    TokenExpired,
+    TokenRevoked,
+    Unauthorized,
+    UpstreamUnavailable,
+)
 from shared.logging import get_logger
+from shared.revocation import RevocationList
 from shared.settings import ServiceSettings
 
 ALGORITHM = "EdDSA"
@@ -41,6 +48,8 @@ class Principal:
     email: str
     role: str
     token_id: str
+    session_id: str | None = None
+    email_verified: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -73,6 +82,8 @@ class TokenVerifier:
         self._verified: OrderedDict[str, tuple[Principal, float, str]] = OrderedDict()
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
+        # sessions ended before their access tokens expire (logout, disable, role change, …)
+        self.revocations = RevocationList()
         if jwks is not None:
             self._load(jwks)
             self._fetched_at = float("inf") if jwks_url is None else time.monotonic()
@@ -126,6 +137,12 @@ class TokenVerifier:
                     raise UpstreamUnavailable("Cannot fetch signing keys from auth.") from exc
 
     async def verify(self, token: str) -> Principal:
+        principal = await self._verified_principal(token)
+        if principal.session_id is not None and self.revocations.is_revoked(principal.session_id):
+            raise TokenRevoked()
+        return principal
+
+    async def _verified_principal(self, token: str) -> Principal:
         cached = self._verified.get(token)
         if cached is not None:
             await self._refresh(force=False)  # a key dropped from auth's JWKS ends its tokens
@@ -181,9 +198,17 @@ def _principal(claims: dict[str, Any]) -> Principal:
         raise Unauthorized("The access token is not valid.") from exc
     role = claims.get("role")
     email = claims.get("email")
-    if role not in ROLES or not isinstance(email, str):
+    session_id = claims.get("sid")
+    if role not in ROLES or not isinstance(email, str) or not isinstance(session_id, str | None):
         raise Unauthorized("The access token is not valid.")
-    return Principal(id=user_id, email=email, role=role, token_id=str(claims["jti"]))
+    return Principal(
+        id=user_id,
+        email=email,
+        role=role,
+        token_id=str(claims["jti"]),
+        session_id=session_id,
+        email_verified=claims.get("email_verified") is True,
+    )
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -210,7 +235,14 @@ def require_roles(*roles: str) -> Any:
             raise Forbidden(f"This needs the role {' or '.join(roles)}.")
         return user
 
+    check.required_roles = roles  # type: ignore[attr-defined]
     return Depends(check)
+
+
+def roles_required_by(call: Any) -> tuple[str, ...]:
+    """The roles a dependency made by :func:`require_roles` lets through (none otherwise)."""
+    roles: tuple[str, ...] = getattr(call, "required_roles", ())
+    return roles
 
 
 AdminUser = Annotated[Principal, require_roles("admin")]

@@ -56,6 +56,7 @@ class ServiceSettings(BaseSettings):
     JWT_ISSUER: str = "ticketing-auth"
     JWT_AUDIENCE: str = "ticketing"
     JWT_LEEWAY_SECONDS: int = 10
+    REVOCATION_SYNC_SECONDS: float = 60.0
 
     INTERNAL_TOKEN: SecretStr = SecretStr(DEV_INTERNAL_TOKEN)
     HTTP_TIMEOUT_SECONDS: float = 5.0

@@ -17,10 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.errors import error_body, install_error_handlers
 from shared.logging import get_logger, request_id_var
 from shared.observability import HTTP_DURATION, HTTP_REQUESTS, metrics_router
+from shared.openapi import install_openapi
 from shared.settings import ServiceSettings
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# A percent-encoded C0/C1 control character or DEL in the path or query: never meaningful.
+_ENCODED_CONTROL = re.compile(rb"%(?:[01][0-9A-Fa-f]|7[Ff])|%[Cc]2%[89][0-9A-Fa-f]")
 _QUIET_PATHS = ("/health", "/metrics")
 
 log = get_logger("shared.web")
@@ -64,7 +67,13 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            if _ENCODED_CONTROL.search(scope.get("query_string", b"")) or _ENCODED_CONTROL.search(
+                scope.get("raw_path") or b""
+            ):
+                status = 422
+                await _control_characters_refused(scope, receive, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
         except Exception:
             log.exception("unhandled_error", path=scope["path"], method=scope["method"])
             if response_started:
@@ -91,6 +100,24 @@ class RequestContextMiddleware:
                     duration_ms=round(elapsed * 1000, 2),
                 )
             request_id_var.reset(token)
+
+
+async def _control_characters_refused(scope: Scope, receive: Receive, send: Send) -> None:
+    body = error_body(
+        "validation_error",
+        "The request has invalid fields.",
+        {
+            "fields": [
+                {
+                    "field": "query",
+                    "location": "query",
+                    "message": "must not contain control characters",
+                    "type": "value_error",
+                }
+            ]
+        },
+    )
+    await JSONResponse(body, status_code=422)(scope, receive, send)
 
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -167,10 +194,12 @@ def build_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for router in routers:
-        app.include_router(router)
+    install_openapi(app)
+    # health and docs first: a service's ``/{id}`` route must never shadow them
     app.include_router(health_router(settings.service_prefix, readiness))
     app.include_router(metrics_router())
     app.include_router(_docs_router(app, settings.service_prefix))
+    for router in routers:
+        app.include_router(router)
     app.add_middleware(RequestContextMiddleware, service=settings.SERVICE_NAME)
     return app

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,17 +13,29 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 
+from shared.contracts.auth import SessionRevokedV1
 from shared.contracts.event import EventCancelledV1
 from shared.errors import Conflict
 from shared.messaging import Envelope, outbox
+from shared.openapi import errors
 from shared.pagination import Page, Pagination
 from shared.runtime import Runtime, SessionDep, readiness_of
 from shared.security import AdminUser, CurrentUser
 from shared.settings import ServiceSettings
 from shared.testing.app import running_app, service_settings
+from shared.types import Input, MultiLine, SingleLine, Timestamp
 from shared.web import build_app
 
 MIGRATIONS = Path(__file__).parent / "sample_migrations"
+
+
+REVOKED_BEFORE_START = uuid.uuid4()
+
+
+class NoteIn(Input):
+    title: SingleLine
+    text: MultiLine = ""
+    at: Timestamp
 
 
 class SampleSettings(ServiceSettings):
@@ -71,8 +85,8 @@ def create_sample_app(settings: SampleSettings) -> FastAPI:
             envelope = await outbox.add(
                 session,
                 EventCancelledV1(
-                    event_id=__import__("uuid").uuid4(),
-                    organizer_id=__import__("uuid").uuid4(),
+                    event_id=uuid.uuid4(),
+                    organizer_id=uuid.uuid4(),
                     title=body["title"],
                     reason=body.get("reason"),
                 ),
@@ -80,12 +94,61 @@ def create_sample_app(settings: SampleSettings) -> FastAPI:
             )
         return {"id": str(envelope.id)}
 
+    @router.post("/notes", status_code=201, responses=errors(409))
+    async def add_note(session: SessionDep, body: NoteIn) -> dict[str, str]:
+        async with session.begin():
+            await session.execute(
+                text("INSERT INTO sample_effect (message_id, note) VALUES (:id, :note)"),
+                {"id": uuid.uuid4(), "note": f"{body.title}|{body.text}|{body.at.isoformat()}"},
+            )
+        return {"title": body.title}
+
+    @router.post("/raw-notes", status_code=201)
+    async def add_raw_note(session: SessionDep, body: dict[str, str]) -> dict[str, str]:
+        """Stores whatever it is given: the database's own refusal must be a 422."""
+        async with session.begin():
+            await session.execute(
+                text("INSERT INTO sample_effect (message_id, note) VALUES (:id, :note)"),
+                {"id": uuid.uuid4(), "note": body["note"]},
+            )
+        return body
+
+    @router.post("/revoke")
+    async def revoke(session: SessionDep, body: dict[str, str]) -> dict[str, str]:
+        async with session.begin():
+            await outbox.add(
+                session,
+                SessionRevokedV1(
+                    user_id=uuid.uuid4(),
+                    session_ids=[uuid.UUID(body["session_id"])],
+                    reason="logout",
+                    expires_at=datetime.now(UTC) + timedelta(minutes=15),
+                ),
+                producer="sample",
+            )
+        return body
+
+    @router.get("/things/{item_id}")
+    async def item(item_id: uuid.UUID, user: CurrentUser) -> dict[str, str]:
+        return {"id": str(item_id)}
+
+    async def revoked_at_start() -> list[SessionRevokedV1]:
+        return [
+            SessionRevokedV1(
+                user_id=uuid.uuid4(),
+                session_ids=[REVOKED_BEFORE_START],
+                reason="disabled",
+                expires_at=datetime.now(UTC) + timedelta(minutes=15),
+            )
+        ]
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Runtime.start(
             settings,
             migrations_dir=MIGRATIONS,
             subscriptions={"event.cancelled": on_event_cancelled},
+            revocation_source=lambda _rt: revoked_at_start,
         ) as rt:
             app.state.runtime = rt
             app.state.verifier = rt.verifier
@@ -113,3 +176,9 @@ async def sample_settings(infra: Any, make_database: Any, make_namespace: Any, s
 async def sample(sample_settings: Any) -> AsyncIterator[Any]:
     async with running_app(create_sample_app, sample_settings) as (app, client):
         yield app, client
+
+
+@pytest.fixture
+def revoked_before_start() -> uuid.UUID:
+    """A session the sample's revocation source reports as revoked when the process starts."""
+    return REVOKED_BEFORE_START

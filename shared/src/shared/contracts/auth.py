@@ -44,3 +44,16 @@ class UserVerificationRequestedV1(Contract):
     full_name: str
     verification_token: str
     expires_at: datetime
+
+
+class SessionRevokedV1(Contract):
+    """Sessions ended before their access tokens expire: logout, password change or reset,
+    a role change, a disabled or deleted account, refresh-token reuse. Every service process
+    refuses those sessions' tokens (401 ``token_revoked``) until ``expires_at``, after which
+    none of them can still be valid."""
+
+    TYPE = "session.revoked"
+    user_id: UUID
+    session_ids: list[UUID]
+    reason: str
+    expires_at: datetime

@@ -34,3 +34,6 @@ class PaymentRefundedV1(Contract):
     user_id: UUID
     amount: int
     currency: str
+    # the admin who asked for it; None when the refund followed a cancellation by itself
+    actor_id: UUID | None = None
+    reason: str | None = None
