@@ -53,8 +53,16 @@ class HoldExpired(Conflict):
     code, message = "hold_expired", "The hold has expired or does not exist."
 
 
+# Event's final answers to a re-take: the seats are taken (409 seats_unavailable), the buyer
+# would go past max_tickets_per_buyer (409 limit_exceeded), sales are closed or the event is
+# cancelled (409 sales_closed), the event or the places are gone (404/410/422), the buyer may
+# not buy (403). Asking again cannot change them, so the late payment is refunded at once.
+# Anything else (5xx, a timeout, 401 from a wrong internal token) is worth asking again later.
+_RETAKE_REFUSALS = {403, 404, 409, 410, 422}
+
+
 class RetakeRefused(Exception):
-    """Event would not re-take the seats (taken meanwhile, or sales closed)."""
+    """Event would not re-take the seats (taken meanwhile, buyer limit, sales closed, …)."""
 
     def __init__(self, code: str, details: dict[str, object]) -> None:
         super().__init__(code)
@@ -129,8 +137,9 @@ class EventClient:
     ) -> HoldClaim:
         """A new, already claimed hold on exactly these places for ``user_id`` (all or nothing).
 
-        :class:`RetakeRefused` when event refuses (409 ``seats_unavailable`` / ``sales_closed``);
-        :class:`UpstreamUnavailable` when it cannot be asked (the message is then redelivered).
+        :class:`RetakeRefused` when event refuses for good (409 ``seats_unavailable`` /
+        ``limit_exceeded`` / ``sales_closed``, …); :class:`UpstreamUnavailable` when it cannot
+        be asked or answers something else (the message is then redelivered).
         """
         url = f"{self.settings.EVENT_URL}/internal/holds/retake"
         body = {
@@ -140,7 +149,7 @@ class EventClient:
             "ttl_seconds": ttl_seconds,
         }
         response = await self._post(url, body, what="hold_retake")
-        if response.status_code in {404, 409, 410}:
+        if response.status_code in _RETAKE_REFUSALS:
             error = _error_of(response)
             raise RetakeRefused(str(error.get("error") or "seats_unavailable"), error["details"])
         if response.status_code not in {200, 201}:

@@ -71,6 +71,30 @@ def can_cancel(status: BookingStatus) -> bool:
     return is_active(status)
 
 
+class CancelRefusal(enum.StrEnum):
+    """Why a buyer may no longer cancel a booking that is still cancellable by an admin."""
+
+    CHECKED_IN = "checked_in"  # a ticket was used at the gate: its holder is inside
+    EVENT_STARTED = "event_started"  # the show is on (or over): nothing to give back any more
+
+
+def buyer_cancel_refusal(
+    status: BookingStatus, *, checked_in: bool, event_starts_at: datetime, now: datetime
+) -> CancelRefusal | None:
+    """Whether the buyer may still cancel (and so be refunded); admins and event.cancelled may.
+
+    Only a confirmed booking is refused: it is the one that would be refunded and have its
+    seats resold. An unpaid booking may always be given up (it would lapse anyway, and
+    giving it up frees its seats sooner)."""
+    if status is not BookingStatus.CONFIRMED:
+        return None
+    if checked_in:
+        return CancelRefusal.CHECKED_IN
+    if now >= event_starts_at:
+        return CancelRefusal.EVENT_STARTED
+    return None
+
+
 def cancel_reason(*, by_admin: bool) -> str:
     return REASON_CANCELLED_BY_ADMIN if by_admin else REASON_CANCELLED_BY_USER
 

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking_service import service
 from booking_service.clients import EventClient
 from booking_service.settings import Settings
-from shared.contracts.event import EventCancelledV1
+from shared.contracts.event import EventCancelledV1, EventPublishedV1
 from shared.contracts.payment import PaymentFailedV1, PaymentRefundedV1, PaymentSucceededV1
 from shared.messaging import Envelope, Handler
 from shared.runtime import Runtime
@@ -46,10 +46,22 @@ async def on_payment_refunded(
     await service.settle_refund(session, refund=envelope.data, producer=rt.settings.SERVICE_NAME)
 
 
+async def on_event_published(
+    session: AsyncSession, envelope: Envelope[EventPublishedV1], rt: Runtime
+) -> None:
+    """An event went on sale: remember its organizer (its sales answer them from now on)."""
+    await service.record_event(
+        session, event_id=envelope.data.event_id, organizer_id=envelope.data.organizer_id
+    )
+
+
 async def on_event_cancelled(
     session: AsyncSession, envelope: Envelope[EventCancelledV1], rt: Runtime
 ) -> None:
     """The show is off: every live booking of it is cancelled (paid ones get refunded)."""
+    await service.record_event(
+        session, event_id=envelope.data.event_id, organizer_id=envelope.data.organizer_id
+    )
     await service.cancel_event_bookings(
         session, event_id=envelope.data.event_id, producer=rt.settings.SERVICE_NAME
     )
@@ -59,5 +71,6 @@ SUBSCRIPTIONS: dict[str, Handler] = {
     PaymentSucceededV1.TYPE: on_payment_succeeded,
     PaymentFailedV1.TYPE: on_payment_failed,
     PaymentRefundedV1.TYPE: on_payment_refunded,
+    EventPublishedV1.TYPE: on_event_published,
     EventCancelledV1.TYPE: on_event_cancelled,
 }

@@ -8,13 +8,14 @@ from fastapi import APIRouter
 
 from booking_service import service
 from booking_service.schemas import InternalBookingRead
+from shared.openapi import errors
 from shared.runtime import SessionDep
 from shared.security import InternalCaller
 
 router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[InternalCaller])
 
 
-@router.get("/bookings/{booking_id}")
+@router.get("/bookings/{booking_id}", responses=errors(401))
 async def get_booking(booking_id: uuid.UUID, session: SessionDep) -> InternalBookingRead:
     """A booking as payment needs it to charge."""
     return await service.get_booking_for_service(session, booking_id=booking_id)

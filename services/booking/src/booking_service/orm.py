@@ -1,4 +1,4 @@
-"""Booking's tables: bookings, booked seats, tickets and idempotency keys."""
+"""Booking's tables: bookings, booked seats, tickets, idempotency keys and known events."""
 
 from __future__ import annotations
 
@@ -135,6 +135,21 @@ class Ticket(Base):
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     booking: Mapped[Booking] = relationship(back_populates="tickets", lazy="raise")
+
+
+class EventCopy(Base):
+    """What booking knows of an event before anyone booked it: who organizes it.
+
+    Filled from ``event.published`` (and ``event.cancelled``), so the owner of an event nobody
+    has booked yet reads zero sales instead of a 404. An event's organizer never changes."""
+
+    __tablename__ = "event_copy"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    organizer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
 
 
 class IdempotencyKey(Base):

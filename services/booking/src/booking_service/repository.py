@@ -7,11 +7,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking_service.domain import ACTIVE_STATUSES, BookingStatus
-from booking_service.orm import BookedSeat, Booking, Ticket
+from booking_service.orm import BookedSeat, Booking, EventCopy, Ticket
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
 
@@ -182,6 +183,33 @@ async def get_checked_in_at(session: AsyncSession, ticket_id: uuid.UUID) -> date
         select(Ticket.checked_in_at)
         .where(Ticket.id == ticket_id)
         .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def any_ticket_checked_in(session: AsyncSession, booking_id: uuid.UUID) -> bool:
+    """Whether a ticket of the booking was used at the gate (read fresh, not from the session's
+    identity map: a check-in that committed while we waited for the booking lock counts)."""
+    result = await session.execute(
+        select(exists().where(Ticket.booking_id == booking_id, Ticket.checked_in_at.is_not(None)))
+    )
+    return bool(result.scalar())
+
+
+async def add_event_copy(
+    session: AsyncSession, *, event_id: uuid.UUID, organizer_id: uuid.UUID
+) -> None:
+    """Remember an event's organizer; a repeated message changes nothing (it never changes)."""
+    await session.execute(
+        insert(EventCopy)
+        .values(event_id=event_id, organizer_id=organizer_id)
+        .on_conflict_do_nothing(index_elements=[EventCopy.event_id])
+    )
+
+
+async def get_event_organizer(session: AsyncSession, event_id: uuid.UUID) -> uuid.UUID | None:
+    result = await session.execute(
+        select(EventCopy.organizer_id).where(EventCopy.event_id == event_id)
     )
     return result.scalar_one_or_none()
 

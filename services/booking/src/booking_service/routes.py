@@ -20,6 +20,7 @@ from booking_service.schemas import (
     SalesOverview,
     TicketKeys,
 )
+from shared.openapi import errors
 from shared.pagination import Page, Pagination
 from shared.runtime import SessionDep
 from shared.security import AdminUser, CurrentUser, OrganizerUser
@@ -29,12 +30,9 @@ router = APIRouter(prefix="/api/bookings", tags=["bookings"])
 REPLAY_HEADER = "Idempotent-Replayed"
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=BookingRead,
-    responses={409: {"description": "hold_expired, seats_unavailable, idempotency_conflict"}},
-)
+# 403: someone else's hold; 409: hold_expired, seats_unavailable, already_exists,
+# idempotency_conflict (the Idempotency-Key is running or was used with another body).
+@router.post("", status_code=201, response_model=BookingRead, responses=errors(403, 409))
 async def create_booking(
     body: BookingCreate,
     user: CurrentUser,
@@ -83,6 +81,7 @@ async def sales_overview(user: OrganizerUser, session: SessionDep) -> SalesOverv
     return await service.sales_overview(session, user=user)
 
 
+# 404: not the caller's event, or an event booking has never heard of (see the README).
 @router.get("/events/{event_id}/sales")
 async def event_sales(event_id: uuid.UUID, user: OrganizerUser, session: SessionDep) -> EventSales:
     """One event's sales (its organizer or an admin)."""
@@ -104,13 +103,9 @@ async def list_all_bookings(
     )
 
 
-@router.post(
-    "/checkin",
-    responses={
-        400: {"description": "invalid_ticket: forged, altered or unknown code"},
-        409: {"description": "already_checked_in (details.checked_in_at), invalid_state"},
-    },
-)
+# 400 invalid_ticket: forged, altered or unknown code; 403: not the event's organizer;
+# 409: already_checked_in (details.checked_in_at), invalid_state (booking not confirmed).
+@router.post("/checkin", responses=errors(400, 403, 409))
 async def check_in(
     body: CheckIn, user: OrganizerUser, session: SessionDep, keys: TicketKeysDep
 ) -> CheckInRead:
@@ -126,11 +121,14 @@ async def get_booking(
     return await service.get_booking(session, user=user, booking_id=booking_id)
 
 
-@router.post("/{booking_id}/cancel")
+# 403: the event's organizer (they cancel the whole event); 409 invalid_state: not pending or
+# confirmed, or (for the buyer) a ticket was checked in or the event has started.
+@router.post("/{booking_id}/cancel", responses=errors(403, 409))
 async def cancel_booking(
     booking_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> BookingDetail:
-    """Cancel (owner or admin): a pending booking frees its seats; a paid one is refunded."""
+    """Cancel (owner or admin): a pending booking frees its seats; a paid one is refunded.
+    Once a ticket was checked in or the event has started, only an admin may cancel."""
     return await service.cancel_booking(
         session, user=user, booking_id=booking_id, producer=settings.SERVICE_NAME
     )

@@ -5,19 +5,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from booking_service.domain import BookingStatus
 from booking_service.orm import Booking
+from shared.types import Input, SingleLine
 
 # Hold ids go into the path of event's internal claim URL: keep them to URL-safe characters.
 HOLD_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 
 
-class BookingCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    hold_id: str = Field(pattern=HOLD_ID_PATTERN, examples=["0b7f3c1e-5a4e-4b7d-9a51-3f0c2f3f6f11"])
+class BookingCreate(Input):
+    hold_id: SingleLine = Field(
+        pattern=HOLD_ID_PATTERN, examples=["0b7f3c1e-5a4e-4b7d-9a51-3f0c2f3f6f11"]
+    )
 
 
 class SeatRead(BaseModel):
@@ -139,10 +140,10 @@ class InternalBookingRead(BaseModel):
 # --- check-in -------------------------------------------------------------------------------
 
 
-class CheckIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(min_length=1, max_length=1024, description="The ticket code (QR payload).")
+class CheckIn(Input):
+    code: SingleLine = Field(
+        min_length=1, max_length=1024, description="The ticket code (QR payload)."
+    )
 
 
 class CheckInRead(BaseModel):

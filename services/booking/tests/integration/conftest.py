@@ -1,191 +1,37 @@
 """Booking on the real PostgreSQL, Redis and RabbitMQ, beside a stand-in for event's internal API.
 
-Booking reaches event over HTTP (``EVENT_URL``), so the stand-in is a real HTTP server (uvicorn on
-a free 127.0.0.1 port) that implements ``POST /internal/holds/{hold_id}/claim`` and
-``POST /internal/holds/retake`` per the contract.
+Booking reaches event over HTTP (``EVENT_URL``), so the stand-in (``fake_event.py``) is a real
+HTTP server on a free 127.0.0.1 port.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aio_pika
 import pytest
 import uvicorn
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking_service.handlers import SUBSCRIPTIONS
 from booking_service.main import create_app
 from booking_service.settings import Settings
+from services.booking.tests.integration.fake_event import EmbeddedServer, FakeEvent
 from shared.contracts import Contract
 from shared.contracts.payment import PaymentRefundedV1, PaymentSucceededV1
 from shared.messaging import Broker, Envelope, Names
-from shared.settings import DEV_INTERNAL_TOKEN
 from shared.testing.app import running_app, service_settings
 from shared.testing.eventually import eventually
-
-VIP = ("vip", 8000)
-
-
-@dataclass
-class FakeHold:
-    hold_id: str
-    user_id: uuid.UUID
-    event_id: uuid.UUID
-    seats: list[dict[str, Any]]
-    organizer_id: uuid.UUID | None = None
-    currency: str = "USD"
-    expires_at: datetime = field(default_factory=lambda: datetime.now(UTC) + timedelta(hours=1))
-    delay: float = 0.0
-    # Seconds the FIRST claim answer takes (the claim itself happens at once, as in event).
-    first_answer_delay: float = 0.0
-
-    def answer(self) -> dict[str, Any]:
-        return {
-            "hold_id": self.hold_id,
-            "event_id": str(self.event_id),
-            "user_id": str(self.user_id),
-            "seats": self.seats,
-            "amount": sum(s["price"] for s in self.seats),
-            "currency": self.currency,
-            "expires_at": self.expires_at.isoformat(),
-            "event": {
-                "title": "The Show",
-                "starts_at": "2030-06-01T20:00:00+00:00",
-                "location": "Main Hall",
-                "organizer_id": str(self.organizer_id) if self.organizer_id else None,
-            },
-        }
-
-
-@dataclass
-class Retake:
-    """One call to the retake stand-in, and what it answered."""
-
-    body: dict[str, Any]
-    status: int
-
-
-class FakeEvent:
-    """Event's internal claim and retake endpoints, as the contract describes them.
-
-    Retake answers per event: ``retake_refusals[event_id] = ("seats_unavailable", ["A-A-1"])``
-    makes it refuse; otherwise it grants a new claimed hold on exactly the places asked for.
-    """
-
-    def __init__(self) -> None:
-        self.holds: dict[str, FakeHold] = {}
-        self.claims: list[str] = []
-        self.retakes: list[Retake] = []
-        self.retake_refusals: dict[uuid.UUID, tuple[str, list[str]]] = {}
-        self.organizers: dict[uuid.UUID, uuid.UUID] = {}
-        self.down = False
-        self.url = ""
-        self.app = FastAPI()
-        self.app.add_api_route("/internal/holds/retake", self._retake, methods=["POST"])
-        self.app.add_api_route("/internal/holds/{hold_id}/claim", self._claim, methods=["POST"])
-
-    def add_hold(
-        self,
-        *,
-        user_id: uuid.UUID,
-        event_id: uuid.UUID | None = None,
-        seats: list[tuple[str | None, str, int]] | None = None,
-        hold_id: str | None = None,
-        delay: float = 0.0,
-        first_answer_delay: float = 0.0,
-        organizer_id: uuid.UUID | None = None,
-    ) -> FakeHold:
-        places = seats if seats is not None else [(f"A-A-{uuid.uuid4().int % 10_000}", *VIP)]
-        event_id = event_id or uuid.uuid4()
-        if organizer_id is not None:
-            self.organizers[event_id] = organizer_id
-        hold = FakeHold(
-            hold_id=hold_id or str(uuid.uuid4()),
-            user_id=user_id,
-            event_id=event_id,
-            seats=[{"seat_id": s, "tier": t, "price": p} for s, t, p in places],
-            organizer_id=self.organizers.get(event_id),
-            delay=delay,
-            first_answer_delay=first_answer_delay,
-        )
-        self.holds[hold.hold_id] = hold
-        return hold
-
-    async def _retake(self, request: Request) -> JSONResponse:
-        if request.headers.get("x-internal-token") != DEV_INTERNAL_TOKEN:
-            return _error(401, "unauthorized")
-        if self.down:
-            return _error(503, "upstream_unavailable")
-        body = await request.json()
-        event_id = uuid.UUID(body["event_id"])
-        refusal = self.retake_refusals.get(event_id)
-        if refusal is not None:
-            code, unavailable = refusal
-            self.retakes.append(Retake(body, 409))
-            return _error(409, code, {"unavailable": unavailable})
-        price = {"vip": VIP[1]}
-        hold = FakeHold(
-            hold_id=f"retake-{uuid.uuid4()}",
-            user_id=uuid.UUID(body["user_id"]),
-            event_id=event_id,
-            seats=[
-                {"seat_id": s["seat_id"], "tier": s["tier"], "price": price.get(s["tier"], 1000)}
-                for s in body["seats"]
-            ],
-            organizer_id=self.organizers.get(event_id),
-            expires_at=datetime.now(UTC) + timedelta(seconds=body["ttl_seconds"]),
-        )
-        self.retakes.append(Retake(body, 201))
-        return JSONResponse(hold.answer(), status_code=201)
-
-    async def _claim(self, hold_id: str, request: Request) -> JSONResponse:
-        if request.headers.get("x-internal-token") != DEV_INTERNAL_TOKEN:
-            return _error(401, "unauthorized")
-        self.claims.append(hold_id)
-        if self.down:
-            return _error(503, "upstream_unavailable")
-        body = await request.json()
-        hold = self.holds.get(hold_id)
-        if hold is None:
-            return _error(409, "hold_expired")
-        if body.get("user_id") != str(hold.user_id) or body.get("extend_seconds") != 900:
-            return _error(403, "forbidden")
-        if hold.delay:
-            await asyncio.sleep(hold.delay)
-        if hold.first_answer_delay:  # claimed already; only the answer is late (a timeout)
-            delay, hold.first_answer_delay = hold.first_answer_delay, 0.0
-            await asyncio.sleep(delay)
-        return JSONResponse(hold.answer())
-
-
-def _error(status: int, code: str, details: dict[str, Any] | None = None) -> JSONResponse:
-    body = {
-        "success": False,
-        "error": code,
-        "message": code,
-        "details": details or {},
-        "request_id": None,
-    }
-    return JSONResponse(body, status_code=status)
-
-
-class _EmbeddedServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:  # leave pytest's signal handlers alone
-        yield
 
 
 @pytest.fixture(scope="session")
@@ -198,7 +44,7 @@ async def fake_event() -> AsyncIterator[FakeEvent]:
     config = uvicorn.Config(
         fake.app, log_level="warning", lifespan="off", ws="none", http="h11", access_log=False
     )
-    server = _EmbeddedServer(config)
+    server = EmbeddedServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
@@ -275,7 +121,8 @@ def customer(signer: Any) -> Callable[..., Customer]:
 
 @pytest.fixture
 def book(client: Any, fake_event: FakeEvent) -> Callable[..., Awaitable[Any]]:
-    """``await book(user, seats=[...], event_id=..., key=...)`` → POST /api/bookings's answer."""
+    """``await book(user, seats=[...], event_id=..., key=..., starts_at=...)`` → POST
+    /api/bookings's answer."""
 
     async def make(
         user: Customer,
@@ -284,12 +131,35 @@ def book(client: Any, fake_event: FakeEvent) -> Callable[..., Awaitable[Any]]:
         event_id: uuid.UUID | None = None,
         key: str | None = None,
         organizer_id: uuid.UUID | None = None,
+        starts_at: datetime | None = None,
     ) -> Any:
         hold = fake_event.add_hold(
-            user_id=user.id, event_id=event_id, seats=seats, organizer_id=organizer_id
+            user_id=user.id,
+            event_id=event_id,
+            seats=seats,
+            organizer_id=organizer_id,
+            starts_at=starts_at,
         )
         headers = {**user.headers, **({"Idempotency-Key": key} if key else {})}
         return await client.post("/api/bookings", json={"hold_id": hold.hold_id}, headers=headers)
+
+    return make
+
+
+@pytest.fixture
+def confirmed_booking(
+    client: Any, book: Any, handle: Any, paid: Any
+) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """``await confirmed_booking(user, **book_kwargs)`` → the booked, paid booking's detail
+    (with its tickets), as its buyer reads it."""
+
+    async def make(user: Customer, **kwargs: Any) -> dict[str, Any]:
+        booking = (await book(user, **kwargs)).json()
+        assert await handle(paid(booking)) == "handled"
+        detail = await client.get(f"/api/bookings/{booking['id']}", headers=user.headers)
+        body: dict[str, Any] = detail.json()
+        assert body["status"] == "confirmed", body
+        return body
 
     return make
 
@@ -323,6 +193,21 @@ def booking_row(db: async_sessionmaker[AsyncSession]) -> Callable[[Any], Awaitab
                     text("SELECT * FROM booking WHERE id = :id"), {"id": str(booking_id)}
                 )
             ).one()
+
+    return read
+
+
+@pytest.fixture
+def seat_statuses(db: async_sessionmaker[AsyncSession]) -> Callable[[Any], Awaitable[list[str]]]:
+    """``await seat_statuses(booking_id)`` → its booked seats' statuses, in order."""
+
+    async def read(booking_id: Any) -> list[str]:
+        async with db() as session:
+            rows = await session.execute(
+                text("SELECT status FROM booked_seat WHERE booking_id = :b ORDER BY position"),
+                {"b": str(booking_id)},
+            )
+        return [row.status for row in rows]
 
     return read
 

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from booking_service.handlers import SUBSCRIPTIONS
 from shared.contracts.payment import PaymentFailedV1
@@ -14,15 +13,6 @@ from shared.errors import UpstreamUnavailable
 from shared.messaging import Envelope
 
 pytestmark = [pytest.mark.integration]
-
-
-async def _seat_statuses(db: Any, booking_id: str) -> list[str]:
-    async with db() as session:
-        rows = await session.execute(
-            text("SELECT status FROM booked_seat WHERE booking_id = :b ORDER BY position"),
-            {"b": booking_id},
-        )
-    return [row.status for row in rows]
 
 
 async def test_late_payment_retakes_seats_and_confirms_when_they_are_still_free(
@@ -34,7 +24,7 @@ async def test_late_payment_retakes_seats_and_confirms_when_they_are_still_free(
     fake_event: Any,
     booking_row: Any,
     outbox_messages: Any,
-    db: Any,
+    seat_statuses: Any,
 ) -> None:
     user = customer()
     seats = [("L-A-1", "vip", 8000), (None, "floor", 3000)]
@@ -58,7 +48,7 @@ async def test_late_payment_retakes_seats_and_confirms_when_they_are_still_free(
     [confirmed] = await outbox_messages(booking["id"], "booking.confirmed")
     assert confirmed["data"]["hold_id"] == row.hold_id  # event drops the NEW hold
     assert [t["seat_id"] for t in confirmed["data"]["tickets"]] == ["L-A-1", None]
-    assert await _seat_statuses(db, booking["id"]) == ["confirmed", "confirmed"]
+    assert await seat_statuses(booking["id"]) == ["confirmed", "confirmed"]
     assert await outbox_messages(booking["id"], "booking.cancelled") == []
 
 
@@ -223,7 +213,7 @@ async def test_refund_of_confirmed_booking_refunds_it_and_frees_its_seats(
     refunded: Any,
     booking_row: Any,
     outbox_messages: Any,
-    db: Any,
+    seat_statuses: Any,
 ) -> None:
     """An admin refunded the payment directly (POST /api/payments/{id}/refund)."""
     booking = (await book(customer(), seats=[("R-A-1", "vip", 8000)])).json()
@@ -237,7 +227,7 @@ async def test_refund_of_confirmed_booking_refunds_it_and_frees_its_seats(
     [message] = await outbox_messages(booking["id"], "booking.cancelled")
     assert message["data"]["was_confirmed"] is True
     assert message["data"]["seats"] == [{"seat_id": "R-A-1", "tier": "vip", "price": 8000}]
-    assert await _seat_statuses(db, booking["id"]) == ["refunded"]
+    assert await seat_statuses(booking["id"]) == ["refunded"]
 
 
 async def test_refund_of_late_payment_makes_the_cancelled_booking_refunded(

@@ -164,3 +164,36 @@ def test_payment_failure_cancels_only_when_not_retryable() -> None:
 def test_cancel_reason_names_who_cancelled() -> None:
     assert domain.cancel_reason(by_admin=True) == "cancelled_by_admin"
     assert domain.cancel_reason(by_admin=False) == "cancelled_by_user"
+
+
+@pytest.mark.parametrize(
+    ("checked_in", "starts_in", "refusal"),
+    [
+        (False, timedelta(minutes=1), None),
+        (True, timedelta(days=1), domain.CancelRefusal.CHECKED_IN),
+        (False, timedelta(0), domain.CancelRefusal.EVENT_STARTED),
+        (False, -timedelta(days=3), domain.CancelRefusal.EVENT_STARTED),
+        (True, -timedelta(hours=1), domain.CancelRefusal.CHECKED_IN),
+    ],
+)
+def test_buyer_cancel_is_refused_after_checkin_or_start_when_confirmed(
+    checked_in: bool, starts_in: timedelta, refusal: domain.CancelRefusal | None
+) -> None:
+    assert (
+        domain.buyer_cancel_refusal(
+            C, checked_in=checked_in, event_starts_at=NOW + starts_in, now=NOW
+        )
+        is refusal
+    )
+
+
+@pytest.mark.parametrize("status", [P, X, E, R])
+def test_buyer_cancel_is_not_refused_by_the_start_when_booking_is_not_confirmed(
+    status: BookingStatus,
+) -> None:
+    assert (
+        domain.buyer_cancel_refusal(
+            status, checked_in=False, event_starts_at=NOW - timedelta(days=1), now=NOW
+        )
+        is None
+    )

@@ -6,6 +6,7 @@ inside the consumer's transaction, next to its inbox claim.
 
 from booking_service.service.checkin import AlreadyCheckedIn, InvalidTicket, check_in
 from booking_service.service.create import SeatsUnavailable, create_booking
+from booking_service.service.events import record_event
 from booking_service.service.manage import (
     cancel_booking,
     get_booking,
@@ -41,6 +42,7 @@ __all__ = [
     "list_all_bookings",
     "list_bookings",
     "purge_idempotency_keys",
+    "record_event",
     "sales_overview",
     "settle_refund",
 ]

@@ -41,7 +41,10 @@ async def check_in(
         ticket = await repo.get_ticket(session, claims.ticket_id)
         if ticket is None or ticket.booking_id != claims.booking_id:
             raise InvalidTicket(details={"reason": "no such ticket"})
-        # Shared lock: the booking cannot be cancelled or refunded until this check-in commits.
+        # Share lock: it conflicts with the row lock every cancel and refund takes first, so
+        # a cancel either committed already (status is no longer confirmed: 409 below) or
+        # waits until this check-in commits (and then refuses the buyer: a ticket was used).
+        # Check-ins of the booking's other tickets need not wait for each other.
         booking = await repo.lock_booking_for_share(session, ticket.booking_id)
         assert booking is not None
         if booking.event_id != claims.event_id or ticket.seat_id != claims.seat_id:

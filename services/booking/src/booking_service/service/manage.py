@@ -12,6 +12,7 @@ from booking_service.domain import BookingStatus
 from booking_service.orm import Booking
 from booking_service.schemas import BookingDetail, BookingRead, InternalBookingRead
 from booking_service.service.saga import cancel_locked
+from shared.db import utcnow
 from shared.errors import Forbidden, InvalidState, NotFound
 from shared.pagination import Page, PageParams, paginate
 from shared.security import Principal
@@ -64,6 +65,14 @@ def _ensure_visible(booking: Booking | None, user: Principal) -> None:
 # --- cancelling -----------------------------------------------------------------------------
 
 
+_REFUSALS = {
+    domain.CancelRefusal.CHECKED_IN: "A ticket of this booking was already used at the gate; "
+    "only an admin can cancel it now.",
+    domain.CancelRefusal.EVENT_STARTED: "The event has started; only an admin can cancel this "
+    "booking now.",
+}
+
+
 async def cancel_booking(
     session: AsyncSession, *, user: Principal, booking_id: uuid.UUID, producer: str
 ) -> BookingDetail:
@@ -76,6 +85,8 @@ async def cancel_booking(
             owner_id=booking.user_id, viewer_id=user.id, viewer_is_admin=user.is_admin
         ):
             raise Forbidden("Only the buyer or an admin cancels a booking.")
+        if not user.is_admin:
+            await _ensure_buyer_may_cancel(session, booking)
         cancelled = await cancel_locked(
             session,
             booking,
@@ -85,3 +96,21 @@ async def cancel_booking(
         if not cancelled:
             raise InvalidState(f"A booking that is {booking.status} cannot be cancelled.")
         return BookingDetail.of(booking)
+
+
+async def _ensure_buyer_may_cancel(session: AsyncSession, booking: Booking) -> None:
+    """409 once a ticket was checked in or the event has started. Runs under the booking's row
+    lock, which a check-in's share lock excludes: a check-in either committed before this read
+    (and is seen) or waits for this transaction (and then finds the booking cancelled)."""
+    status = BookingStatus(booking.status)
+    refusal = domain.buyer_cancel_refusal(
+        status,
+        checked_in=status is BookingStatus.CONFIRMED
+        and await repo.any_ticket_checked_in(session, booking.id),
+        event_starts_at=booking.event_starts_at,
+        now=utcnow(),
+    )
+    if refusal is not None:
+        raise InvalidState(
+            _REFUSALS[refusal], details={"booking_status": booking.status, "reason": refusal}
+        )

@@ -24,15 +24,21 @@ from shared.security import Principal
 async def event_sales(session: AsyncSession, *, user: Principal, event_id: uuid.UUID) -> EventSales:
     """One event's sales: confirmed places and revenue per tier, bookings per status.
 
-    Booking knows an event's organizer from the organizer id its bookings carry, so an event
-    nobody booked yet is 404 for organizers (admins get zeros).
+    Booking knows an event's organizer from ``event.published`` (its event copy) and from the
+    organizer id its bookings carry: the owner of a published event reads zeros until the
+    first booking; other organizers, and everyone for an event booking never heard of, 404.
     """
     async with session.begin():
-        organizers = await repo.list_organizers_of_event(session, event_id)
+        known = await repo.get_event_organizer(session, event_id)
+        organizers = set(await repo.list_organizers_of_event(session, event_id))
+        if known is not None:
+            organizers.add(known)
         if not user.is_admin and user.id not in organizers:
             raise NotFound("No sales of yours for this event.")
-        tiers = await repo.list_sold_by_tier(session, event_id)
         by_status = await repo.count_bookings_by_status(session, event_id)
+        if known is None and not by_status:
+            raise NotFound("No such event: booking has not heard of it.")
+        tiers = await repo.list_sold_by_tier(session, event_id)
     currency = tiers[0][0] if tiers else None
     return EventSales(
         event_id=event_id,
