@@ -119,9 +119,13 @@ def can_view(
     organizer_id: uuid.UUID | None,
     viewer_id: uuid.UUID,
     viewer_is_admin: bool,
+    viewer_is_organizer: bool,
 ) -> bool:
-    """Owners, the event's organizer and admins see a booking."""
-    return viewer_is_admin or viewer_id in (owner_id, organizer_id)
+    """Owners, the event's organizer and admins see a booking. The organizer only while their
+    role still is organizer: a demoted organizer no longer reads their events' bookings."""
+    if viewer_is_admin or viewer_id == owner_id:
+        return True
+    return viewer_is_organizer and organizer_id is not None and viewer_id == organizer_id
 
 
 def can_change(*, owner_id: uuid.UUID, viewer_id: uuid.UUID, viewer_is_admin: bool) -> bool:

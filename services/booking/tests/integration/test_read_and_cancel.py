@@ -167,3 +167,18 @@ async def test_internal_read_is_404_when_booking_unknown(client: Any) -> None:
     )
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
+
+
+async def test_booking_is_404_for_its_event_organizer_when_they_were_demoted(
+    client: Any, customer: Any, book: Any, signer: Any
+) -> None:
+    """Organizer-only access follows the current role (probe L2): a demoted organizer's new
+    token says customer, and no longer reads their events' bookings."""
+    organizer = customer("organizer")
+    booking = (await book(customer(), organizer_id=organizer.id)).json()
+    url = f"/api/bookings/{booking['id']}"
+    assert (await client.get(url, headers=organizer.headers)).status_code == 200
+
+    demoted = signer.headers(user_id=organizer.id, role="customer")
+
+    assert (await client.get(url, headers=demoted)).status_code == 404

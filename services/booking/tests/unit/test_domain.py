@@ -75,14 +75,26 @@ def test_overdue_only_when_pending_and_past_deadline() -> None:
 def test_view_is_allowed_when_owner_organizer_or_admin() -> None:
     owner, organizer, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
-    def view(viewer: uuid.UUID, *, admin: bool = False, org: uuid.UUID | None = organizer) -> bool:
+    def view(
+        viewer: uuid.UUID,
+        *,
+        admin: bool = False,
+        org: uuid.UUID | None = organizer,
+        organizer_role: bool = True,
+    ) -> bool:
         return domain.can_view(
-            owner_id=owner, organizer_id=org, viewer_id=viewer, viewer_is_admin=admin
+            owner_id=owner,
+            organizer_id=org,
+            viewer_id=viewer,
+            viewer_is_admin=admin,
+            viewer_is_organizer=organizer_role,
         )
 
     assert view(owner) and view(organizer) and view(other, admin=True)
+    assert view(owner, organizer_role=False)
     assert not view(other)
     assert not view(organizer, org=None)
+    assert not view(organizer, organizer_role=False)  # demoted: the role is checked each time
 
 
 def test_only_owner_or_admin_may_cancel_when_organizer_can_only_read() -> None:

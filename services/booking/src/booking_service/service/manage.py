@@ -58,6 +58,7 @@ def _ensure_visible(booking: Booking | None, user: Principal) -> None:
         organizer_id=booking.organizer_id,
         viewer_id=user.id,
         viewer_is_admin=user.is_admin,
+        viewer_is_organizer=user.role == "organizer",
     ):
         raise NotFound("No such booking.")
 
