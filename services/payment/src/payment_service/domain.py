@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import StrEnum
 
@@ -18,8 +19,21 @@ LIVE_STATUSES = (PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED, PaymentStatu
 
 
 class BookingStatus(StrEnum):
+    """The states payment's copy of a booking tracks (booking owns the booking itself)."""
+
     PENDING_PAYMENT = "pending_payment"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # booking.expired: no new charge; one already in flight still lands
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"  # recorded, the processor is being (or will be) asked
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # the processor refused; the payment stays succeeded
+
+
+# At most one refund per payment may be in these states (a unique partial index enforces it).
+LIVE_REFUND_STATUSES = (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
 
 
 class FailureReason(StrEnum):
@@ -30,17 +44,20 @@ class FailureReason(StrEnum):
     PROCESSING_INTERRUPTED = "processing_interrupted"
 
 
-CARD_NUMBER_LENGTHS = range(12, 20)
+# ASCII digits only: str.isdigit() and int() also take Arabic-Indic or fullwidth digits, which
+# no card network issues and which slipped past the processor's test-card numbers.
+CARD_NUMBER = re.compile(r"[0-9]{12,19}")
+CVC = re.compile(r"[0-9]{3,4}")
 
 
 def normalize_card_number(raw: str) -> str:
-    """Digits only: spaces and dashes people type are dropped."""
+    """Digits only: the ASCII spaces and dashes people type are dropped."""
     return raw.replace(" ", "").replace("-", "")
 
 
 def luhn_valid(number: str) -> bool:
-    """The Luhn (mod 10) check every real card number passes."""
-    if not number.isdigit() or len(number) not in CARD_NUMBER_LENGTHS:
+    """The Luhn (mod 10) check every real card number passes (12–19 ASCII digits)."""
+    if CARD_NUMBER.fullmatch(number) is None:
         return False
     total = 0
     for index, char in enumerate(reversed(number)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -23,16 +25,27 @@ def create_app(
 
     async def on_start(rt: Runtime) -> None:
         rt.state.processor = chosen
+        # Set after a consumer commits a pending refund: settled at once, not at the next sweep.
+        rt.state.refund_wake = wake = asyncio.Event()
 
         async def sweep_stale() -> None:
             async with rt.sessionmaker() as session:
                 await service.fail_stale_payments(session, settings=settings)
+
+        async def settle_refunds() -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=settings.SWEEP_INTERVAL_SECONDS)
+            wake.clear()
+            async with rt.sessionmaker() as session:
+                await service.settle_pending_refunds(session, processor=chosen, settings=settings)
 
         async def purge_keys() -> None:
             async with rt.sessionmaker() as session:
                 await service.purge_idempotency_keys(session, settings=settings)
 
         rt.every(settings.SWEEP_INTERVAL_SECONDS, sweep_stale, name="payment-stale-sweeper")
+        # no pause of its own: each round waits for a wake-up or the sweep interval
+        rt.every(0, settle_refunds, name="payment-refund-settler")
         rt.every(3600, purge_keys, name="payment-idempotency-purge")
 
     return service_app(

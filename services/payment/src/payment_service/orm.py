@@ -34,17 +34,20 @@ class Base(DeclarativeBase):
 
 
 class BookingCopy(Base):
-    """Payment's own copy of a booking (from booking.created / .cancelled or the internal API).
+    """Payment's own copy of a booking (booking.created / .cancelled / .expired or the internal
+    API).
 
-    A ``booking.cancelled`` that arrives before its ``booking.created`` leaves a cancelled
-    tombstone without amount; the late ``booking.created`` fills it in but cannot revive it.
+    A ``booking.cancelled`` or ``booking.expired`` that arrives before its ``booking.created``
+    leaves a tombstone without amount; the late ``booking.created`` fills it in but cannot
+    revive it.
     """
 
     __tablename__ = "booking_copy"
     __table_args__ = (
-        CheckConstraint("status IN ('pending_payment', 'cancelled')", name="status"),
+        CheckConstraint("status IN ('pending_payment', 'cancelled', 'expired')", name="status"),
         CheckConstraint(
-            "status = 'cancelled' OR (amount IS NOT NULL AND currency IS NOT NULL)", name="priced"
+            "status IN ('cancelled', 'expired') OR (amount IS NOT NULL AND currency IS NOT NULL)",
+            name="priced",
         ),
     )
 
@@ -95,17 +98,36 @@ class Payment(Base):
 
 
 class Refund(Base):
+    """A refund is recorded (``pending``) and committed before the processor is asked, so no
+    money goes back without its record; the outcome is written afterwards. ``leased_until``
+    marks who is asking the processor right now (no row lock is held during the call)."""
+
     __tablename__ = "refund"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
+        # Money goes back once per payment: one pending or succeeded refund at most.
+        Index(
+            "uq_refund_live_per_payment",
+            "payment_id",
+            unique=True,
+            postgresql_where=text("status IN ('pending', 'succeeded')"),
+        ),
+        Index("ix_refund_pending", "created_at", postgresql_where=text("status = 'pending'")),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    payment_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("payment.id"), unique=True
-    )
+    payment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("payment.id"))
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    # the admin who asked for it; None when a cancellation refunded by itself
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     processor_ref: Mapped[str | None] = mapped_column(Text)
+    leased_until: Mapped[datetime | None] = mapped_column(TZ)
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
 
 
 class IdempotencyKey(Base):

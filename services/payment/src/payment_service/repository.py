@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payment_service.domain import LIVE_STATUSES, BookingStatus, PaymentStatus
-from payment_service.orm import BookingCopy, Payment
+from payment_service.domain import (
+    LIVE_REFUND_STATUSES,
+    LIVE_STATUSES,
+    BookingStatus,
+    PaymentStatus,
+    RefundStatus,
+)
+from payment_service.orm import BookingCopy, Payment, Refund
 from shared.db import utcnow
 
 
@@ -59,20 +65,24 @@ async def add_booking_copy(
     await session.execute(stmt)
 
 
-async def cancel_booking_copy(
-    session: AsyncSession, *, booking_id: uuid.UUID, user_id: uuid.UUID, event_id: uuid.UUID
+async def end_booking_copy(
+    session: AsyncSession,
+    *,
+    booking_id: uuid.UUID,
+    user_id: uuid.UUID,
+    event_id: uuid.UUID,
+    status: BookingStatus,
+    replaces: tuple[BookingStatus, ...],
 ) -> None:
-    """Mark the copy cancelled (a tombstone if booking.created has not arrived yet)."""
+    """Move the copy to ``status`` from one of ``replaces`` (a tombstone if booking.created has
+    not arrived yet); any other state is left as it is."""
     stmt = insert(BookingCopy).values(
-        booking_id=booking_id,
-        user_id=user_id,
-        event_id=event_id,
-        status=BookingStatus.CANCELLED,
+        booking_id=booking_id, user_id=user_id, event_id=event_id, status=status
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=[BookingCopy.booking_id],
-        set_={"status": BookingStatus.CANCELLED, "updated_at": utcnow()},
-        where=BookingCopy.status == BookingStatus.PENDING_PAYMENT,
+        set_={"status": status, "updated_at": utcnow()},
+        where=BookingCopy.status.in_([s.value for s in replaces]),
     )
     await session.execute(stmt)
 
@@ -151,6 +161,95 @@ async def set_payment_outcome(
             updated_at=utcnow(),
         )
         .returning(Payment)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_live_refund(session: AsyncSession, payment_id: uuid.UUID) -> Refund | None:
+    """The payment's pending or succeeded refund (the index allows one)."""
+    stmt = select(Refund).where(
+        Refund.payment_id == payment_id, Refund.status.in_([s.value for s in LIVE_REFUND_STATUSES])
+    )
+    return (
+        await session.execute(stmt.execution_options(populate_existing=True))
+    ).scalar_one_or_none()
+
+
+async def lease_refund(
+    session: AsyncSession, refund_id: uuid.UUID, *, seconds: float
+) -> Refund | None:
+    """Take the right to ask the processor for a pending refund (None: settled, or someone else
+    is asking right now). A lease, not a row lock: nothing stays locked during the call."""
+    now = utcnow()
+    stmt = (
+        update(Refund)
+        .where(
+            Refund.id == refund_id,
+            Refund.status == RefundStatus.PENDING,
+            or_(Refund.leased_until.is_(None), Refund.leased_until < now),
+        )
+        .values(leased_until=now + timedelta(seconds=seconds))
+        .returning(Refund)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def release_refund(session: AsyncSession, refund_id: uuid.UUID) -> None:
+    """Give a lease up (the processor did not answer): the next attempt may start at once."""
+    stmt = (
+        update(Refund)
+        .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING)
+        .values(leased_until=None)
+    )
+    await session.execute(stmt)
+
+
+async def lease_pending_refunds(
+    session: AsyncSession, *, seconds: float, limit: int = 100
+) -> list[uuid.UUID]:
+    """Lease every pending refund nobody is asking about (oldest first)."""
+    now = utcnow()
+    free = (
+        select(Refund.id)
+        .where(
+            Refund.status == RefundStatus.PENDING,
+            or_(Refund.leased_until.is_(None), Refund.leased_until < now),
+        )
+        .order_by(Refund.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        update(Refund)
+        .where(Refund.id.in_(free.scalar_subquery()))
+        .values(leased_until=now + timedelta(seconds=seconds))
+        .returning(Refund.id)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def set_refund_outcome(
+    session: AsyncSession,
+    *,
+    refund_id: uuid.UUID,
+    status: RefundStatus,
+    processor_ref: str | None,
+    failure_reason: str | None,
+) -> Refund | None:
+    """Guarded: only a ``pending`` refund gets its outcome (None if it already has one)."""
+    stmt = (
+        update(Refund)
+        .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING)
+        .values(
+            status=status,
+            processor_ref=processor_ref,
+            failure_reason=failure_reason,
+            leased_until=None,
+            updated_at=utcnow(),
+        )
+        .returning(Refund)
         .execution_options(populate_existing=True)
     )
     return (await session.execute(stmt)).scalar_one_or_none()

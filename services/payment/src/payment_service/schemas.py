@@ -6,24 +6,27 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
 
 from payment_service.domain import card_expired, luhn_valid, normalize_card_number
+from shared.types import Input, MultiLine, SingleLine
 
 
-class PaymentCreate(BaseModel):
+class PaymentCreate(Input):
     """The card travels only in this request; we keep its last four digits.
 
-    Validation messages never quote the input (the card number must not echo back).
+    Validation messages never quote the input (the card number must not echo back). Card
+    number and cvc are ASCII digits only, and the expiry fields JSON integers (no "12", no
+    12.0, no true): a card is typed, never coerced.
     """
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     booking_id: uuid.UUID
-    card_number: Annotated[str, Field(min_length=1, max_length=32, repr=False)]
-    exp_month: Annotated[int, Field(ge=1, le=12)]
-    exp_year: Annotated[int, Field(ge=2000, le=2100)]
-    cvc: Annotated[str, Field(pattern=r"^[0-9]{3,4}$", repr=False)]
+    card_number: Annotated[SingleLine, Field(min_length=1, max_length=32, repr=False)]
+    exp_month: Annotated[StrictInt, Field(ge=1, le=12)]
+    exp_year: Annotated[StrictInt, Field(ge=2000, le=2100)]
+    cvc: Annotated[SingleLine, Field(pattern=r"^[0-9]{3,4}$", repr=False)]
 
     @field_validator("card_number")
     @classmethod
@@ -70,7 +73,7 @@ class RefundRead(BaseModel):
     created_at: datetime
 
 
-class RefundCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RefundCreate(Input):
+    """An admin's refund; the reason is free text (line breaks allowed, control characters not)."""
 
-    reason: Annotated[str, Field(min_length=1, max_length=500)] = "requested_by_admin"
+    reason: Annotated[MultiLine, Field(min_length=1, max_length=500)] = "requested_by_admin"

@@ -23,6 +23,9 @@ class Settings(ServiceSettings):
     # A payment left `processing` this long (the process died mid-charge) is failed, retryable.
     PROCESSING_TIMEOUT_SECONDS: int = 300
     SWEEP_INTERVAL_SECONDS: float = 30.0
+    # Who asks the processor for a pending refund holds it this long (longer than any processor
+    # call); a refund whose asker died is asked again after it.
+    REFUND_LEASE_SECONDS: int = Field(default=60, ge=5)
     # Which card processor charges (a name in payment_service.processor.PROCESSORS).
     PAYMENT_PROCESSOR: str = "simulated"
 

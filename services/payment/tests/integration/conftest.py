@@ -37,15 +37,22 @@ class CrashAfterRefund(Exception):
 
 
 class GatedProcessor(SimulatedProcessor):
-    """The simulated processor, except that a charge of SLOW_CARD waits for ``gate``, and a
-    refund whose idempotency key is in ``crash_after_refund`` raises once after refunding."""
+    """The simulated processor, except that a charge of SLOW_CARD waits for ``gate``, a refund
+    of a charge in ``crash_after_refund`` raises once after refunding, one in ``unreachable``
+    raises without refunding (until taken out of the set), and one in ``slow_refunds`` waits
+    for ``refund_gate``."""
 
     def __init__(self) -> None:
         super().__init__()
         self.gate = asyncio.Event()
         self.gate.set()
         self.crash_after_refund: set[str] = set()
-        self.refund_calls: list[str] = []
+        self.unreachable: set[str] = set()
+        self.slow_refunds: set[str] = set()
+        self.refund_gate = asyncio.Event()
+        self.refund_gate.set()
+        self.refund_calls: list[str] = []  # charge references, one per refund asked for
+        self.refund_keys: dict[str, list[str]] = {}  # charge reference → idempotency keys
 
     async def charge(
         self, amount: int, currency: str, card: Card, *, idempotency_key: str
@@ -55,11 +62,16 @@ class GatedProcessor(SimulatedProcessor):
         return await super().charge(amount, currency, card, idempotency_key=idempotency_key)
 
     async def refund(self, charge_ref: str, amount: int, *, idempotency_key: str) -> RefundResult:
-        self.refund_calls.append(idempotency_key)
+        self.refund_calls.append(charge_ref)
+        self.refund_keys.setdefault(charge_ref, []).append(idempotency_key)
+        if charge_ref in self.unreachable:
+            raise ConnectionError("processor unreachable")
+        if charge_ref in self.slow_refunds:
+            await self.refund_gate.wait()
         result = await super().refund(charge_ref, amount, idempotency_key=idempotency_key)
-        if idempotency_key in self.crash_after_refund:
-            self.crash_after_refund.discard(idempotency_key)
-            raise CrashAfterRefund(idempotency_key)
+        if charge_ref in self.crash_after_refund:
+            self.crash_after_refund.discard(charge_ref)
+            raise CrashAfterRefund(charge_ref)
         return result
 
 

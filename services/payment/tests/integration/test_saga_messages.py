@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from payment_service import service
 from shared.contracts.booking import BookingCancelledV1
 from shared.testing.eventually import eventually
 
@@ -77,7 +78,7 @@ async def test_late_payment_is_refunded_at_once_when_booking_cancels_it_as_paid_
     assert again.status_code == 409 and again.json()["error"] == "invalid_state"
 
 
-async def test_refund_happens_once_at_the_processor_when_a_crash_forces_redelivery(
+async def test_refund_happens_once_at_the_processor_when_a_crash_interrupts_it(
     make_booking: Any,
     pay: Any,
     publish: Any,
@@ -85,24 +86,42 @@ async def test_refund_happens_once_at_the_processor_when_a_crash_forces_redelive
     cancelled_of: Any,
     outbox_messages: Any,
     processor: Any,
+    payment: Any,
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user, amount=6100)
-    payment = (await pay(user, booking.booking_id)).json()
-    key = payment["id"]
-    processor.crash_after_refund.add(key)  # refunded at the processor, then no commit
+    paid = (await pay(user, booking.booking_id)).json()
+    [(charge_ref,)] = await fetch("SELECT processor_ref FROM payment WHERE id = :id", id=paid["id"])
+    processor.crash_after_refund.add(charge_ref)  # refunded at the processor, then no record
 
     envelope = await publish(
-        cancelled_of(booking, was_confirmed=True, payment_id=uuid.UUID(payment["id"]))
+        cancelled_of(booking, was_confirmed=True, payment_id=uuid.UUID(paid["id"]))
     )
-    await eventually(lambda: handled(fetch, envelope.id), what="handled after the retry")
+    await eventually(lambda: handled(fetch, envelope.id), what="cancellation consumed")
+    await eventually(
+        lambda: _async(processor.refund_calls.count(charge_ref)),
+        until=lambda n: n == 1,
+        what="refund asked of the processor",
+    )
+    [(refund_id, status)] = await fetch(
+        "SELECT id, status FROM refund WHERE payment_id = :id", id=paid["id"]
+    )
+    assert status == "pending"  # the record was there before the money moved
+    assert await outbox_messages("payment.refunded", booking.booking_id) == []
 
-    assert processor.refund_calls.count(key) == 2  # the crashed attempt and the redelivery
+    app, _client = payment
+    rt = app.state.runtime
+    async with rt.sessionmaker() as session:
+        settled = await service.settle_pending_refunds(
+            session, processor=rt.state.processor, settings=rt.settings
+        )
+    assert settled >= 1
+
+    assert processor.refund_keys[charge_ref] == [str(refund_id), str(refund_id)]  # same key
     [(_, status, amount, _reason, reference)] = await refunds_of(fetch, booking.booking_id)
     assert (status, amount) == ("refunded", 6100)
-    assert reference == processor.refunds[key].reference  # the first refund, answered again
-    [charge_ref] = await fetch("SELECT processor_ref FROM payment WHERE id = :id", id=key)
-    assert processor.refund_count(charge_ref[0]) == 1
+    assert reference == processor.refunds[str(refund_id)].reference  # the first refund, again
+    assert processor.refund_count(charge_ref) == 1
     assert len(await outbox_messages("payment.refunded", booking.booking_id)) == 1
 
 
@@ -159,7 +178,18 @@ async def test_duplicate_cancellations_refund_once_when_redelivered_and_republis
     await resend(second)
     await eventually(lambda: handled(fetch, second.id), what="both consumed")
     await eventually(lambda: handled(fetch, first.id), what="both consumed")
+    # settled once the consumer committed the pending refund
+    await eventually(
+        lambda: outbox_messages("payment.refunded", booking.booking_id), what="refunded"
+    )
 
     assert len(await outbox_messages("payment.refunded", booking.booking_id)) == 1
     assert len(await refunds_of(fetch, booking.booking_id)) == 1
-    assert processor.refund_calls.count(payment["id"]) == 1  # the second saw nothing to do
+    [(charge_ref,)] = await fetch(
+        "SELECT processor_ref FROM payment WHERE id = :id", id=payment["id"]
+    )
+    assert processor.refund_calls.count(charge_ref) == 1  # the second saw nothing to do
+
+
+async def _async(value: Any) -> Any:
+    return value

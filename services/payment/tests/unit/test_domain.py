@@ -85,3 +85,30 @@ def test_payable_only_when_pending_and_nothing_paid() -> None:
 
 def test_refundable_only_when_succeeded() -> None:
     assert [s for s in PaymentStatus if domain.refundable(s)] == [PaymentStatus.SUCCEEDED]
+
+
+def arabic_indic(digits: str) -> str:
+    return "".join(chr(0x0660 + int(d)) for d in digits)
+
+
+def fullwidth(digits: str) -> str:
+    return "".join(chr(0xFF10 + int(d)) for d in digits)
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        arabic_indic("4242424242424242"),
+        fullwidth("4242424242424242"),
+        fullwidth("4000000000000002"),  # the decline test card
+        arabic_indic("4000000000009995"),  # the insufficient-funds test card
+        fullwidth("4") + "242424242424242",
+    ],
+)
+def test_luhn_rejects_number_when_written_in_non_ascii_digits(number: str) -> None:
+    assert number.isdigit()  # what the old check relied on
+    assert not domain.luhn_valid(number)
+
+
+def test_payable_is_false_when_the_copy_expired() -> None:
+    assert not domain.payable(booking_status=BookingStatus.EXPIRED, has_live_payment=False)

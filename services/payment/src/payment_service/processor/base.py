@@ -1,8 +1,9 @@
 """The card-processor port: what payment asks of any processor, and the answers it gets.
 
-Every call carries an idempotency key chosen by payment (the payment id): a processor (or a
-real provider's API) that sees the same key again must answer the first result and move no
-money a second time. That is what makes a redelivered message or a retried request safe.
+Every call carries an idempotency key chosen by payment (the payment id for a charge, the
+refund id for a refund): a processor (or a real provider's API) that sees the same key again
+must answer the first result and move no money a second time. That is what makes a
+redelivered message, a retried request or a crash between the call and its record safe.
 """
 
 from __future__ import annotations
