@@ -67,10 +67,12 @@ def _ensure_visible(booking: Booking | None, user: Principal) -> None:
 
 
 _REFUSALS = {
-    domain.CancelRefusal.CHECKED_IN: "A ticket of this booking was already used at the gate; "
-    "only an admin can cancel it now.",
-    domain.CancelRefusal.EVENT_STARTED: "The event has started; only an admin can cancel this "
-    "booking now.",
+    domain.CancelRefusal.CHECKED_IN: (
+        "A ticket of this booking was used at the gate; only an admin can cancel it now."
+    ),
+    domain.CancelRefusal.EVENT_STARTED: (
+        "The event has started; only an admin can cancel this booking now."
+    ),
 }
 
 
