@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-import jwt
 from fastapi import Depends, Request
 
 from auth_service.settings import Settings
@@ -37,13 +36,11 @@ async def get_client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-async def get_session_id(request: Request, _user: CurrentUser) -> uuid.UUID | None:
-    """The refresh-token family (``sid`` claim) of the caller's already verified token."""
-    token = request.headers.get("authorization", "").partition(" ")[2].strip()
-    claims = jwt.decode(token, options={"verify_signature": False})
+async def get_session_id(user: CurrentUser) -> uuid.UUID | None:
+    """The session (refresh-token family, ``sid`` claim) of the caller's verified token."""
     try:
-        return uuid.UUID(str(claims["sid"]))
-    except (KeyError, ValueError):
+        return uuid.UUID(user.session_id) if user.session_id else None
+    except ValueError:
         return None
 
 

@@ -1,5 +1,5 @@
-"""Pure account rules: roles, input policy, who may sign in, token states, applications,
-uploaded documents and sign-in throttling."""
+"""Pure account rules: roles, input policy, who may sign in, token states, session revocation,
+applications, uploaded documents and sign-in throttling."""
 
 from __future__ import annotations
 
@@ -18,15 +18,26 @@ ORGANIZATION_NAME_MAX_LENGTH = 200
 APPLICATION_DETAILS_MAX_LENGTH = 5000
 REASON_MAX_LENGTH = 1000
 
-# Deliberately permissive (one @, a dotted domain, no spaces): the real check is the
-# verification email. Special-use domains such as ``.local`` / ``.test`` are allowed.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+# Deliberately permissive (one @, a dotted domain, no spaces, no control characters): the real
+# check is the verification email. Special-use domains such as ``.local`` / ``.test`` are allowed.
+# ``\s`` alone lets NUL and most other control characters through, which PostgreSQL cannot store.
+_ATOM = r"[^@\s.\x00-\x1f\x7f-\x9f]"
+_EMAIL = re.compile(rf"(?:{_ATOM}|\.)+@{_ATOM}+(?:\.{_ATOM}+)+")
 
 
 class Role(StrEnum):
     CUSTOMER = "customer"
     ORGANIZER = "organizer"
     ADMIN = "admin"
+
+
+_RANK = {Role.CUSTOMER.value: 0, Role.ORGANIZER.value: 1, Role.ADMIN.value: 2}
+
+
+def is_demotion(old_role: str, new_role: str) -> bool:
+    """True when ``new_role`` may do less than ``old_role``: tokens still carrying the old role
+    must stop working. A promotion needs nothing of the kind: the next token carries it."""
+    return _RANK[new_role] < _RANK[old_role]
 
 
 class InvalidCredentials(Unauthorized):
@@ -69,7 +80,7 @@ def normalize_email(raw: str) -> str:
 def validate_email(raw: str) -> str:
     """Normalize ``raw``; ValueError when it does not look like an email address."""
     email = normalize_email(raw)
-    if len(email) > EMAIL_MAX_LENGTH or not _EMAIL.match(email):
+    if len(email) > EMAIL_MAX_LENGTH or not _EMAIL.fullmatch(email):
         raise ValueError("not a valid email address")
     return email
 
@@ -197,3 +208,48 @@ def throttle_retry_after(counts: list[tuple[int, int]], limits: list[ThrottleLim
         if failures >= limit.max_failures
     ]
     return max(waits) if waits else None
+
+
+@dataclass(frozen=True, slots=True)
+class DelayLadder:
+    """Progressive sign-in delays: the first ``free_failures`` failures cost nothing; from then
+    on each failure makes the next attempt wait ``base``, 2×, 4×, … seconds, never more than
+    ``cap`` — so whoever fails can at worst make the owner wait ``cap``, never lock them out."""
+
+    free_failures: int
+    base_seconds: float
+    cap_seconds: float
+
+    def wait_after(self, failures: int) -> float:
+        """Seconds the next attempt waits once ``failures`` failures are on record."""
+        if failures < self.free_failures:
+            return 0.0
+        doublings = min(failures - self.free_failures, 40)  # 2**40 s is past any cap
+        return float(min(self.base_seconds * 2**doublings, self.cap_seconds))
+
+
+def retry_after_seconds(waits_ms: list[int]) -> int | None:
+    """Whole seconds (rounded up) until the longest running wait ends; None when none runs.
+
+    ``waits_ms`` are Redis PTTLs: negative for a missing key or one without expiry."""
+    running = [ms for ms in waits_ms if ms > 0]
+    return max(1, -(-max(running) // 1000)) if running else None
+
+
+class SessionEndReason(StrEnum):
+    """Why sessions ended early (``session.revoked``'s ``reason``)."""
+
+    LOGOUT = "logout"
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"
+    ROLE_CHANGED = "role_changed"
+    DISABLED = "disabled"
+    DELETED = "deleted"
+    REFRESH_REUSED = "refresh_reused"
+
+
+def access_tokens_live_for(*, ttl_seconds: int, leeway_seconds: int) -> timedelta:
+    """How long an access token issued now may still be accepted somewhere: its lifetime plus
+    the verifiers' clock leeway. A session revoked now is denied for this long, and only the
+    sessions that issued an access token within this long can still have a live one."""
+    return timedelta(seconds=ttl_seconds + leeway_seconds)

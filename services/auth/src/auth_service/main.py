@@ -12,11 +12,32 @@ from auth_service.documents import FORM_OVERHEAD_BYTES, BodySizeLimit
 from auth_service.routes import routers
 from auth_service.settings import Settings
 from auth_service.tokens import TokenSigner
+from shared.contracts.auth import SessionRevokedV1
 from shared.keys import load_private_key, load_public_key
+from shared.revocation import RevocationSource
 from shared.runtime import Runtime, service_app
 from shared.security import TokenVerifier
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# Expired revocations are only dead rows (the query skips them): sweeping them now and then is
+# enough.
+REVOCATION_PRUNE_SECONDS = 600.0
+
+
+def revocation_source(rt: Runtime) -> RevocationSource:
+    """Auth's own deny-list sync reads its table: it cannot call its own HTTP endpoint before
+    it serves (the other services call ``GET /internal/revocations``)."""
+
+    async def read() -> list[SessionRevokedV1]:
+        async with rt.sessionmaker() as session:
+            return await service.revocations_in_force(session)
+
+    return read
+
+
+async def _prune_revocations(rt: Runtime) -> None:
+    async with rt.sessionmaker() as session:
+        await service.prune_revocations(session)
 
 
 def make_signer(settings: Settings) -> TokenSigner:
@@ -41,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 email=settings.ADMIN_EMAIL,
                 password=settings.ADMIN_PASSWORD.get_secret_value(),
             )
+        rt.every(REVOCATION_PRUNE_SECONDS, lambda: _prune_revocations(rt), name="auth-prune")
 
     signer = make_signer(settings)
     # Auth verifies its own tokens with the very key set it publishes.
@@ -60,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscriptions=handlers.SUBSCRIPTIONS,
         verifier=verifier,
         on_start=on_start,
+        revocation_source=revocation_source,
     )
     app.state.signer = signer
     # Innermost (inside the request-id middleware), so its 413 carries the request id.

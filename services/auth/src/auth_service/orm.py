@@ -1,4 +1,5 @@
-"""Auth's tables: accounts, sessions, one-time tokens, organizer applications, the audit log."""
+"""Auth's tables: accounts, sessions and their revocations, one-time tokens, organizer
+applications, the audit log."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import make_metadata
@@ -85,6 +86,21 @@ class RefreshToken(Base):
     session_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SessionRevocation(Base):
+    """Sessions ended early whose access tokens may still be unexpired: what every service's
+    deny-list must hold until ``expires_at`` (served at ``GET /internal/revocations``)."""
+
+    __tablename__ = "session_revocation"
+    __table_args__ = (Index("ix_session_revocation_expires_at", "expires_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    session_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), nullable=False)
+    reason: Mapped[str] = mapped_column(String(32), nullable=False)
+    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 class AccountToken(Base):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, text, update
+from sqlalchemy import Select, delete, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +17,7 @@ from auth_service.orm import (
     OrganizerApplication,
     OrganizerDocument,
     RefreshToken,
+    SessionRevocation,
     UserAccount,
 )
 
@@ -114,27 +116,69 @@ async def lock_refresh_token(session: AsyncSession, token_hash: str) -> RefreshT
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def revoke_family(session: AsyncSession, family_id: uuid.UUID, *, now: datetime) -> None:
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-
-
-async def revoke_user_tokens(
+async def revoke_refresh_tokens(
     session: AsyncSession,
-    user_id: uuid.UUID,
     *,
+    user_id: uuid.UUID,
     now: datetime,
+    families: Collection[uuid.UUID] | None = None,
     except_family: uuid.UUID | None = None,
-) -> int:
-    """Revoke every live refresh token of the user (but those of ``except_family``)."""
+) -> list[tuple[uuid.UUID, datetime]]:
+    """Revoke the user's live refresh tokens — of ``families`` only, or of every family but
+    ``except_family`` — and return (family, issued at) of each one revoked."""
     conditions = [RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None)]
+    if families is not None:
+        conditions.append(RefreshToken.family_id.in_(list(families)))
     if except_family is not None:
         conditions.append(RefreshToken.family_id != except_family)
     result = await session.execute(
-        update(RefreshToken).where(and_(*conditions)).values(revoked_at=now)
+        update(RefreshToken)
+        .where(*conditions)
+        .values(revoked_at=now)
+        .returning(RefreshToken.family_id, RefreshToken.created_at)
+    )
+    return [(row.family_id, row.created_at) for row in result]
+
+
+# --- session revocations ----------------------------------------------------------------
+
+
+async def add_revocation(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    session_ids: list[uuid.UUID],
+    reason: str,
+    revoked_at: datetime,
+    expires_at: datetime,
+) -> None:
+    session.add(
+        SessionRevocation(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            session_ids=session_ids,
+            reason=reason,
+            revoked_at=revoked_at,
+            expires_at=expires_at,
+        )
+    )
+    await session.flush()
+
+
+async def list_revocations_in_force(
+    session: AsyncSession, *, now: datetime
+) -> list[SessionRevocation]:
+    stmt = (
+        select(SessionRevocation)
+        .where(SessionRevocation.expires_at > now)
+        .order_by(SessionRevocation.revoked_at, SessionRevocation.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def delete_revocations_expired(session: AsyncSession, *, before: datetime) -> int:
+    result = await session.execute(
+        delete(SessionRevocation).where(SessionRevocation.expires_at <= before)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -21,14 +21,21 @@ from auth_service.domain import (
     validate_full_name,
     validate_password,
 )
+from shared.types import Input, MultiLine, SingleLine
 
-Email = Annotated[str, Field(max_length=EMAIL_MAX_LENGTH * 2), AfterValidator(validate_email)]
-NewPassword = Annotated[str, AfterValidator(validate_password)]
-FullName = Annotated[str, Field(max_length=1000), AfterValidator(validate_full_name)]
+# Text refuses control characters (a 422 naming the field; PostgreSQL cannot store a NUL).
+# Passwords are free text: they may hold a tab or a line break, never another control character.
+Email = Annotated[
+    SingleLine, Field(max_length=EMAIL_MAX_LENGTH * 2), AfterValidator(validate_email)
+]
+NewPassword = Annotated[MultiLine, AfterValidator(validate_password)]
+FullName = Annotated[SingleLine, Field(max_length=1000), AfterValidator(validate_full_name)]
 # Sign-in takes whatever was typed: a malformed email simply matches no account.
-LoginEmail = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(normalize_email)]
-LoginPassword = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH * 8)]
-OpaqueToken = Annotated[str, Field(min_length=1, max_length=512)]
+LoginEmail = Annotated[
+    SingleLine, Field(min_length=1, max_length=1000), AfterValidator(normalize_email)
+]
+LoginPassword = Annotated[MultiLine, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH * 8)]
+OpaqueToken = Annotated[SingleLine, Field(min_length=1, max_length=512)]
 
 
 def _trimmed_text(limit: int) -> Any:
@@ -44,64 +51,62 @@ def _trimmed_text(limit: int) -> Any:
 
 
 OrganizationName = Annotated[
-    str,
+    SingleLine,
     Field(max_length=ORGANIZATION_NAME_MAX_LENGTH * 4),
     _trimmed_text(ORGANIZATION_NAME_MAX_LENGTH),
 ]
 ApplicationDetails = Annotated[
-    str,
+    MultiLine,
     Field(max_length=APPLICATION_DETAILS_MAX_LENGTH * 4),
     _trimmed_text(APPLICATION_DETAILS_MAX_LENGTH),
 ]
-Reason = Annotated[str, Field(max_length=REASON_MAX_LENGTH * 4), _trimmed_text(REASON_MAX_LENGTH)]
+Reason = Annotated[
+    MultiLine, Field(max_length=REASON_MAX_LENGTH * 4), _trimmed_text(REASON_MAX_LENGTH)
+]
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class UserCreate(_Input):
+class UserCreate(Input):
     email: Email
     password: NewPassword
     full_name: FullName
 
 
-class LoginRequest(_Input):
+class LoginRequest(Input):
     email: LoginEmail
     password: LoginPassword
 
 
-class RefreshRequest(_Input):
+class RefreshRequest(Input):
     refresh_token: OpaqueToken
 
 
-class EmailRequest(_Input):
+class EmailRequest(Input):
     email: Email
 
 
-class TokenRequest(_Input):
+class TokenRequest(Input):
     token: OpaqueToken
 
 
-class ChangePasswordRequest(_Input):
+class ChangePasswordRequest(Input):
     current_password: LoginPassword
     new_password: NewPassword
 
 
-class ResetPasswordRequest(_Input):
+class ResetPasswordRequest(Input):
     token: OpaqueToken
     new_password: NewPassword
 
 
-class DecisionRequest(_Input):
+class DecisionRequest(Input):
     reason: Reason | None = None
 
 
-class MeUpdate(_Input):
+class MeUpdate(Input):
     full_name: FullName
 
 
-class UserAdminUpdate(_Input):
+class UserAdminUpdate(Input):
     role: Role | None = None
     disabled: bool | None = None
 

@@ -30,9 +30,17 @@ class Settings(ServiceSettings):
     # At most one verification / reset email per account per this many seconds.
     ACCOUNT_EMAIL_INTERVAL_SECONDS: int = Field(60, ge=0)
 
-    # Sign-in throttling (Redis), on top of the gateway's per-IP request limit.
+    # Sign-in throttling (Redis), on top of the gateway's per-IP request limit. Per account:
+    # progressive delays, never a lock — after LOGIN_MAX_FAILURES_PER_ACCOUNT failures each
+    # further attempt waits LOGIN_DELAY_BASE_SECONDS, twice that, … up to
+    # LOGIN_DELAY_MAX_SECONDS from any address, or LOGIN_CLIENT_DELAY_MAX_SECONDS from the
+    # address that keeps failing. Failures are forgotten LOGIN_ACCOUNT_WINDOW_SECONDS after the
+    # last one. Per address: a hard limit of LOGIN_MAX_FAILURES_PER_IP per window.
     LOGIN_MAX_FAILURES_PER_ACCOUNT: int = Field(5, ge=1)
     LOGIN_ACCOUNT_WINDOW_SECONDS: int = Field(900, ge=1)
+    LOGIN_DELAY_BASE_SECONDS: float = Field(1.0, ge=0.01, le=60)
+    LOGIN_DELAY_MAX_SECONDS: float = Field(30.0, ge=0.01, le=3600)
+    LOGIN_CLIENT_DELAY_MAX_SECONDS: float = Field(900.0, ge=0.01, le=86400)
     LOGIN_MAX_FAILURES_PER_IP: int = Field(50, ge=1)
     LOGIN_IP_WINDOW_SECONDS: int = Field(900, ge=1)
 

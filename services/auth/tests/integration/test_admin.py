@@ -9,6 +9,8 @@ from typing import Any
 import httpx2
 import pytest
 
+from shared.testing.eventually import eventually
+
 pytestmark = pytest.mark.integration
 
 Register = Callable[..., Awaitable[dict[str, Any]]]
@@ -109,8 +111,13 @@ async def test_disabling_a_user_ends_their_sessions_and_sign_in_when_admin_patch
         "/api/auth/login", json={"email": user["email"], "password": user["password"]}
     )
     assert login.status_code == 403 and login.json()["error"] == "account_disabled"
-    me = await client.get("/api/auth/me", headers=user["headers"])
-    assert me.status_code == 403 and me.json()["error"] == "account_disabled"
+    # the access token dies too: 403 account_disabled at most until the revocation arrives
+    me = await eventually(
+        lambda: client.get("/api/auth/me", headers=user["headers"]),
+        until=lambda r: r.status_code != 403,
+        timeout=5,
+    )
+    assert me.status_code == 401 and me.json()["error"] == "token_revoked"
 
     enabled = await client.patch(
         f"/api/auth/admin/users/{user['id']}", json={"disabled": False}, headers=admin_headers

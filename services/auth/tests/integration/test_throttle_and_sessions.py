@@ -1,18 +1,23 @@
-"""Sign-in throttling (Redis, per account and per IP), byte-identical failures, the verified-email
-rule, and the absolute session lifetime — on an app instance configured for each."""
+"""Sign-in throttling (Redis: progressive delays per account, a hard limit per address),
+byte-identical failures, the verified-email rule, and the absolute session lifetime — on an app
+instance configured for each."""
 
 from __future__ import annotations
 
+import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
 import pytest
+from fastapi import FastAPI
 
 from auth_service.main import create_app
 from auth_service.settings import Settings
 from shared.testing.app import running_app
+from shared.testing.eventually import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -23,6 +28,8 @@ async def strict(auth_settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
         update={
             "LOGIN_MAX_FAILURES_PER_ACCOUNT": 3,
             "LOGIN_ACCOUNT_WINDOW_SECONDS": 600,
+            # long enough that the next request surely lands inside the first wait
+            "LOGIN_DELAY_BASE_SECONDS": 5.0,
             "LOGIN_MAX_FAILURES_PER_IP": 1_000,
             "AUTH_REQUIRE_VERIFIED_EMAIL": True,
             "SESSION_MAX_AGE_SECONDS": 120,
@@ -30,6 +37,14 @@ async def strict(auth_settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
         }
     )
     async with running_app(create_app, settings) as (_app, client):
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def _client_at(app: FastAPI, address: str) -> AsyncIterator[httpx2.AsyncClient]:
+    """A client of the running ``app`` calling from ``address`` (what the throttle sees)."""
+    transport = httpx2.ASGITransport(app=app, client=(address, 40000))
+    async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 
 
@@ -46,7 +61,7 @@ async def _login(client: httpx2.AsyncClient, email: str, password: str) -> httpx
     return await client.post("/api/auth/login", json={"email": email, "password": password})
 
 
-async def test_account_is_throttled_with_retry_after_when_failures_reach_the_limit(
+async def test_account_waits_the_first_delay_with_retry_after_when_failures_reach_the_free_ones(
     strict: httpx2.AsyncClient,
 ) -> None:
     email, password = await _account(strict)
@@ -57,10 +72,11 @@ async def test_account_is_throttled_with_retry_after_when_failures_reach_the_lim
     body = throttled.json()
     assert body["error"] == "rate_limited" and body["success"] is False
     retry_after = int(throttled.headers["retry-after"])
-    assert 0 < retry_after <= 600
+    assert 1 <= retry_after <= 5  # the first step of the ladder, not a 10-minute lock
+    assert body["details"]["retry_after_seconds"] == retry_after
 
 
-async def test_unknown_email_is_throttled_like_a_real_one_when_failures_reach_the_limit(
+async def test_unknown_email_is_throttled_like_a_real_one_when_failures_reach_the_free_ones(
     strict: httpx2.AsyncClient,
 ) -> None:
     ghost = f"ghost-{uuid.uuid4().hex}@example.test"
@@ -79,6 +95,66 @@ async def test_success_resets_the_account_counter_when_sign_in_succeeds(
     for _ in range(2):
         assert (await _login(strict, email, "wrong-password")).status_code == 401
     assert (await _login(strict, email, password)).status_code == 200
+
+
+async def test_owner_signs_in_after_a_second_when_a_stranger_failed_five_times(
+    app: FastAPI, register: Any
+) -> None:
+    """The probe's L5 with the default settings: five wrong passwords locked the owner out for
+    15 minutes; now the owner waits the first step of the ladder, one second."""
+    account = await register(login=False)
+    async with _client_at(app, "203.0.113.5") as stranger, _client_at(app, "198.51.100.5") as owner:
+        for _ in range(5):
+            assert (await _login(stranger, account["email"], "not-it-at-all")).status_code == 401
+        waited = await _login(owner, account["email"], account["password"])
+        assert waited.status_code == 429 and waited.headers["retry-after"] == "1"
+        signed_in = await eventually(
+            lambda: _login(owner, account["email"], account["password"]),
+            until=lambda r: r.status_code != 429,
+            timeout=3,
+        )
+        assert signed_in.status_code == 200
+
+
+async def test_stranger_waits_ever_longer_while_the_owner_waits_at_most_the_cap_when_failures_go_on(
+    auth_settings: Settings,
+) -> None:
+    settings = auth_settings.model_copy(
+        update={
+            "LOGIN_MAX_FAILURES_PER_ACCOUNT": 2,
+            "LOGIN_DELAY_BASE_SECONDS": 0.25,
+            "LOGIN_DELAY_MAX_SECONDS": 0.5,
+            "LOGIN_CLIENT_DELAY_MAX_SECONDS": 60.0,
+            "REDIS_PREFIX": f"{auth_settings.REDIS_PREFIX}ladder-{uuid.uuid4().hex[:6]}:",
+        }
+    )
+    async with running_app(create_app, settings) as (app, client):
+        email, password = await _account(client)
+        async with (
+            _client_at(app, "203.0.113.9") as stranger,
+            _client_at(app, "198.51.100.9") as owner,
+        ):
+            # the stranger fails as often as the throttle lets them: 6 failures in ~4 s
+            for _ in range(6):
+                failed = await eventually(
+                    lambda: _login(stranger, email, "wrong guess!"),
+                    until=lambda r: r.status_code != 429,
+                    timeout=5,
+                )
+                assert failed.status_code == 401
+            last_failure = time.monotonic()
+            stranger_waits = await _login(stranger, email, "another guess")
+            assert stranger_waits.status_code == 429
+            assert int(stranger_waits.headers["retry-after"]) >= 3  # 0.25 · 2⁴ s from here
+            signed_in = await eventually(
+                lambda: _login(owner, email, password),
+                until=lambda r: r.status_code != 429,
+                timeout=3,
+            )
+            assert signed_in.status_code == 200
+            assert time.monotonic() - last_failure < 2  # the account-wide cap, 0.5 s
+            # the owner's success leaves the stranger's own wait running
+            assert (await _login(stranger, email, "yet another")).status_code == 429
 
 
 async def test_ip_is_throttled_across_accounts_when_its_failures_reach_the_limit(

@@ -10,14 +10,18 @@ from auth_service.domain import (
     AccountDisabled,
     AccountState,
     AlreadyOrganizer,
+    DelayLadder,
     EmailNotVerified,
     RefreshState,
     ThrottleLimit,
+    access_tokens_live_for,
     check_can_apply,
     check_can_sign_in,
+    is_demotion,
     one_time_token_usable,
     refresh_expiry,
     refresh_state,
+    retry_after_seconds,
     role_after_approval,
     sniff_document_type,
     throttle_retry_after,
@@ -188,3 +192,54 @@ def test_throttle_waits_for_the_longest_window_when_several_limits_reached() -> 
 
 def test_throttle_waits_a_whole_window_when_counter_has_no_ttl() -> None:
     assert throttle_retry_after([(7, -1), (0, -2)], LIMITS) == 900
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["a\x00@b.test", "a@b\x00.test", "a@b.te\x01st", "a\x7f@b.test", "a@b.test\x9f", "a\tb@c.test"],
+)
+def test_email_is_refused_when_it_holds_a_control_character(email: str) -> None:
+    with pytest.raises(ValueError):
+        validate_email(email)
+
+
+LADDER = DelayLadder(free_failures=5, base_seconds=1, cap_seconds=30)
+
+
+def test_sign_in_waits_nothing_when_failures_are_below_the_free_ones() -> None:
+    assert [LADDER.wait_after(n) for n in range(5)] == [0, 0, 0, 0, 0]
+
+
+def test_sign_in_waits_double_each_time_when_failures_continue_past_the_free_ones() -> None:
+    assert [LADDER.wait_after(n) for n in range(5, 11)] == [1, 2, 4, 8, 16, 30]
+
+
+def test_sign_in_wait_stays_at_the_cap_when_failures_never_stop() -> None:
+    assert LADDER.wait_after(10_000) == 30
+
+
+def test_retry_after_is_the_longest_running_wait_rounded_up_when_some_run() -> None:
+    assert retry_after_seconds([-2, 1200, 300]) == 2
+    assert retry_after_seconds([1]) == 1
+    assert retry_after_seconds([-2, -1, 0]) is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "demoted"),
+    [
+        ("organizer", "customer", True),
+        ("admin", "organizer", True),
+        ("admin", "customer", True),
+        ("customer", "organizer", False),
+        ("organizer", "admin", False),
+        ("customer", "customer", False),
+    ],
+)
+def test_role_change_is_a_demotion_only_when_the_new_role_may_do_less(
+    old: str, new: str, demoted: bool
+) -> None:
+    assert is_demotion(old, new) is demoted
+
+
+def test_access_tokens_live_for_their_lifetime_plus_leeway_when_issued() -> None:
+    assert access_tokens_live_for(ttl_seconds=900, leeway_seconds=10) == timedelta(seconds=910)

@@ -6,6 +6,7 @@ import stat
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -173,3 +174,17 @@ def test_access_token_names_its_session_when_minted_for_one(tmp_path: Path) -> N
         user_id=uuid.uuid4(), email="a@b.c", role="customer", now=datetime.now(UTC), session_id=sid
     )
     assert jwt.decode(minted.token, options={"verify_signature": False})["sid"] == str(sid)
+
+
+def test_access_token_says_whether_the_email_is_verified_when_minted(tmp_path: Path) -> None:
+    signer = _signer(tmp_path)
+    now = datetime.now(UTC)
+
+    def claims(**kwargs: Any) -> dict[str, Any]:
+        token = signer.mint(user_id=uuid.uuid4(), email="a@b.c", role="customer", now=now, **kwargs)
+        decoded: dict[str, Any] = jwt.decode(token.token, options={"verify_signature": False})
+        return decoded
+
+    assert claims(email_verified=True)["email_verified"] is True
+    assert claims(email_verified=False)["email_verified"] is False
+    assert claims()["email_verified"] is False

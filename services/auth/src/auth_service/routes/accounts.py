@@ -20,11 +20,13 @@ from auth_service.schemas import (
     UserCreate,
     UserRead,
 )
+from shared.openapi import errors, no_content
 from shared.runtime import RuntimeDep, SessionDep
 from shared.security import CurrentUser
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
-well_known = APIRouter(tags=["auth"])
+# The root copy is what services fetch (JWKS_URL); the documented path is the gateway's.
+well_known = APIRouter(tags=["auth"], include_in_schema=False)
 
 JWKS_CACHE_CONTROL = "public, max-age=300"
 
@@ -37,7 +39,7 @@ def _accepted() -> Response:
     return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED)
+@router.post("/register", status_code=status.HTTP_201_CREATED, responses=errors(409))
 async def register(
     body: UserCreate, session: SessionDep, settings: SettingsDep, ip: ClientIP
 ) -> UserRead:
@@ -52,7 +54,7 @@ async def register(
     return UserRead.model_validate(user)
 
 
-@router.post("/login")
+@router.post("/login", responses=errors(401, 403))
 async def login(
     body: LoginRequest,
     session: SessionDep,
@@ -72,7 +74,7 @@ async def login(
     )
 
 
-@router.post("/refresh")
+@router.post("/refresh", responses=errors(401, 403))
 async def refresh(
     body: RefreshRequest, session: SessionDep, settings: SettingsDep, signer: SignerDep
 ) -> TokenPair:
@@ -81,34 +83,54 @@ async def refresh(
     )
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(body: RefreshRequest, session: SessionDep, user: CurrentUser) -> Response:
-    await service.logout(session, user_id=user.id, refresh_token=body.refresh_token)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def logout(
+    body: RefreshRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    session_id: SessionId,
+) -> Response:
+    await service.logout(
+        session,
+        settings=settings,
+        user_id=user.id,
+        session_id=session_id,
+        refresh_token=body.refresh_token,
+    )
     return _no_content()
 
 
-@router.get("/me")
+# 403 for a disabled account, 404 for a deleted one, until the revocation reaches this process.
+@router.get("/me", responses=errors(403, 404))
 async def get_me(session: SessionDep, user: CurrentUser) -> UserRead:
     return UserRead.model_validate(await service.get_me(session, user_id=user.id))
 
 
-@router.patch("/me")
+@router.patch("/me", responses=errors(403, 404))
 async def update_me(body: MeUpdate, session: SessionDep, user: CurrentUser) -> UserRead:
     updated = await service.update_me(session, user_id=user.id, full_name=body.full_name)
     return UserRead.model_validate(updated)
 
 
-@router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/change-password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=errors(403, 404),
+)
 async def change_password(
     body: ChangePasswordRequest,
     session: SessionDep,
     user: CurrentUser,
     session_id: SessionId,
+    settings: SettingsDep,
     throttle: ThrottleDep,
     ip: ClientIP,
 ) -> Response:
     await service.change_password(
         session,
+        settings=settings,
         throttle=throttle,
         user_id=user.id,
         session_id=session_id,
@@ -119,13 +141,21 @@ async def change_password(
     return _no_content()
 
 
-@router.post("/verify-email", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/verify-email", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 async def verify_email(body: TokenRequest, session: SessionDep, ip: ClientIP) -> Response:
     await service.verify_email(session, token=body.token, ip=ip)
     return _no_content()
 
 
-@router.post("/resend-verification", status_code=status.HTTP_202_ACCEPTED)
+_ACCEPTED_DOCS = no_content(202, "Accepted (whether or not the account exists); no body")
+
+
+@router.post(
+    "/resend-verification",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
+    responses=_ACCEPTED_DOCS,
+)
 async def resend_verification(
     body: EmailRequest, session: SessionDep, settings: SettingsDep, rt: RuntimeDep
 ) -> Response:
@@ -133,7 +163,12 @@ async def resend_verification(
     return _accepted()
 
 
-@router.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/forgot-password",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
+    responses=_ACCEPTED_DOCS,
+)
 async def forgot_password(
     body: EmailRequest, session: SessionDep, settings: SettingsDep, rt: RuntimeDep, ip: ClientIP
 ) -> Response:
@@ -143,9 +178,13 @@ async def forgot_password(
     return _accepted()
 
 
-@router.post("/reset-password", status_code=status.HTTP_204_NO_CONTENT)
-async def reset_password(body: ResetPasswordRequest, session: SessionDep, ip: ClientIP) -> Response:
-    await service.reset_password(session, token=body.token, new_password=body.new_password, ip=ip)
+@router.post("/reset-password", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def reset_password(
+    body: ResetPasswordRequest, session: SessionDep, settings: SettingsDep, ip: ClientIP
+) -> Response:
+    await service.reset_password(
+        session, settings=settings, token=body.token, new_password=body.new_password, ip=ip
+    )
     return _no_content()
 
 
@@ -154,6 +193,8 @@ async def jwks(signer: SignerDep, response: Response) -> dict[str, Any]:
     return signer.jwks
 
 
-# Served at the root (what JWKS_URL points at) and under the prefix (through the gateway).
-well_known.add_api_route("/.well-known/jwks.json", jwks, methods=["GET"])
+# Served under the prefix (the gateway's path, the documented one) and at the root (what
+# JWKS_URL points at inside the deployment; left out of the schema, the gateway does not serve
+# it).
 router.add_api_route("/.well-known/jwks.json", jwks, methods=["GET"])
+well_known.add_api_route("/.well-known/jwks.json", jwks, methods=["GET"])

@@ -18,6 +18,7 @@ from auth_service.schemas import (
     DocumentRead,
     OrganizationName,
 )
+from shared.openapi import errors
 from shared.pagination import Page, Pagination
 from shared.runtime import SessionDep
 from shared.security import AdminUser, CurrentUser
@@ -52,7 +53,9 @@ def _read(view: service.ApplicationView) -> ApplicationRead:
     )
 
 
-@router.post("/organizer-applications", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/organizer-applications", status_code=status.HTTP_201_CREATED, responses=errors(403, 404, 409)
+)
 async def apply(
     organization_name: Annotated[OrganizationName, Form()],
     details: Annotated[ApplicationDetails, Form()],
@@ -109,7 +112,7 @@ async def _decide(
     return _read(view)
 
 
-@router.post("/admin/organizer-applications/{application_id}/approve")
+@router.post("/admin/organizer-applications/{application_id}/approve", responses=errors(409))
 async def approve(
     application_id: uuid.UUID,
     session: SessionDep,
@@ -121,7 +124,7 @@ async def approve(
     return await _decide(session, settings, admin, ip, application_id, body, approve=True)
 
 
-@router.post("/admin/organizer-applications/{application_id}/reject")
+@router.post("/admin/organizer-applications/{application_id}/reject", responses=errors(409))
 async def reject(
     application_id: uuid.UUID,
     session: SessionDep,

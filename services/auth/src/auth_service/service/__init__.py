@@ -1,13 +1,11 @@
 """Auth use cases: one use case, one transaction; messages leave through the outbox."""
 
 from auth_service.service.accounts import (
-    change_password,
     ensure_admin,
     get_me,
     register_user,
     request_password_reset,
     resend_verification,
-    reset_password,
     update_me,
     verify_email,
 )
@@ -26,6 +24,8 @@ from auth_service.service.applications import (
     get_document,
     list_applications,
 )
+from auth_service.service.credentials import change_password, reset_password
+from auth_service.service.revocation import prune_revocations, revocations_in_force
 from auth_service.service.sessions import issue_tokens, login, logout, refresh_session
 
 __all__ = [
@@ -44,12 +44,14 @@ __all__ = [
     "list_users",
     "login",
     "logout",
+    "prune_revocations",
     "record_message",
     "refresh_session",
     "register_user",
     "request_password_reset",
     "resend_verification",
     "reset_password",
+    "revocations_in_force",
     "update_me",
     "update_user_as_admin",
     "verify_email",

@@ -1,4 +1,5 @@
-"""Accounts: registration, the caller's own account, passwords and email verification."""
+"""Accounts: registration, the caller's own account, email verification and the mailed
+one-time tokens (verification, password reset)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,12 @@ from auth_service.domain import (
     Role,
     TokenInvalid,
     TokenPurpose,
-    WrongPassword,
     one_time_token_usable,
 )
 from auth_service.orm import AccountToken, UserAccount
 from auth_service.service.common import account_state, audit, get_active_user, user_target
 from auth_service.settings import Settings
-from auth_service.throttle import LoginThrottle, claim_email_slot
+from auth_service.throttle import claim_email_slot
 from auth_service.tokens import hash_opaque_token, new_opaque_token
 from shared.contracts.auth import (
     UserPasswordResetRequestedV1,
@@ -126,7 +126,7 @@ async def register_user(
     return user
 
 
-async def _spend_token(
+async def spend_token(
     session: AsyncSession, *, token: str, purpose: TokenPurpose, now: datetime
 ) -> tuple[AccountToken, UserAccount]:
     """Lock a live one-time token and its active account, and mark the token used."""
@@ -148,7 +148,7 @@ async def verify_email(session: AsyncSession, *, token: str, ip: str | None = No
     """Mark the account's email verified (the token works once, before it expires)."""
     now = utcnow()
     async with session.begin():
-        _stored, user = await _spend_token(
+        _stored, user = await spend_token(
             session, token=token, purpose=TokenPurpose.VERIFY_EMAIL, now=now
         )
         await repository.retire_account_tokens(
@@ -243,84 +243,6 @@ async def request_password_reset(
             actor_id=user.id,
             target=user_target(user.id),
             ip=ip,
-        )
-
-
-async def reset_password(
-    session: AsyncSession, *, token: str, new_password: str, ip: str | None = None
-) -> None:
-    """Set a new password with a reset token; every session of the account ends."""
-    # Refuse a bad token before paying for a hash (a garbage token must stay cheap).
-    async with session.begin():
-        stored = await repository.get_account_token(
-            session,
-            token_hash=hash_opaque_token(token),
-            purpose=TokenPurpose.RESET_PASSWORD.value,
-        )
-        if stored is None or not one_time_token_usable(
-            used_at=stored.used_at, expires_at=stored.expires_at, now=utcnow()
-        ):
-            raise TokenInvalid()
-    password_hash = await passwords.hash_password(new_password)
-    now = utcnow()
-    async with session.begin():
-        _stored, user = await _spend_token(
-            session, token=token, purpose=TokenPurpose.RESET_PASSWORD, now=now
-        )
-        await repository.retire_account_tokens(
-            session, user_id=user.id, purpose=TokenPurpose.RESET_PASSWORD.value, now=now
-        )
-        user.password_hash = password_hash
-        user.email_verified = True  # the token arrived by email: the address is theirs
-        user.updated_at = now
-        await repository.revoke_user_tokens(session, user.id, now=now)
-        await audit(
-            session,
-            "user.password_reset",
-            at=now,
-            actor_id=user.id,
-            target=user_target(user.id),
-            ip=ip,
-        )
-
-
-async def change_password(
-    session: AsyncSession,
-    *,
-    throttle: LoginThrottle,
-    user_id: uuid.UUID,
-    session_id: uuid.UUID | None,
-    current_password: str,
-    new_password: str,
-    ip: str | None = None,
-) -> None:
-    """Change the caller's password; their other sessions end (this one stays)."""
-    async with session.begin():
-        found = await get_active_user(session, user_id)
-    await throttle.check(email=found.email, ip=ip)
-    if not await passwords.verify_password(found.password_hash, current_password):
-        await throttle.failed(email=found.email, ip=ip)
-        raise WrongPassword()
-    password_hash = await passwords.hash_password(new_password)
-    now = utcnow()
-    async with session.begin():
-        user = await get_active_user(session, user_id, lock=True)
-        user.password_hash = password_hash
-        user.updated_at = now
-        revoked = await repository.revoke_user_tokens(
-            session, user.id, now=now, except_family=session_id
-        )
-        await repository.retire_account_tokens(
-            session, user_id=user.id, purpose=TokenPurpose.RESET_PASSWORD.value, now=now
-        )
-        await audit(
-            session,
-            "user.password_changed",
-            at=now,
-            actor_id=user.id,
-            target=user_target(user.id),
-            ip=ip,
-            details={"sessions_revoked": revoked},
         )
 
 

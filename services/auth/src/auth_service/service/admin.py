@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import repository
-from auth_service.domain import Role
+from auth_service.domain import Role, SessionEndReason, is_demotion
 from auth_service.orm import AuditLog, UserAccount
 from auth_service.service.common import audit, user_target
+from auth_service.service.revocation import end_sessions
+from auth_service.settings import Settings
 from shared.db import utcnow
 from shared.errors import InvalidState, NotFound
 from shared.pagination import PageParams, paginate
@@ -35,13 +37,15 @@ async def list_users(
 async def update_user_as_admin(
     session: AsyncSession,
     *,
+    settings: Settings,
     actor_id: uuid.UUID,
     user_id: uuid.UUID,
     role: Role | None,
     disabled: bool | None,
     ip: str | None = None,
 ) -> UserAccount:
-    """Change a user's role and/or disable them (which ends all their sessions)."""
+    """Change a user's role and/or disable them. A demotion or a disable ends all their
+    sessions, so no token still carries powers the account no longer has."""
     now = utcnow()
     async with session.begin():
         user = await repository.lock_user(session, user_id)
@@ -51,18 +55,23 @@ async def update_user_as_admin(
         if user.id == actor_id and (demotes_self or disabled):
             raise InvalidState("Admins cannot demote or disable their own account.")
         changes: dict[str, Any] = {}
+        ends: SessionEndReason | None = None
         if role is not None and user.role != role.value:
             changes["role"] = {"from": user.role, "to": role.value}
+            if is_demotion(user.role, role.value):
+                ends = SessionEndReason.ROLE_CHANGED
             user.role = role.value
         if disabled is True and user.disabled_at is None:
             user.disabled_at = now
             changes["disabled"] = True
-            changes["sessions_revoked"] = await repository.revoke_user_tokens(
-                session, user.id, now=now
-            )
+            ends = SessionEndReason.DISABLED
         elif disabled is False and user.disabled_at is not None:
             user.disabled_at = None
             changes["disabled"] = False
+        if ends is not None:
+            changes["sessions_revoked"] = await end_sessions(
+                session, settings=settings, user_id=user.id, reason=ends, now=now
+            )
         if changes:
             user.updated_at = now
             await audit(
@@ -78,7 +87,12 @@ async def update_user_as_admin(
 
 
 async def delete_user(
-    session: AsyncSession, *, actor_id: uuid.UUID, user_id: uuid.UUID, ip: str | None = None
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    actor_id: uuid.UUID,
+    user_id: uuid.UUID,
+    ip: str | None = None,
 ) -> None:
     """Soft-delete an account: it can no longer sign in, its sessions end, its email is free."""
     now = utcnow()
@@ -90,7 +104,13 @@ async def delete_user(
             raise InvalidState("Admins cannot delete their own account.")
         user.deleted_at = now
         user.updated_at = now
-        revoked = await repository.revoke_user_tokens(session, user.id, now=now)
+        revoked = await end_sessions(
+            session,
+            settings=settings,
+            user_id=user.id,
+            reason=SessionEndReason.DELETED,
+            now=now,
+        )
         await audit(
             session,
             "admin.user_deleted",

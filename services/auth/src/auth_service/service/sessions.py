@@ -13,6 +13,7 @@ from auth_service.domain import (
     InvalidCredentials,
     RefreshState,
     RefreshTokenInvalid,
+    SessionEndReason,
     check_can_sign_in,
     refresh_expiry,
     refresh_state,
@@ -20,6 +21,7 @@ from auth_service.domain import (
 from auth_service.orm import UserAccount
 from auth_service.schemas import TokenPair
 from auth_service.service.common import account_state, audit, user_target
+from auth_service.service.revocation import end_sessions
 from auth_service.settings import Settings
 from auth_service.throttle import LoginThrottle
 from auth_service.tokens import TokenSigner, hash_refresh_token, new_refresh_token
@@ -56,11 +58,37 @@ async def issue_tokens(
         session_expires_at=session_expires_at,
     )
     access = signer.mint(
-        user_id=user.id, email=user.email, role=user.role, now=now, session_id=family_id
+        user_id=user.id,
+        email=user.email,
+        role=user.role,
+        now=now,
+        session_id=family_id,
+        email_verified=user.email_verified,
     )
     return TokenPair(
         access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in
     )
+
+
+async def _sign_in_failed(
+    session: AsyncSession,
+    throttle: LoginThrottle,
+    *,
+    email: str,
+    user: UserAccount | None,
+    ip: str | None,
+) -> None:
+    """Count the failure and audit it (actor null for an unknown email)."""
+    await throttle.failed(email=email, ip=ip)
+    async with session.begin():
+        await audit(
+            session,
+            "user.login_failed",
+            at=utcnow(),
+            actor_id=user.id if user else None,
+            target=user_target(user.id) if user else None,
+            ip=ip,
+        )
 
 
 async def login(
@@ -86,19 +114,10 @@ async def login(
         ok = False
     else:
         ok = await passwords.verify_password(found.password_hash, password)
-    now = utcnow()
     if not ok or found is None:
-        await throttle.failed(email=email, ip=ip)
-        async with session.begin():
-            await audit(
-                session,
-                "user.login_failed",
-                at=now,
-                actor_id=found.id if found else None,
-                target=user_target(found.id) if found else None,
-                ip=ip,
-            )
+        await _sign_in_failed(session, throttle, email=email, user=found, ip=ip)
         raise InvalidCredentials()
+    now = utcnow()
     new_hash = (
         await passwords.hash_password(password)
         if passwords.needs_rehash(found.password_hash)
@@ -126,7 +145,7 @@ async def login(
         await audit(
             session, "user.login", at=now, actor_id=user.id, target=user_target(user.id), ip=ip
         )
-    await throttle.succeeded(email=email)
+    await throttle.succeeded(email=email, ip=ip)
     return pair
 
 
@@ -148,7 +167,14 @@ async def refresh_session(
         )
         if state is RefreshState.REUSED:
             # Commit the revocation, then answer 401 (raising here would roll it back).
-            await repository.revoke_family(session, stored.family_id, now=now)
+            await end_sessions(
+                session,
+                settings=settings,
+                user_id=stored.user_id,
+                reason=SessionEndReason.REFRESH_REUSED,
+                now=now,
+                families=[stored.family_id],
+            )
             if stored.used_at is not None:
                 log.warning(
                     "refresh_token_reused",
@@ -184,17 +210,33 @@ async def refresh_session(
     return pair
 
 
-async def logout(session: AsyncSession, *, user_id: uuid.UUID, refresh_token: str) -> None:
-    """End the session the refresh token belongs to (only the caller's own; silent otherwise)."""
+async def logout(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID | None,
+    refresh_token: str,
+) -> None:
+    """End the caller's session: the one of their access token, and the one the refresh token
+    belongs to (only if it is the caller's own; silent otherwise)."""
     now = utcnow()
     async with session.begin():
         stored = await repository.lock_refresh_token(session, hash_refresh_token(refresh_token))
+        families = {session_id} if session_id is not None else set()
         if stored is not None and stored.user_id == user_id:
-            await repository.revoke_family(session, stored.family_id, now=now)
+            families.add(stored.family_id)
+        if not families:
+            return
+        await end_sessions(
+            session,
+            settings=settings,
+            user_id=user_id,
+            reason=SessionEndReason.LOGOUT,
+            now=now,
+            families=families,
+        )
+        for family in sorted(families, key=str):
             await audit(
-                session,
-                "user.logout",
-                at=now,
-                actor_id=user_id,
-                target=f"session:{stored.family_id}",
+                session, "user.logout", at=now, actor_id=user_id, target=f"session:{family}"
             )
