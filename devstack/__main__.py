@@ -7,7 +7,7 @@ import logging
 import sys
 
 from devstack import bench, local
-from devstack.config import StackConfig
+from devstack.config import StackConfig, load_env_file
 from devstack.database import apply_init_sql
 from devstack.gateway import nginx_command, write_config
 from devstack.keys import KEYS_DIR, ensure_keys
@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument("command", choices=sorted(COMMANDS))
     args, _rest = parser.parse_known_args(argv)  # `bench` reads its own options
+    load_env_file()  # .env at the repository root, under whatever the environment sets
     logging.basicConfig(level=logging.INFO, format="devstack: %(message)s")
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request is noise here
     return COMMANDS[args.command]()

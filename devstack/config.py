@@ -9,16 +9,20 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 from devstack.database import DEFAULT_ADMIN_DATABASE_URL, admin_database_url, host_port
 from devstack.gateway import DEFAULT_CORS_ORIGINS, GatewaySettings
 from devstack.ports import free_ports
-from devstack.services import BY_NAME, SERVICE_NAMES, SERVICES, VAR_DIR
+from devstack.services import BY_NAME, REPO_ROOT, SERVICE_NAMES, SERVICES, VAR_DIR
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_ADMIN_EMAIL = "admin@ticketing.local"
 DEFAULT_ADMIN_PASSWORD = "admin-dev-password"
 STACK_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+# Read by `python -m devstack` (so `make up`) like docker compose reads it; see load_env_file.
+ENV_FILE = REPO_ROOT / ".env"
 
 # Variables the services read that `make up` passes through when set in its environment.
 PASSTHROUGH = (
@@ -39,6 +43,24 @@ PASSTHROUGH = (
     "LOGIN_MAX_FAILURES_PER_ACCOUNT",
     "LOGIN_MAX_FAILURES_PER_IP",
 )
+
+
+def load_env_file(path: Path | None = None) -> dict[str, str]:
+    """Export the repository's `.env` (if present) into os.environ; set variables win.
+
+    The services and supervisord inherit os.environ, so a value from `.env` acts exactly like
+    the same variable exported in the shell, only with lower precedence. Returns what it set.
+    """
+    source = path or ENV_FILE
+    if not source.is_file():
+        return {}
+    values = {
+        key: value
+        for key, value in dotenv_values(source).items()
+        if value is not None and key not in os.environ
+    }
+    os.environ.update(values)
+    return values
 
 
 @dataclass

@@ -10,6 +10,13 @@ from pathlib import Path
 from devstack.services import NGINX_TEMPLATE, SERVICE_NAMES
 
 DEFAULT_CORS_ORIGINS = r"^https?://(localhost|127\.0\.0\.1)(:[0-9]+)?$"
+# nginx reaches the services on 127.0.0.1, so its connections come from 127.0.0.1: the one
+# address whose X-Forwarded-For a service believes. The gateway overwrites that header with
+# the real client address, so nothing a client writes gets through (see the template).
+GATEWAY_SOURCE_ADDRESS = "127.0.0.1"
+# uvicorn options for a service behind the gateway: the client address comes from
+# X-Forwarded-For, but only on connections from the gateway.
+PROXY_HEADER_OPTIONS = ("--proxy-headers", "--forwarded-allow-ips", GATEWAY_SOURCE_ADDRESS)
 PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 NGINX_BINARY_CANDIDATES = (
     "/usr/sbin/nginx",

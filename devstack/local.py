@@ -28,7 +28,7 @@ def say(message: str = "") -> None:
 
 def print_settings(cfg: StackConfig) -> None:
     env = cfg.env
-    say("devstack settings (override with environment variables):")
+    say("devstack settings (override in .env or the environment, which wins over .env):")
     rows = {
         "ENVIRONMENT": cfg.environment,
         "GATEWAY_PORT": str(cfg.gateway_port),

@@ -24,7 +24,13 @@ from tempfile import mkdtemp
 from devstack.cleanup import delete_broker_objects, delete_redis_keys
 from devstack.config import StackConfig
 from devstack.database import apply_init_sql, create_databases, drop_databases
-from devstack.gateway import DEFAULT_CORS_ORIGINS, GatewaySettings, nginx_command, write_config
+from devstack.gateway import (
+    DEFAULT_CORS_ORIGINS,
+    PROXY_HEADER_OPTIONS,
+    GatewaySettings,
+    nginx_command,
+    write_config,
+)
 from devstack.keys import ensure_keys
 from devstack.ports import free_port
 from devstack.processes import spawn, tail, terminate
@@ -140,7 +146,7 @@ class RunningStack:
     def _service_command(self, name: str) -> list[str]:
         command = [sys.executable, "-m", "uvicorn", self.config.apps[name], "--factory"]
         command += ["--host", "127.0.0.1", "--port", str(self.config.service_ports[name])]
-        command += ["--no-access-log", "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"]
+        command += ["--no-access-log", *PROXY_HEADER_OPTIONS]
         if self.config.app_dir is not None:
             command += ["--app-dir", str(self.config.app_dir)]
         return command

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from devstack.config import StackConfig
-from devstack.gateway import nginx_command
+from devstack.gateway import PROXY_HEADER_OPTIONS, nginx_command
 from devstack.services import REPO_ROOT, VAR_DIR, VENV_BIN
 
 RUN_DIR = VAR_DIR / "run"
@@ -76,8 +76,7 @@ serverurl=unix://{SOCKET_PATH}
     for svc in cfg.services:
         port = cfg.service_ports[svc]
         command = [str(VENV_BIN / "uvicorn"), cfg.apps[svc], "--factory", "--host", "127.0.0.1"]
-        command += ["--port", str(port), "--no-access-log", "--proxy-headers"]
-        command += ["--forwarded-allow-ips", "127.0.0.1"]
+        command += ["--port", str(port), "--no-access-log", *PROXY_HEADER_OPTIONS]
         if cfg.app_dir is not None:
             command += ["--app-dir", str(cfg.app_dir)]
         env = cfg.service_env(svc) | {"VIRTUAL_ENV": str(VENV_BIN.parent)}

@@ -12,6 +12,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from devstack.gateway import PROXY_HEADER_OPTIONS
 from devstack.ports import free_port
 from devstack.processes import spawn, terminate
 from devstack.readiness import wait_ready
@@ -29,7 +30,7 @@ def echo_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     log = tmp_path_factory.mktemp("echo") / "echo.log"
     command = [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "echo_upstream:create_app"]
     command += ["--factory", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
-    command += ["--log-level", "warning"]
+    command += ["--log-level", "warning", *PROXY_HEADER_OPTIONS]  # as the services run
     process = spawn(command, env={}, log_path=log, cwd=HERE)
     try:
         wait_ready({"echo": f"http://127.0.0.1:{port}/health"}, timeout=20)

@@ -43,6 +43,8 @@ async def echo_app(scope: Scope, receive: Receive, send: Send) -> None:
         "raw_path": scope.get("raw_path", b"").decode("latin-1"),
         "query": scope["query_string"].decode("latin-1"),
         "request_id": headers.get("x-request-id"),
+        # The client address uvicorn settled on (after --proxy-headers), as a service sees it.
+        "client": scope["client"][0] if scope.get("client") else None,
         "body_size": size,
         "headers": headers,
     }
@@ -52,6 +54,8 @@ async def echo_app(scope: Scope, receive: Receive, send: Send) -> None:
         (b"content-length", str(len(body)).encode()),
         # A real service echoes it too; the gateway must not duplicate it.
         (b"x-request-id", (headers.get("x-request-id") or "none").encode("latin-1")),
+        # As a real service's document download does; the gateway must not send it twice.
+        (b"x-content-type-options", b"nosniff"),
     ]
     await send({"type": "http.response.start", "status": 200, "headers": response_headers})
     await send({"type": "http.response.body", "body": body})

@@ -92,3 +92,12 @@ def test_cors_origins_are_configurable_when_rendered(
         assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
         local = client.get("/api/events", headers={"Origin": "http://localhost:3000"})
         assert "access-control-allow-origin" not in local.headers
+
+
+def test_nosniff_is_sent_once_when_the_service_sends_it_too(client: httpx2.Client) -> None:
+    # The echo upstream sends X-Content-Type-Options like a service's document download.
+    proxied = client.get("/api/auth/organizer-applications/x/document")
+    assert proxied.status_code == 200
+    assert proxied.headers.get_list("x-content-type-options") == ["nosniff"]
+    error = client.get("/nope")
+    assert error.headers.get_list("x-content-type-options") == ["nosniff"]

@@ -41,6 +41,14 @@ def test_v1_alias_is_rewritten_when_used(client: httpx2.Client, prefix: str) -> 
     assert echoed["body_size"] == len(json.dumps({"a": 1}, separators=(",", ":")))
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/v1/v1/events", "/api/v1/v1/auth/login", "/api/v1/v1/v1/bookings/x", "/api/v1/v1"]
+)
+def test_v1_alias_is_404_when_doubled(client: httpx2.Client, path: str) -> None:
+    assert_error(client.get(path), 404, "not_found")
+    assert_error(client.post(path, json={}), 404, "not_found")
+
+
 def test_forwarding_headers_are_set_when_proxied(client: httpx2.Client) -> None:
     echoed = client.get("/api/events").json()
     headers = echoed["headers"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +89,27 @@ def test_gateway_waits_for_services_and_renders_template(compose_config: dict[st
     targets = {v["target"] for v in nginx["volumes"]}
     assert "/etc/nginx/templates/nginx.conf.template" in targets
     assert [p["target"] for p in nginx["ports"]] == [8080]
+
+
+def test_services_trust_forwarded_headers_only_from_the_gateway(
+    compose_config: dict[str, Any],
+) -> None:
+    gateway = compose_config["services"]["nginx"]["networks"]["default"]["ipv4_address"]
+    (ipam,) = compose_config["networks"]["default"]["ipam"]["config"]
+    # Fixed, on the network, and out of the range other containers are given addresses from.
+    assert ip_address(gateway) in ip_network(ipam["subnet"])
+    assert ip_address(gateway) not in ip_network(ipam["ip_range"])
+    for service in SERVICES:
+        spec = compose_config["services"][service.name]
+        assert spec["environment"]["FORWARDED_ALLOW_IPS"] == gateway, service.name
+        assert list(spec["networks"]) == ["default"], service.name
+
+
+def test_every_compose_variable_is_in_env_example() -> None:
+    used = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", COMPOSE_FILE.read_text()))
+    example = (REPO_ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", example, re.M))
+    assert used - listed == set()
 
 
 def test_infra_ports_are_bound_to_loopback(compose_config: dict[str, Any]) -> None:

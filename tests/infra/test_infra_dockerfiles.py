@@ -39,6 +39,8 @@ def test_dockerfile_runs_the_service_when_built(service: Service) -> None:
     assert cmd[:3] == ["uvicorn", service.app, "--factory"]
     assert cmd[cmd.index("--port") + 1] == str(service.port)
     assert "--proxy-headers" in cmd
+    # Whom to believe comes from FORWARDED_ALLOW_IPS (compose: the gateway only).
+    assert not any(part.startswith("--forwarded-allow-ips") for part in cmd)
 
 
 def test_dockerignore_keeps_local_state_out() -> None:
