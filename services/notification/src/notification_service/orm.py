@@ -79,6 +79,25 @@ class TicketDocument(Base):
     path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     pages: Mapped[int] = mapped_column(Integer)
+    # the payment the tickets stand on (booking.confirmed); null for rows from before 0003
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()")
+    )
+
+
+class TicketVoid(Base):
+    """A booking whose tickets no longer stand (cancelled, or its payment refunded).
+
+    Its PDF is deleted and never rendered again, even by a ``booking.confirmed`` that arrives
+    after the cancellation; the download answers 404 saying why.
+    """
+
+    __tablename__ = "ticket_void"
+
+    booking_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=text("now()")
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service.domain import CHANNEL_EMAIL, NotificationKind, NotificationStatus
-from notification_service.orm import Notification, Recipient, TicketDocument
+from notification_service.orm import Notification, Recipient, TicketDocument, TicketVoid
 
 
 async def get_recipient(session: AsyncSession, user_id: uuid.UUID) -> Recipient | None:
@@ -103,6 +103,7 @@ async def add_ticket_document(
     path: str,
     sha256: str,
     pages: int,
+    payment_id: uuid.UUID,
 ) -> None:
     """Record the booking's PDF (re-recording after a re-render replaces hash and pages)."""
     stmt = insert(TicketDocument).values(
@@ -112,9 +113,40 @@ async def add_ticket_document(
         path=path,
         sha256=sha256,
         pages=pages,
+        payment_id=payment_id,
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=[TicketDocument.booking_id],
-        set_={"path": path, "sha256": sha256, "pages": pages},
+        set_={"path": path, "sha256": sha256, "pages": pages, "payment_id": payment_id},
     )
     await session.execute(stmt)
+
+
+async def delete_ticket_document(session: AsyncSession, booking_id: uuid.UUID) -> str | None:
+    """Forget the booking's PDF; its path (relative to the storage dir) if there was one."""
+    stmt = (
+        delete(TicketDocument)
+        .where(TicketDocument.booking_id == booking_id)
+        .returning(TicketDocument.path)
+    )
+    path: str | None = (await session.execute(stmt)).scalar_one_or_none()
+    return path
+
+
+async def lock_booking_tickets(session: AsyncSession, booking_id: uuid.UUID) -> None:
+    """Serialise rendering and voiding one booking's tickets until the transaction ends (an
+    advisory lock: there may be no row to lock yet)."""
+    key = int.from_bytes(booking_id.bytes[:8], "big", signed=True)
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+async def get_ticket_void(session: AsyncSession, booking_id: uuid.UUID) -> TicketVoid | None:
+    return await session.get(TicketVoid, booking_id)
+
+
+async def add_ticket_void(
+    session: AsyncSession, *, booking_id: uuid.UUID, user_id: uuid.UUID, reason: str
+) -> None:
+    """Void the booking's tickets (the first reason stays)."""
+    stmt = insert(TicketVoid).values(booking_id=booking_id, user_id=user_id, reason=reason)
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=[TicketVoid.booking_id]))

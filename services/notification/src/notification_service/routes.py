@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 
 from notification_service import service
 from notification_service.deps import SettingsDep
 from notification_service.schemas import NotificationRead
+from shared.openapi import errors
 from shared.pagination import Page, Pagination
 from shared.runtime import SessionDep
 from shared.security import CurrentUser
@@ -17,7 +18,9 @@ from shared.security import CurrentUser
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
 
-@router.get("", summary="The caller's notifications, newest first")
+# 422 by hand: the page parameters come through a dependency, which shared.openapi does not
+# look into (only the route's own parameters)
+@router.get("", summary="The caller's notifications, newest first", responses=errors(422))
 @router.get("/", include_in_schema=False)
 async def list_notifications(
     session: SessionDep, user: CurrentUser, page: Pagination
@@ -28,18 +31,22 @@ async def list_notifications(
 @router.get(
     "/tickets/{booking_id}/pdf",
     summary="A booking's PDF tickets (owner or admin)",
-    response_class=FileResponse,
-    responses={200: {"content": {"application/pdf": {}}}},
+    response_class=Response,
+    # 404 (documented for the path parameter): not the caller's, not rendered yet, or void
+    # because the booking was cancelled or refunded
+    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF tickets."}},
 )
 async def get_ticket_pdf(
     booking_id: uuid.UUID, session: SessionDep, user: CurrentUser, settings: SettingsDep
-) -> FileResponse:
-    path = await service.get_ticket_pdf(
+) -> Response:
+    content = await service.get_ticket_pdf(
         session, user=user, booking_id=booking_id, storage_dir=settings.TICKET_STORAGE_DIR
     )
-    return FileResponse(
-        path,
+    return Response(
+        content,
         media_type="application/pdf",
-        filename=f"ticket-{booking_id}.pdf",
-        headers={"Cache-Control": "private, no-store"},
+        headers={
+            "Content-Disposition": f'attachment; filename="ticket-{booking_id}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
     )

@@ -274,3 +274,17 @@ async def store_ticket_pdf(
 ) -> StoredPdf:
     """The booking's PDF on disk: reused when it matches ``recorded_sha256``, else rendered."""
     return await asyncio.to_thread(_store, storage_dir, sheet, recorded_sha256)
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+async def remove_ticket_pdf(storage_dir: Path, booking_id: uuid.UUID, recorded: str | None) -> None:
+    """Delete the booking's PDF (where it was recorded, and where it is rendered); idempotent."""
+    paths = [pdf_path(storage_dir, booking_id)]
+    if recorded is not None:
+        paths.append(storage_dir / recorded)
+    await asyncio.to_thread(_remove, paths)

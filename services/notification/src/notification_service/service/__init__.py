@@ -14,7 +14,9 @@ transaction, so:
 
 The ticket PDF and its ``ticket_document`` row are committed in their own transaction before
 the email goes out: a retry reuses the stored file (same sha256) instead of rendering again,
-and the buyer can download the tickets even while email is failing.
+and the buyer can download the tickets even while email is failing. A cancellation (or the
+refund of the payment the tickets stand on) voids them the same way, before its email: the
+PDF is deleted and never rendered again (see :mod:`.tickets`).
 """
 
 from notification_service.service.accounts import (

@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notification_service import emails, repository, tickets
+from notification_service import emails, repository
 from notification_service.domain import (
     NO_ADDRESS,
     NotificationKind,
@@ -16,6 +16,7 @@ from notification_service.domain import (
 )
 from notification_service.mailer import Attachment
 from notification_service.service.delivery import Courier, Outgoing, address_of, deliver
+from notification_service.service.tickets import store_ticket_document, void_tickets
 from shared.contracts.booking import BookingCancelledV1, BookingConfirmedV1, BookingExpiredV1
 from shared.contracts.payment import PaymentRefundedV1
 from shared.logging import get_logger
@@ -26,10 +27,13 @@ log = get_logger("notification.service")
 async def send_tickets(
     session: AsyncSession, courier: Courier, *, message_id: uuid.UUID, data: BookingConfirmedV1
 ) -> None:
-    """Render and store the booking's PDF tickets and email them to the buyer."""
+    """Render and store the booking's PDF tickets and email them to the buyer (nothing when
+    the booking's cancellation was consumed first: its tickets are void)."""
     to_email, full_name = await address_of(session, data.user_id, data.user_email)
     buyer = display_name(full_name, to_email)
-    stored = await _store_ticket_document(courier, data, buyer_name=buyer, buyer_email=to_email)
+    stored = await store_ticket_document(courier, data, buyer_name=buyer, buyer_email=to_email)
+    if stored is None:
+        return
     email = emails.booking_confirmed(
         greeting=buyer,
         title=data.event.title,
@@ -60,7 +64,13 @@ async def send_tickets(
 async def tell_booking_cancelled(
     session: AsyncSession, courier: Courier, *, message_id: uuid.UUID, data: BookingCancelledV1
 ) -> None:
-    """Tell the buyer their booking was cancelled (and that a refund follows when it was paid)."""
+    """Void the booking's tickets (the PDF is gone) and tell the buyer it was cancelled (and
+    that a refund follows when it was paid)."""
+    # Every cancellation, not only was_confirmed: one consumed before its booking.confirmed
+    # must keep that confirmation from rendering a PDF (a cancelled booking never comes back).
+    await void_tickets(
+        courier, booking_id=data.booking_id, user_id=data.user_id, reason=data.reason
+    )
     to_email, full_name = await address_of(session, data.user_id, data.user_email)
     email = emails.booking_cancelled(
         greeting=display_name(full_name, to_email),
@@ -108,7 +118,15 @@ async def tell_booking_expired(
 async def tell_refunded(
     session: AsyncSession, courier: Courier, *, message_id: uuid.UUID, data: PaymentRefundedV1
 ) -> None:
-    """Tell the payer about a refund; with no known address, record it failed (no retry helps)."""
+    """Void the tickets standing on the refunded payment, and tell the payer about the refund;
+    with no known address, record it failed (no retry helps)."""
+    await void_tickets(
+        courier,
+        booking_id=data.booking_id,
+        user_id=data.user_id,
+        reason="payment_refunded",
+        refunded_payment_id=data.payment_id,
+    )
     recipient = await repository.get_recipient(session, data.user_id)
     greeting = display_name(recipient.full_name, recipient.email) if recipient else ""
     email = emails.refund(
@@ -138,42 +156,3 @@ async def tell_refunded(
             email=email,
         ),
     )
-
-
-async def _store_ticket_document(
-    courier: Courier, data: BookingConfirmedV1, *, buyer_name: str, buyer_email: str
-) -> tickets.StoredPdf:
-    """The booking's PDF on disk and in ``ticket_document``, committed on its own (see above)."""
-    sheet = tickets.TicketSheet(
-        booking_id=data.booking_id,
-        title=data.event.title,
-        starts_at=data.event.starts_at,
-        location=data.event.location,
-        buyer_name=buyer_name,
-        buyer_email=buyer_email,
-        currency=data.currency,
-        tickets=tuple(
-            tickets.TicketLine(
-                ticket_id=t.ticket_id, seat_id=t.seat_id, tier=t.tier, price=t.price, code=t.code
-            )
-            for t in data.tickets
-        ),
-    )
-    storage_dir = courier.settings.TICKET_STORAGE_DIR
-    async with courier.sessionmaker() as session, session.begin():
-        document = await repository.get_ticket_document(session, data.booking_id)
-        stored = await tickets.store_ticket_pdf(
-            storage_dir, sheet, recorded_sha256=document.sha256 if document else None
-        )
-        if document is None or document.sha256 != stored.sha256:
-            await repository.add_ticket_document(
-                session,
-                booking_id=data.booking_id,
-                user_id=data.user_id,
-                event_id=data.event_id,
-                path=stored.path.relative_to(storage_dir).as_posix(),
-                sha256=stored.sha256,
-                pages=stored.pages,
-            )
-            log.info("ticket_pdf_rendered", booking_id=str(data.booking_id), pages=stored.pages)
-    return stored

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -15,6 +16,14 @@ from shared.pagination import Page, PageParams, paginate
 from shared.security import Principal
 
 log = get_logger("notification.service")
+
+
+class NoTickets(NotFound):
+    message = "No tickets for this booking (yet)."
+
+
+class TicketsVoid(NotFound):
+    message = "This booking was cancelled; its tickets are no longer valid."
 
 
 async def list_notifications(
@@ -32,13 +41,17 @@ async def list_notifications(
 
 async def get_ticket_pdf(
     session: AsyncSession, *, user: Principal, booking_id: uuid.UUID, storage_dir: Path
-) -> Path:
-    """The booking's PDF file, for its owner or an admin; 404 for anyone else or until rendered."""
+) -> bytes:
+    """The booking's PDF, for its owner or an admin; 404 for anyone else, until it is rendered,
+    and once the booking is no longer confirmed (saying so to its owner)."""
     document = await repository.get_ticket_document(session, booking_id)
-    if document is None or (document.user_id != user.id and not user.is_admin):
-        raise NotFound("No tickets for this booking (yet).")
-    path = storage_dir / document.path
-    if not path.is_file():
-        log.error("ticket_pdf_missing", booking_id=str(booking_id), path=str(path))
-        raise NotFound("No tickets for this booking (yet).")
-    return path
+    if document is not None and (document.user_id == user.id or user.is_admin):
+        try:
+            # read now, not streamed later: a void that deletes the file meanwhile is a 404
+            return await asyncio.to_thread((storage_dir / document.path).read_bytes)
+        except FileNotFoundError:
+            log.warning("ticket_pdf_missing", booking_id=str(booking_id), path=document.path)
+    void = await repository.get_ticket_void(session, booking_id)
+    if void is not None and (void.user_id == user.id or user.is_admin):
+        raise TicketsVoid(details={"booking_id": str(booking_id), "reason": void.reason})
+    raise NoTickets()
