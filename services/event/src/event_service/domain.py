@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from shared.errors import Conflict, DomainError
+from shared.errors import Conflict, DomainError, Forbidden, RateLimited
 
-MAX_SEATS_PER_EVENT = 100_000
+MAX_PLACES_PER_EVENT = 100_000  # seats and general-admission capacity together
+# A lapsed hold is remembered this long at most (the buyer's key outlives its last hold by the
+# event's cool-down, which may not be longer).
+MAX_REHOLD_COOLDOWN_SECONDS = 3600
 
 
 class EventStatus(StrEnum):
@@ -62,6 +65,31 @@ class BuyerLimitExceeded(LimitExceeded):
                 "requested": requested,
             },
         )
+
+
+class AddressLimitExceeded(LimitExceeded):
+    def __init__(self, *, limit: int, current: int) -> None:
+        super().__init__(
+            f"At most {limit} live holds per client address for this event.",
+            details={
+                "max_live_holds_per_address": limit,
+                "limit": limit,
+                "current": current,
+                "requested": 1,
+            },
+        )
+
+
+class EmailNotVerified(Forbidden):
+    code = "email_not_verified"
+    message = "Verify your email address to hold tickets for this event."
+
+
+class ReholdCooldown(RateLimited):
+    def __init__(self, *, retry_after: int, cooldown: int) -> None:
+        message = f"A hold of yours for this event lapsed; you may hold again in {retry_after} s."
+        details = {"retry_after_seconds": retry_after, "rehold_cooldown_seconds": cooldown}
+        super().__init__(message, retry_after=retry_after, details=details)
 
 
 class SeatsUnavailable(Conflict):
@@ -141,20 +169,42 @@ def plan_event(
     sales_end_at: datetime | None,
     tiers: Sequence[TierSpec],
     seating: Sequence[SectionSpec],
+    now: datetime | None = None,
+    moved: Collection[str] = (),
 ) -> list[SeatSpec]:
-    """Check the rules spanning fields of a new event and lay out its seats (ValidationFailed)."""
-    problems = _time_problems(starts_at, ends_at, sales_start_at, sales_end_at)
+    """Check the rules spanning fields of an event and lay out its seats (ValidationFailed).
+    ``moved``: the times that are new (on create ``starts_at``), which must be after ``now``."""
+    problems = _time_problems(
+        TimeRules(starts_at, ends_at, sales_start_at, sales_end_at), now=now, moved=moved
+    )
+    problems += _tier_problems(tiers)
+    seats, layout_problems = _lay_out(tiers, seating)
+    problems += layout_problems
+    if problems:
+        raise ValidationFailed(problems)
+    return seats
 
-    by_code: dict[str, TierSpec] = {}
+
+def _tier_problems(tiers: Sequence[TierSpec]) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for index, tier in enumerate(tiers):
-        if tier.code in by_code:
+        if tier.code in seen:
             problems.append((f"tiers.{index}.code", f"tier code {tier.code!r} is used twice"))
-        by_code[tier.code] = tier
+        seen.add(tier.code)
         if tier.price < 0:
             problems.append((f"tiers.{index}.price", "price must be 0 or more"))
+    return problems
 
+
+def _lay_out(
+    tiers: Sequence[TierSpec], seating: Sequence[SectionSpec]
+) -> tuple[list[SeatSpec], list[tuple[str, str]]]:
+    """The seats of ``seating``, and what is wrong with it. A reserved tier without seats is
+    fine: it has no places until the organizer adds some (API.md's own example has one)."""
+    problems: list[tuple[str, str]] = []
+    by_code = {tier.code: tier for tier in tiers}
     seats: list[SeatSpec] = []
-    seated_tiers: set[str] = set()
     total = 0
     for index, section in enumerate(seating):
         seated = by_code.get(section.tier)
@@ -166,29 +216,30 @@ def plan_event(
                 (f"seating.{index}.tier", f"tier {section.tier!r} is general admission")
             )
             continue
-        seated_tiers.add(seated.code)
         total += len(section.rows) * section.seats_per_row
-        if total > MAX_SEATS_PER_EVENT:
+        if total > MAX_PLACES_PER_EVENT:
             continue
         seats.extend(
             SeatSpec(seat_id_of(section.section, row, n), section.section, row, n, seated.code)
             for row in section.rows
             for n in range(1, section.seats_per_row + 1)
         )
-    if total > MAX_SEATS_PER_EVENT:
-        problems.append(("seating", f"at most {MAX_SEATS_PER_EVENT} seats per event"))
-    for index, tier in enumerate(tiers):
-        if not tier.general_admission and tier.code not in seated_tiers:
-            problems.append(
-                (f"tiers.{index}", f"tier {tier.code!r} has no capacity and no seats in seating")
+    general = sum(t.capacity or 0 for t in tiers)
+    if total > MAX_PLACES_PER_EVENT:
+        problems.append(("seating", f"at most {MAX_PLACES_PER_EVENT} seats per event"))
+    elif total + general > MAX_PLACES_PER_EVENT:
+        problems.append(
+            (
+                "tiers",
+                f"at most {MAX_PLACES_PER_EVENT} places per event, seats and general-admission "
+                f"capacity together ({total} seats + {general} general admission)",
             )
+        )
     duplicates = sorted(sid for sid, n in Counter(s.seat_id for s in seats).items() if n > 1)
     if duplicates:
         shown = ", ".join(duplicates[:5])
         problems.append(("seating", f"seat ids repeat: {shown}"))
-    if problems:
-        raise ValidationFailed(problems)
-    return seats
+    return seats, problems
 
 
 # --- selling ----------------------------------------------------------------------------------
@@ -226,27 +277,51 @@ def order_limit_exceeded(max_per_order: int, requested: int) -> LimitExceeded:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class TimeRules:
+    """The times of an event, as they are or would be after a change."""
+
+    starts_at: datetime
+    ends_at: datetime
+    sales_start_at: datetime
+    sales_end_at: datetime | None
+
+
 def check_times(
     *,
     starts_at: datetime,
     ends_at: datetime,
     sales_start_at: datetime,
     sales_end_at: datetime | None,
+    now: datetime | None = None,
+    moved: Collection[str] = (),
 ) -> None:
-    """The time rules of an event (ValidationFailed)."""
-    problems = _time_problems(starts_at, ends_at, sales_start_at, sales_end_at)
+    """The time rules of an event (ValidationFailed); ``moved`` as in ``plan_event``."""
+    times = TimeRules(starts_at, ends_at, sales_start_at, sales_end_at)
+    problems = _time_problems(times, now=now, moved=moved)
     if problems:
         raise ValidationFailed(problems)
 
 
 def _time_problems(
-    starts_at: datetime, ends_at: datetime, sales_start_at: datetime, sales_end_at: datetime | None
+    times: TimeRules, *, now: datetime | None, moved: Collection[str]
 ) -> list[tuple[str, str]]:
+    """``starts_at < ends_at``; ``sales_start_at < sales_end_at <= ends_at`` (a sale never
+    outlives the event, nor starts after it); the ``moved`` times after ``now``."""
     problems: list[tuple[str, str]] = []
-    if ends_at <= starts_at:
+    if now is not None:
+        for name in ("starts_at", "ends_at"):
+            if name in moved and getattr(times, name) <= now:
+                problems.append((name, f"{name} must be in the future"))
+    if times.ends_at <= times.starts_at:
         problems.append(("ends_at", "ends_at must be after starts_at"))
-    if sales_end_at is not None and sales_end_at <= sales_start_at:
-        problems.append(("sales_end_at", "sales_end_at must be after sales_start_at"))
+    if times.sales_start_at >= times.ends_at:
+        problems.append(("sales_start_at", "sales_start_at must be before ends_at"))
+    if times.sales_end_at is not None:
+        if times.sales_end_at <= times.sales_start_at:
+            problems.append(("sales_end_at", "sales_end_at must be after sales_start_at"))
+        elif times.sales_end_at > times.ends_at:
+            problems.append(("sales_end_at", "sales_end_at must not be after ends_at"))
     return problems
 
 

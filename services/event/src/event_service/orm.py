@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     CHAR,
+    Boolean,
     Computed,
     DateTime,
     ForeignKeyConstraint,
@@ -60,6 +61,12 @@ class EventRow(Base):
     sales_end_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     max_tickets_per_order: Mapped[int] = mapped_column(Integer)
     max_tickets_per_buyer: Mapped[int] = mapped_column(Integer)
+    # hold rules (defences against hoarding; migration 0003)
+    verified_email_required: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    max_live_holds_per_address: Mapped[int | None] = mapped_column(
+        Integer, server_default=text("20")
+    )
+    rehold_cooldown_seconds: Mapped[int] = mapped_column(Integer, server_default=text("60"))
     status: Mapped[str] = mapped_column(Text, server_default="draft")
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_NOW)

@@ -6,10 +6,9 @@ serialized once; ``response_model`` still documents them, FastAPI skips validati
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
 from event_service import service
 from event_service.deps import CtxDep, OptionalUser, Paging
@@ -23,14 +22,21 @@ from event_service.schemas import (
     HoldRead,
     SeatRead,
 )
+from shared.openapi import errors, no_content
 from shared.pagination import Page
 from shared.runtime import SessionDep
 from shared.security import CurrentUser, OrganizerUser
+from shared.types import SingleLine, Timestamp
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
-HoldId = Annotated[str, Path(min_length=1, max_length=64)]
+HoldId = Annotated[SingleLine, Path(min_length=1, max_length=64)]
+Text = Annotated[SingleLine | None, Query(max_length=200)]
 _JSON = "application/json"
+# Statuses only the routes know (the rest is derived from each route's shape and dependencies):
+# 401 where a token is optional but checked when sent; 403 for ownership and hold rules.
+_MANAGE = errors(403, 409)
+_HOLD = errors(403, 409, 429)
 
 
 @router.get("", response_model=Page[EventSummary])
@@ -38,10 +44,10 @@ _JSON = "application/json"
 async def list_events(
     ctx: CtxDep,
     page: Paging,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    location: Annotated[str | None, Query(max_length=200)] = None,
-    starts_from: Annotated[datetime | None, Query(alias="from")] = None,
-    starts_to: Annotated[datetime | None, Query(alias="to")] = None,
+    q: Text = None,
+    location: Text = None,
+    starts_from: Annotated[Timestamp | None, Query(alias="from")] = None,
+    starts_to: Annotated[Timestamp | None, Query(alias="to")] = None,
     organizer_id: uuid.UUID | None = None,
     sort: Literal["starts_at", "-starts_at", "price"] = "starts_at",
 ) -> Response:
@@ -61,24 +67,31 @@ async def list_events(
 # The hot routes come first: the router tries routes in order.
 
 
-@router.post("/{event_id}/holds", status_code=status.HTTP_201_CREATED, response_model=HoldRead)
+@router.post(
+    "/{event_id}/holds",
+    status_code=status.HTTP_201_CREATED,
+    response_model=HoldRead,
+    responses=_HOLD,
+)
 async def create_hold(
-    event_id: uuid.UUID, body: HoldCreate, user: CurrentUser, ctx: CtxDep
+    event_id: uuid.UUID, body: HoldCreate, user: CurrentUser, ctx: CtxDep, request: Request
 ) -> Response:
-    hold = await service.create_hold(ctx, user=user, event_id=event_id, data=body)
+    # the gateway sets the client address and uvicorn trusts only the gateway's forwarding
+    address = request.client.host if request.client is not None else ""
+    hold = await service.create_hold(ctx, user=user, event_id=event_id, data=body, address=address)
     return Response(hold.model_dump_json(), status_code=status.HTTP_201_CREATED, media_type=_JSON)
 
 
 @router.get(
     "/{event_id}/seats",
     response_model=list[SeatRead],
-    responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
+    responses=no_content(304, "Not modified (If-None-Match matched the ETag)") | errors(401),
 )
 async def get_seat_map(
     event_id: uuid.UUID,
     user: OptionalUser,
     ctx: CtxDep,
-    if_none_match: Annotated[str | None, Header()] = None,
+    if_none_match: Annotated[SingleLine | None, Header()] = None,
 ) -> Response:
     seat_map = await service.seat_map(
         ctx, user=user, event_id=event_id, if_none_match=if_none_match
@@ -106,38 +119,42 @@ async def list_my_events(
     return await service.list_my_events(session, ctx, user=user, params=page)
 
 
-@router.get("/{event_id}", response_model=EventRead)
+@router.get("/{event_id}", response_model=EventRead, responses=errors(401))
 async def get_event(event_id: uuid.UUID, user: OptionalUser, ctx: CtxDep) -> Response:
     body = await service.event_detail(ctx, user=user, event_id=event_id)
     return Response(body, media_type=_JSON)
 
 
-@router.patch("/{event_id}", response_model=EventRead)
+@router.patch("/{event_id}", response_model=EventRead, responses=_MANAGE)
 async def update_event(
-    event_id: uuid.UUID, body: EventUpdate, user: CurrentUser, session: SessionDep, ctx: CtxDep
+    event_id: uuid.UUID, body: EventUpdate, user: OrganizerUser, session: SessionDep, ctx: CtxDep
 ) -> EventRead:
     return await service.update_event(session, ctx, user=user, event_id=event_id, data=body)
 
 
-@router.delete("/{event_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{event_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=no_content(204, "Deleted") | _MANAGE,
+)
 async def delete_event(
-    event_id: uuid.UUID, user: CurrentUser, session: SessionDep, ctx: CtxDep
+    event_id: uuid.UUID, user: OrganizerUser, session: SessionDep, ctx: CtxDep
 ) -> Response:
     await service.delete_event(session, ctx, user=user, event_id=event_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{event_id}/publish", response_model=EventRead)
+@router.post("/{event_id}/publish", response_model=EventRead, responses=_MANAGE)
 async def publish_event(
-    event_id: uuid.UUID, user: CurrentUser, session: SessionDep, ctx: CtxDep
+    event_id: uuid.UUID, user: OrganizerUser, session: SessionDep, ctx: CtxDep
 ) -> EventRead:
     return await service.publish_event(session, ctx, user=user, event_id=event_id)
 
 
-@router.post("/{event_id}/cancel", response_model=EventRead)
+@router.post("/{event_id}/cancel", response_model=EventRead, responses=_MANAGE)
 async def cancel_event(
     event_id: uuid.UUID,
-    user: CurrentUser,
+    user: OrganizerUser,
     session: SessionDep,
     ctx: CtxDep,
     body: EventCancel | None = None,
@@ -153,7 +170,11 @@ async def get_hold(
     return await service.get_hold(ctx, user=user, event_id=event_id, hold_id=hold_id)
 
 
-@router.delete("/{event_id}/holds/{hold_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{event_id}/holds/{hold_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=no_content(204, "Released: the places are free at once"),
+)
 async def release_hold(
     event_id: uuid.UUID, hold_id: HoldId, user: CurrentUser, ctx: CtxDep
 ) -> Response:

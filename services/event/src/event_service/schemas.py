@@ -6,60 +6,97 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from event_service.domain import MAX_PLACES_PER_EVENT, MAX_REHOLD_COOLDOWN_SECONDS
+from shared.types import CurrencyCode, Input, MultiLine, SingleLine, Timestamp
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,16}$")]
+Title = Annotated[SingleLine, Field(min_length=1, max_length=200)]
+Description = Annotated[MultiLine, Field(max_length=20_000)]
+Location = Annotated[SingleLine, Field(min_length=1, max_length=300)]
+PerOrder = Annotated[int, Field(ge=1, le=100)]
+PerBuyer = Annotated[int, Field(ge=1, le=1000)]
+SeatId = Annotated[SingleLine, Field(min_length=1, max_length=64)]
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class TierCreate(_Input):
+class TierCreate(Input):
     code: Code
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Annotated[SingleLine, Field(min_length=1, max_length=100)]
     price: Annotated[int, Field(ge=0, le=100_000_000)]
-    capacity: Annotated[int | None, Field(ge=1, le=1_000_000)] = None
+    # general admission; without it the tier gets seats from ``seating`` (or has none yet)
+    capacity: Annotated[int | None, Field(ge=1, le=MAX_PLACES_PER_EVENT)] = None
 
 
-class SectionCreate(_Input):
+class HoldRules(BaseModel):
+    """The event's defences against inventory hoarding (see the README)."""
+
+    verified_email_required: bool = False
+    max_live_holds_per_address: Annotated[int | None, Field(ge=1, le=10_000)] = 20
+    rehold_cooldown_seconds: Annotated[int, Field(ge=0, le=MAX_REHOLD_COOLDOWN_SECONDS)] = 60
+
+
+class HoldRulesInput(Input):
+    """``hold_rules`` on create (defaults for what is left out) and PATCH (only what is given
+    changes; ``max_live_holds_per_address: null`` lifts the cap)."""
+
+    verified_email_required: bool | None = None
+    max_live_holds_per_address: Annotated[int | None, Field(ge=1, le=10_000)] = None
+    rehold_cooldown_seconds: Annotated[int, Field(ge=0, le=MAX_REHOLD_COOLDOWN_SECONDS)] | None = (
+        None
+    )
+
+    @model_validator(mode="after")
+    def _not_null(self) -> Self:
+        for name in self.model_fields_set - {"max_live_holds_per_address"}:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def applied_to(self, rules: HoldRules) -> HoldRules:
+        return rules.model_copy(update=self.model_dump(exclude_unset=True))
+
+
+class SectionCreate(Input):
     section: Label
     tier: Code
     rows: Annotated[list[Label], Field(min_length=1, max_length=1000)]
     seats_per_row: Annotated[int, Field(ge=1, le=10_000)]
 
 
-class EventCreate(_Input):
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    description: Annotated[str, Field(max_length=20_000)] = ""
-    location: Annotated[str, Field(min_length=1, max_length=300)]
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-    sales_start_at: AwareDatetime | None = None
-    sales_end_at: AwareDatetime | None = None
-    max_tickets_per_order: Annotated[int, Field(ge=1, le=100)] = 10
-    max_tickets_per_buyer: Annotated[int, Field(ge=1, le=1000)] = 10
+class EventCreate(Input):
+    title: Title
+    description: Description = ""
+    location: Location
+    starts_at: Timestamp
+    ends_at: Timestamp
+    currency: CurrencyCode
+    sales_start_at: Timestamp | None = None
+    sales_end_at: Timestamp | None = None
+    max_tickets_per_order: PerOrder = 10
+    max_tickets_per_buyer: PerBuyer = 10
     tiers: Annotated[list[TierCreate], Field(min_length=1, max_length=50)]
     seating: Annotated[list[SectionCreate], Field(max_length=1000)] = []
+    hold_rules: HoldRulesInput | None = None
 
 
-class EventUpdate(_Input):
+class EventUpdate(Input):
     """PATCH: only the fields given change. ``tiers`` / ``seating`` replace the layout, and only
     while nothing is held or sold."""
 
-    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    description: Annotated[str, Field(max_length=20_000)] | None = None
-    location: Annotated[str, Field(min_length=1, max_length=300)] | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    sales_start_at: AwareDatetime | None = None
-    sales_end_at: AwareDatetime | None = None
-    max_tickets_per_order: Annotated[int, Field(ge=1, le=100)] | None = None
-    max_tickets_per_buyer: Annotated[int, Field(ge=1, le=1000)] | None = None
+    title: Title | None = None
+    description: Description | None = None
+    location: Location | None = None
+    starts_at: Timestamp | None = None
+    ends_at: Timestamp | None = None
+    sales_start_at: Timestamp | None = None
+    sales_end_at: Timestamp | None = None
+    max_tickets_per_order: PerOrder | None = None
+    max_tickets_per_buyer: PerBuyer | None = None
     tiers: Annotated[list[TierCreate], Field(min_length=1, max_length=50)] | None = None
     seating: Annotated[list[SectionCreate], Field(max_length=1000)] | None = None
+    hold_rules: HoldRulesInput | None = None
 
     @model_validator(mode="after")
     def _not_null(self) -> Self:
@@ -70,8 +107,8 @@ class EventUpdate(_Input):
         return self
 
 
-class EventCancel(_Input):
-    reason: Annotated[str, Field(max_length=500)] | None = None
+class EventCancel(Input):
+    reason: Annotated[MultiLine, Field(max_length=500)] | None = None
 
 
 class TierRead(BaseModel):
@@ -101,6 +138,7 @@ class EventRead(BaseModel):
     status: str
     created_at: datetime
     updated_at: datetime
+    hold_rules: HoldRules
     capacity: int
     available: int
     tiers: list[TierRead]
@@ -130,11 +168,11 @@ class SeatRead(BaseModel):
     status: str
 
 
-class HoldCreate(_Input):
+class HoldCreate(Input):
     """``{seat_ids}`` for reserved seating, or ``{tier, quantity}`` for general admission."""
 
     seat_ids: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=64)]] | None,
+        list[SeatId] | None,
         Field(min_length=1, max_length=1000),
     ] = None
     tier: Code | None = None
@@ -171,23 +209,26 @@ class HoldRead(BaseModel):
     expires_at: datetime
 
 
-class HoldClaim(_Input):
+class HoldClaim(Input):
     user_id: uuid.UUID
     extend_seconds: Annotated[int, Field(ge=0, le=86_400)] = 900
 
 
-class RetakeSeat(_Input):
-    seat_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+class RetakeSeat(Input):
+    seat_id: SeatId | None = None
     tier: Code
 
 
-class HoldRetake(_Input):
-    """Booking re-takes the places of a booking paid after it expired (a new, claimed hold)."""
+class HoldRetake(Input):
+    """Booking re-takes the places of a booking paid after it expired (a new, claimed hold).
+    ``hold_id``: the booking's earlier hold — if it is still live, its places are not counted
+    against the buyer's limit a second time."""
 
     event_id: uuid.UUID
     user_id: uuid.UUID
     seats: Annotated[list[RetakeSeat], Field(min_length=1, max_length=1000)]
     ttl_seconds: Annotated[int, Field(ge=1, le=86_400)] = 900
+    hold_id: Annotated[SingleLine, Field(min_length=1, max_length=64)] | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:

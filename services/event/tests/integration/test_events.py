@@ -75,10 +75,6 @@ async def test_create_answers_201_draft_with_tiers_when_organizer_posts_valid_bo
             "seating.1.tier",
         ),
         (
-            {"tiers": [{"code": "vip", "name": "VIP", "price": 1}], "seating": []},
-            "tiers.0",
-        ),
-        (
             {
                 "tiers": [
                     {"code": "vip", "name": "VIP", "price": 1, "capacity": 3},
@@ -111,7 +107,6 @@ async def test_create_answers_201_draft_with_tiers_when_organizer_posts_valid_bo
         "negative-price",
         "unknown-seating-tier",
         "seats-for-ga-tier",
-        "reserved-tier-without-seats",
         "duplicate-tier-code",
         "over-100k-seats",
     ],

@@ -64,10 +64,15 @@ def test_plan_refuses_seats_for_a_general_admission_tier() -> None:
     assert fields_of(caught.value) == {"seating.1.tier"}
 
 
-def test_plan_refuses_unknown_tier_and_reserved_tier_without_seats() -> None:
+def test_plan_refuses_unknown_tier_when_seating_names_one() -> None:
     with pytest.raises(ValidationFailed) as caught:
         plan(seating=[SectionSpec("A", "gold", ["A"], 2)])
-    assert fields_of(caught.value) == {"seating.0.tier", "tiers.0"}
+    assert fields_of(caught.value) == {"seating.0.tier"}
+
+
+def test_plan_accepts_a_reserved_tier_without_seats_when_it_has_none_yet() -> None:
+    tiers = [*TIERS, TierSpec("vvip", "VVIP", 20000)]
+    assert {s.tier for s in plan(tiers=tiers)} == {"vip"}
 
 
 def test_plan_refuses_duplicate_codes_negative_prices_and_repeated_seats() -> None:
@@ -85,9 +90,62 @@ def test_plan_refuses_more_than_100k_seats_when_sections_add_up() -> None:
     assert "seating" in fields_of(caught.value)
 
 
-def test_plan_accepts_exactly_100k_seats() -> None:
+def test_plan_accepts_exactly_100k_places_when_seats_and_capacity_add_up() -> None:
     seating = [SectionSpec(str(i), "vip", ["A"], 10_000) for i in range(10)]
-    assert len(plan(seating=seating)) == domain.MAX_SEATS_PER_EVENT
+    seated = [TierSpec("vip", "VIP", 8000)]
+    assert len(plan(tiers=seated, seating=seating)) == domain.MAX_PLACES_PER_EVENT
+    mixed = [SectionSpec(str(i), "vip", ["A"], 10_000) for i in range(9)]
+    tiers = [TierSpec("vip", "VIP", 8000), TierSpec("floor", "Floor", 3000, capacity=10_000)]
+    assert len(plan(tiers=tiers, seating=mixed)) == 90_000
+
+
+def test_plan_refuses_general_admission_capacity_past_the_cap_when_added_to_seats() -> None:
+    tiers = [TierSpec(f"ga{i}", "GA", 100, capacity=100_000) for i in range(50)]
+    with pytest.raises(ValidationFailed) as caught:
+        plan(tiers=tiers, seating=[])
+    assert fields_of(caught.value) == {"tiers"}
+    one_over = [TierSpec("vip", "VIP", 8000), TierSpec("floor", "Floor", 1, capacity=99_995)]
+    with pytest.raises(ValidationFailed) as caught:
+        plan(tiers=one_over)  # 6 seats + 99,995 places
+    assert fields_of(caught.value) == {"tiers"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fields"),
+    [
+        ({"starts_at": START - timedelta(days=400), "ends_at": END}, {"starts_at"}),
+        ({"sales_end_at": END + timedelta(minutes=1)}, {"sales_end_at"}),
+        ({"sales_start_at": END + timedelta(days=1)}, {"sales_start_at"}),
+        ({"sales_start_at": END}, {"sales_start_at"}),
+    ],
+    ids=["starts-in-the-past", "sales-end-after-the-event", "sales-start-after-end", "at-end"],
+)
+def test_plan_refuses_times_when_they_break_a_rule(
+    overrides: dict[str, Any], fields: set[str]
+) -> None:
+    now = START - timedelta(days=200)
+    with pytest.raises(ValidationFailed) as caught:
+        plan(now=now, moved=("starts_at",), **overrides)
+    assert fields_of(caught.value) == fields
+
+
+def test_plan_accepts_a_sales_window_ending_with_the_event_and_a_past_start_not_moved() -> None:
+    assert plan(sales_end_at=END)
+    # an event already running may be edited as long as its start is not moved
+    assert plan(now=START + timedelta(hours=1), moved=())
+
+
+def test_check_times_refuses_moving_the_end_into_the_past_when_patched() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        domain.check_times(
+            starts_at=START,
+            ends_at=START + timedelta(minutes=30),
+            sales_start_at=SALES,
+            sales_end_at=None,
+            now=START + timedelta(hours=1),
+            moved=("ends_at",),
+        )
+    assert fields_of(caught.value) == {"ends_at"}
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,10 @@
 from event_service.holds.facts import FactsStore
 from event_service.holds.ledger import Ledger, SoldState, TierCount
 from event_service.holds.models import (
+    AddressLimit,
     BuyerLimit,
     ClaimRefused,
+    Cooldown,
     FactsStale,
     GeneralSoldOut,
     Hold,
@@ -23,8 +25,10 @@ class HoldStore(Ledger, FactsStore):
 
 
 __all__ = [
+    "AddressLimit",
     "BuyerLimit",
     "ClaimRefused",
+    "Cooldown",
     "FactsStale",
     "GeneralSoldOut",
     "Hold",

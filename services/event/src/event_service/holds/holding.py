@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, cast
 
 from event_service.holds import scripts
 from event_service.holds.models import (
+    AddressLimit,
     BuyerLimit,
     ClaimRefused,
+    Cooldown,
     FactsStale,
     GeneralSoldOut,
     Hold,
@@ -19,17 +22,15 @@ from event_service.holds.models import (
     NoGroupFree,
     OrderLimit,
     Place,
-    StoreBase,
     buyer_member,
     from_ms,
     ga_member,
     to_ms,
 )
+from event_service.holds.reading import Reading
 
-_MGET_CHUNK = 5_000
 
-
-class Holding(StoreBase):
+class Holding(Reading):
     def _common(
         self,
         *,
@@ -48,6 +49,7 @@ class Holding(StoreBase):
             "event_id": str(event_id),
             "tier": tier or "",
             "currency": currency,
+            "addr": limits.address,
         }
         return {
             "hold": hold_id,
@@ -55,10 +57,30 @@ class Holding(StoreBase):
             "token": token,
             "ttl": ttl_seconds * 1000,
             "claimed": claimed,
-            "max_order": limits.max_per_order,
-            "max_buyer": limits.max_per_buyer,
             "record": [item for pair in record.items() for item in pair],
-        }
+        } | limits.payload()
+
+    async def admit(
+        self,
+        *,
+        event_id: uuid.UUID,
+        user_id: uuid.UUID,
+        quantity: int,
+        limits: Limits,
+        token: str,
+    ) -> None:
+        """Would a hold of ``quantity`` places pass ``limits``? One reading, no write (besides
+        pruning lapsed entries); raises what ``hold_seats`` would for the limits."""
+        payload = {"user": str(user_id), "token": token, "want": quantity} | limits.payload()
+        keys = [
+            self.keys.sold(event_id),
+            self.keys.buyer(event_id, user_id),
+            self.keys.facts(event_id),
+            self.keys.address(event_id, limits.address),
+        ]
+        result = await self._admit(keys=keys, args=[json.dumps(payload)])
+        if int(result[0]) != scripts.OK:
+            _raise_refusal(int(result[0]), result)
 
     async def hold_seats(
         self,
@@ -79,7 +101,8 @@ class Holding(StoreBase):
         is only for callers holding the shared inventory lock in PostgreSQL.
 
         Raises NoGroupFree (with the first group's taken seats), OrderLimit, BuyerLimit,
-        FactsStale, or MirrorMissing (rebuild the sold mirror, then call again).
+        Cooldown, AddressLimit, FactsStale, or MirrorMissing (rebuild the sold mirror, then call
+        again).
         """
         hold_id = str(uuid.uuid4())
         ttl = ttl_seconds or self.settings.HOLD_TTL_SECONDS
@@ -108,6 +131,7 @@ class Holding(StoreBase):
             self.keys.record(event_id, hold_id),
             self.keys.buyer(event_id, user_id),
             self.keys.facts(event_id),
+            self.keys.address(event_id, limits.address),
             *(self.keys.held(event_id, t) for t in tiers),
             *(self.keys.seat(event_id, cast(str, p.seat_id)) for p in everything),
         ]
@@ -119,7 +143,8 @@ class Holding(StoreBase):
             _raise_refusal(code, result)
         await self._index(hold_id, event_id, int(result[3]))
         chosen = list(groups[int(result[1]) - 1])
-        return self._made(hold_id, event_id, user_id, chosen, None, currency, result, claimed)
+        made = self._made(hold_id, event_id, user_id, chosen, None, currency, result, claimed)
+        return replace(made, address=limits.address)
 
     async def hold_general(
         self,
@@ -165,6 +190,7 @@ class Holding(StoreBase):
             self.keys.record(event_id, hold_id),
             self.keys.buyer(event_id, user_id),
             self.keys.facts(event_id),
+            self.keys.address(event_id, limits.address),
             self.keys.ga_held(event_id),
             self.keys.ga_expiry(event_id),
         ]
@@ -173,7 +199,8 @@ class Holding(StoreBase):
         if code != scripts.OK:
             _raise_refusal(code, result)
         await self._index(hold_id, event_id, int(result[3]), sweep=True)
-        return self._made(hold_id, event_id, user_id, places, tier, currency, result, claimed)
+        made = self._made(hold_id, event_id, user_id, places, tier, currency, result, claimed)
+        return replace(made, address=limits.address)
 
     async def _index(
         self, hold_id: str, event_id: uuid.UUID, expires_ms: int, *, sweep: bool = False
@@ -214,55 +241,6 @@ class Holding(StoreBase):
             claimed=claimed,
         )
 
-    # --- reading ------------------------------------------------------------------------------
-
-    async def find_event(self, hold_id: str) -> uuid.UUID | None:
-        value = cast(str | None, await self.redis.get(self.keys.index(hold_id)))
-        return uuid.UUID(value) if value else None
-
-    async def get(self, event_id: uuid.UUID, hold_id: str) -> Hold | None:
-        """The live hold (None once it lapsed, was released or became a sale)."""
-        raw = cast(dict[str, str], await self.redis.hgetall(self.keys.record(event_id, hold_id)))
-        if not raw or "user_id" not in raw:
-            return None
-        places = [Place(s, t, int(p)) for s, t, p in json.loads(raw["places"])]
-        return Hold(
-            hold_id=hold_id,
-            event_id=event_id,
-            user_id=uuid.UUID(raw["user_id"]),
-            places=places,
-            tier=raw.get("tier") or None,
-            quantity=len(places),
-            amount=int(raw["amount"]),
-            currency=raw["currency"],
-            created_at=from_ms(int(raw["created_at"])),
-            expires_at=from_ms(int(raw["expires_at"])),
-            claimed=raw.get("claimed") == "1",
-        )
-
-    async def held_seats(self, event_id: uuid.UUID, seat_ids: Sequence[str]) -> set[str]:
-        """Which of ``seat_ids`` are held right now."""
-        held: set[str] = set()
-        for start in range(0, len(seat_ids), _MGET_CHUNK):
-            chunk = seat_ids[start : start + _MGET_CHUNK]
-            values = await self.redis.mget([self.keys.seat(event_id, s) for s in chunk])
-            held.update(s for s, v in zip(chunk, values, strict=True) if v is not None)
-        return held
-
-    async def taken_seats(self, event_id: uuid.UUID, seat_ids: Sequence[str]) -> set[str]:
-        """Which of ``seat_ids`` are held or sold (sold: the Redis mirror), in one round trip."""
-        if not seat_ids:
-            return set()
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.mget([self.keys.seat(event_id, s) for s in seat_ids])
-            pipe.hmget(self.keys.sold(event_id), [f"s:{s}" for s in seat_ids])
-            held, sold = await pipe.execute()
-        return {
-            s
-            for s, h, x in zip(seat_ids, held, sold, strict=True)
-            if h is not None or x is not None
-        }
-
     # --- ending and claiming ------------------------------------------------------------------
 
     def _release_payload(
@@ -293,6 +271,7 @@ class Holding(StoreBase):
             self.keys.buyer(hold.event_id, hold.user_id),
             self.keys.ga_held(hold.event_id),
             self.keys.ga_expiry(hold.event_id),
+            self.keys.address(hold.event_id, hold.address),
             *tail,
         ]
         result = int(await self._release(keys=keys, args=[json.dumps(payload)]))
@@ -303,9 +282,16 @@ class Holding(StoreBase):
         return result == 1
 
     async def claim(
-        self, event_id: uuid.UUID, hold_id: str, *, user_id: uuid.UUID, extend_seconds: int
+        self,
+        event_id: uuid.UUID,
+        hold_id: str,
+        *,
+        user_id: uuid.UUID,
+        extend_seconds: int,
+        cooldown_seconds: int = 0,
     ) -> Hold | None:
-        """Extend the hold once for its owner (never past its hard cap); None if it is gone."""
+        """Extend the hold once for its owner (never past its hard cap); None if it is gone.
+        ``cooldown_seconds``: the event's re-hold cool-down (how long the buyer's key lives)."""
         hold = await self.get(event_id, hold_id)
         if hold is None:
             return None
@@ -319,11 +305,13 @@ class Holding(StoreBase):
             "buyer_member": buyer_member(hold_id, hold.quantity),
             "seats": seats,
             "ntiers": len(zsets),
+            "cooldown": cooldown_seconds * 1000,
         }
         keys = [
             self.keys.record(event_id, hold_id),
             self.keys.buyer(event_id, hold.user_id),
             self.keys.ga_expiry(event_id),
+            self.keys.address(event_id, hold.address),
             *zsets,
             *seat_keys,
         ]
@@ -353,6 +341,10 @@ def _raise_refusal(code: int, result: Sequence[Any]) -> None:
         raise OrderLimit(int(result[1]))
     if code == scripts.SOLD_OUT:
         raise GeneralSoldOut(int(result[1]))
+    if code == scripts.COOLDOWN:
+        raise Cooldown(int(result[1]))
+    if code == scripts.ADDRESS_LIMIT:
+        raise AddressLimit(int(result[1]))
     raise RuntimeError(f"unexpected hold script answer {list(result)!r}")
 
 

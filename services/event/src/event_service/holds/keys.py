@@ -19,8 +19,11 @@ Keys (TTL in brackets):
   lapsed entry stays until the sweeper gives its places back];
 - ``event:gaheld:{E}`` hash: places per general-admission tier in holds not yet given back
   [none; rebuilt from ``gaexp`` when missing];
-- ``event:buyer:{E}:<user>`` zset: the buyer's holds ``<hold>|<n>`` by expiry, sold ones kept a
-  while [until its latest member's score];
+- ``event:buyer:{E}:<user>`` zset: the buyer's holds ``<hold>|<n>`` (``<hold>|<n>|b`` once a
+  booking claimed it) by expiry; a member past its expiry is a lapsed hold, kept for the event's
+  re-hold cool-down [its latest member's score + the cool-down];
+- ``event:addr:{E}:<address>`` zset: ids of the holds taken from one client address, by expiry
+  (the per-address cap) [its latest member's score];
 - ``event:sold:{E}`` hash: mirror of PostgreSQL's sales — ``s:<seat>`` → tier,
   ``g:<booking>:<tier>`` → places, ``n:<tier>`` → sold count, ``b:<user>`` → places sold to the
   buyer, ``v2`` → the format marker [``SOLD_CACHE_SECONDS``; rebuilt from PostgreSQL when missing
@@ -75,6 +78,10 @@ class Keys:
 
     def buyer(self, event_id: uuid.UUID, user_id: uuid.UUID) -> str:
         return self._k(f"event:buyer:{{{event_id}}}:{user_id}")
+
+    def address(self, event_id: uuid.UUID, address: str) -> str:
+        """The holds of one client address ('' gives a key no script writes: no address)."""
+        return self._k(f"event:addr:{{{event_id}}}:{address}")
 
     def sold(self, event_id: uuid.UUID) -> str:
         return self._k(f"event:sold:{{{event_id}}}")

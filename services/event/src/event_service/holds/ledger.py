@@ -60,13 +60,19 @@ class Ledger(Holding):
         """Drop the mirror (the next reader rebuilds it from PostgreSQL)."""
         await self.redis.delete(self.keys.sold(event_id))
 
-    def _sale_keys(self, event_id: uuid.UUID, hold_id: str, user_id: uuid.UUID) -> list[str]:
+    async def _sale_keys(self, event_id: uuid.UUID, hold_id: str, user_id: uuid.UUID) -> list[str]:
+        """The keys of CONSUME / UNDO. Booking's messages do not know the client address the
+        hold was taken from: the hold record does (gone with the hold: then its entry in the
+        address's holds has lapsed anyway)."""
+        record = self.keys.record(event_id, hold_id)
+        address = cast(str | None, await self.redis.hget(record, "addr"))
         return [
             self.keys.sold(event_id),
-            self.keys.record(event_id, hold_id),
+            record,
             self.keys.buyer(event_id, user_id),
             self.keys.ga_held(event_id),
             self.keys.ga_expiry(event_id),
+            self.keys.address(event_id, address or ""),
         ]
 
     async def consume(
@@ -81,7 +87,7 @@ class Ledger(Holding):
         """The hold's booking is confirmed: its places are sold (mirror), the hold is done."""
         tail, payload = self._release_payload(event_id, hold_id, user_id, places)
         payload |= {"booking": str(booking_id), "user": str(user_id)}
-        keys = [*self._sale_keys(event_id, hold_id, user_id), *tail]
+        keys = [*await self._sale_keys(event_id, hold_id, user_id), *tail]
         await self._consume(keys=keys, args=[json.dumps(payload)])
         await self.redis.delete(self.keys.index(hold_id))
 
@@ -106,7 +112,7 @@ class Ledger(Holding):
             "sold_seats": [list(s) for s in sold_seats],
             "ga_sold": [[tier, counted] for tier, _, counted in general_sold],
         }
-        keys = [*self._sale_keys(event_id, hold_id, user_id), *tail]
+        keys = [*await self._sale_keys(event_id, hold_id, user_id), *tail]
         await self._undo(keys=keys, args=[json.dumps(payload)])
         await self.redis.delete(self.keys.index(hold_id))
 

@@ -15,18 +15,15 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 from event_service.holds.keys import Keys
-from event_service.holds.scripts import (
-    CLAIM,
+from event_service.holds.sale_scripts import (
     CONSUME,
-    HOLD_GENERAL,
-    HOLD_SEATS,
-    RELEASE,
     SEAT_STATES,
     SNAPSHOT,
     SWEEP_EVENT,
     SWEEP_SETTLE,
     UNDO,
 )
+from event_service.holds.scripts import ADMIT, CLAIM, HOLD_GENERAL, HOLD_SEATS, RELEASE
 from event_service.settings import Settings
 
 
@@ -52,6 +49,7 @@ class Hold:
     created_at: datetime
     expires_at: datetime
     claimed: bool
+    address: str = ""  # the client address it was taken from ('' for re-takes)
 
     @property
     def seat_ids(self) -> list[str]:
@@ -64,14 +62,35 @@ class Hold:
 @dataclass(frozen=True, slots=True)
 class Limits:
     """What the hold script checks besides availability: order size and the buyer's total
-    (live holds plus places sold, both counted in Redis — see ``scripts.CONSUME``)."""
+    (live holds plus places sold, both counted in Redis — see ``sale_scripts.CONSUME``), and the
+    event's hold rules: live holds per client ``address`` (``max_per_address`` None: no cap;
+    address '': not counted) and the cool-down after a lapsed hold (checked if
+    ``check_cooldown``; lapses are remembered ``cooldown_seconds``). ``exclude_hold``: a live
+    hold of the buyer's not to count (the re-take's own earlier hold)."""
 
     max_per_order: int
     max_per_buyer: int
+    address: str = ""
+    max_per_address: int | None = None
+    cooldown_seconds: int = 0
+    check_cooldown: bool = False
+    exclude_hold: str = ""
 
     @classmethod
     def none(cls) -> Limits:
         return cls(max_per_order=1_000_000, max_per_buyer=1_000_000)
+
+    def payload(self) -> dict[str, Any]:
+        """The script's parameters for these limits."""
+        return {
+            "max_order": self.max_per_order,
+            "max_buyer": self.max_per_buyer,
+            "addr": self.address,
+            "max_addr": self.max_per_address if self.max_per_address is not None else -1,
+            "cooldown": self.cooldown_seconds * 1000,
+            "check_cooldown": self.check_cooldown,
+            "exclude": self.exclude_hold,
+        }
 
 
 class MirrorMissing(Exception):
@@ -104,6 +123,22 @@ class OrderLimit(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(str(limit))
         self.limit = limit
+
+
+class Cooldown(Exception):
+    """The buyer let a hold of the event lapse; ``retry_ms`` until they may hold again."""
+
+    def __init__(self, retry_ms: int) -> None:
+        super().__init__(str(retry_ms))
+        self.retry_ms = retry_ms
+
+
+class AddressLimit(Exception):
+    """The client address has as many live holds of the event as it may."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(str(current))
+        self.current = current
 
 
 class GeneralSoldOut(Exception):
@@ -145,6 +180,7 @@ class StoreBase:
         self.keys = Keys(settings)
         self._hold_seats = redis.register_script(HOLD_SEATS)
         self._hold_general = redis.register_script(HOLD_GENERAL)
+        self._admit = redis.register_script(ADMIT)
         self._release = redis.register_script(RELEASE)
         self._claim = redis.register_script(CLAIM)
         self._consume = redis.register_script(CONSUME)

@@ -1,9 +1,11 @@
-"""The Lua scripts behind holds, sales and availability (see ``keys.py`` for the keys).
+"""The Lua scripts behind holds (see ``keys.py`` for the keys; sales and availability in
+``sale_scripts.py``).
 
 Rules every script follows:
 
 - it touches only keys passed in ``KEYS`` (all of one event, same hash tag) — Redis Cluster-safe;
-- it checks everything before its first write, so a refused request changes nothing;
+- it checks everything before its first write, so a refused request changes nothing (beyond
+  pruning entries that had lapsed anyway);
 - time is Redis's own clock (``TIME``), so every replica of the service agrees on what is live;
 - parameters come as one JSON document in ``ARGV[1]`` (``cjson``), readable and order-proof.
 
@@ -13,7 +15,7 @@ and, on ``NOSCRIPT`` (Redis restarted or ``SCRIPT FLUSH``), loads the script aga
 
 from __future__ import annotations
 
-# Result codes shared with store.py.
+# Result codes shared with holding.py.
 OK = 1
 SEATS_TAKEN = 0
 MIRROR_MISSING = -1
@@ -21,8 +23,10 @@ BUYER_LIMIT = -2
 ORDER_LIMIT = -3
 SOLD_OUT = -4
 STALE = -5  # the event's facts changed (or were fenced) since the caller read them
+COOLDOWN = -6  # the buyer let a hold lapse a moment ago (second value: ms left)
+ADDRESS_LIMIT = -7  # the client address has as many live holds as the event allows
 
-_PRELUDE = """
+PRELUDE = """
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -41,22 +45,67 @@ local function facts_current(key, token)
   return token == '' or redis.call('HGET', key, 'token') == token
 end
 
--- Places of the buyer: live holds (members '<hold>|<n>', live = score > now) plus places sold
--- (the mirror's 'b:<user>'; a sale leaves the buyer's holds in the same script that counts it).
-local function buyer_places(key, mirror, user, now)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-  local n = tonumber(redis.call('HGET', mirror, 'b:' .. user) or '0')
-  for _, m in ipairs(redis.call('ZRANGE', key, 0, -1)) do
-    n = n + tonumber(string.sub(m, string.find(m, '|', 1, true) + 1))
-  end
-  return n
+-- A key of entries scored by expiry lives as long as its latest entry (plus 'extra' ms).
+local function keep_alive(key, extra)
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if #last > 0 then redis.call('PEXPIREAT', key, ms(tonumber(last[2]) + extra)) end
 end
 
--- Count a hold for its buyer until 'score'; the key lives as long as its latest member.
-local function keep_buyer(key, score, member)
-  redis.call('ZADD', key, score, member)
-  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-  redis.call('PEXPIREAT', key, ms(tonumber(last[2])))
+-- The buyer's holds are members '<hold>|<n>' ('<hold>|<n>|b' once a booking claimed the hold)
+-- scored by expiry. Release, sale and the end of a booking remove theirs, so a member still
+-- there past its expiry is a hold the buyer let lapse — unless a booking had claimed it (then
+-- the booking lapsed, which booking deals with). Lapsed members stay for the cool-down.
+-- Returns the buyer's places (live holds but 'p.exclude', plus places sold: the mirror's
+-- 'b:<user>') and when the cool-down after the latest lapse ends (0: none).
+local function buyer_state(key, mirror, p, now)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ms(now - p.cooldown))
+  local n = tonumber(redis.call('HGET', mirror, 'b:' .. p.user) or '0')
+  local cool = 0
+  local all = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+  for i = 1, #all, 2 do
+    local hold, count, booked = string.match(all[i], '^(.-)|(%d+)(.*)$')
+    local score = tonumber(all[i + 1])
+    if score > now then
+      if hold ~= p.exclude then n = n + tonumber(count) end
+    elseif booked == '' then
+      cool = math.max(cool, score + p.cooldown)
+    end
+  end
+  return n, cool
+end
+
+-- Live holds taken from the client address (hold ids by expiry): the count if the event's cap
+-- is reached (max_addr -1: no cap; addr '': not a buyer's request), else nil.
+local function address_full(key, p, now)
+  if p.addr == '' or p.max_addr < 0 then return nil end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ms(now))
+  local live = redis.call('ZCARD', key)
+  if live >= p.max_addr then return live end
+  return nil
+end
+
+-- Everything a new hold of 'want' places must pass besides free places; KEYS indexes: m sold
+-- mirror, b buyer's holds, a the address's holds. A refusal as the script returns it, or nil.
+local function refusal(p, want, m, b, a, now)
+  if want > p.max_order then return {-3, p.max_order} end
+  local current, cool = buyer_state(KEYS[b], KEYS[m], p, now)
+  if p.check_cooldown and cool > now then return {-6, cool - now} end
+  if current + want > p.max_buyer then return {-2, current} end
+  local live = address_full(KEYS[a], p, now)
+  if live then return {-7, live} end
+  return nil
+end
+
+-- Count the new hold for its buyer and its client address.
+local function count_hold(b, a, p, want, expires)
+  local member = p.hold .. '|' .. want
+  if p.claimed then member = member .. '|b' end
+  redis.call('ZADD', KEYS[b], expires, member)
+  keep_alive(KEYS[b], p.cooldown)
+  if p.addr ~= '' then
+    redis.call('ZADD', KEYS[a], expires, p.hold)
+    keep_alive(KEYS[a], 0)
+  end
 end
 
 -- Places held per general-admission tier; rebuilt from the expiry index when lost.
@@ -85,9 +134,9 @@ local function write_record(key, p, g, now, expires)
 end
 
 -- Free the places of one hold (compare-and-delete: only keys still carrying this hold).
--- Keys: record, buyer, GA held, GA expiry at r, b, gh, ge; tier zsets from zbase + 1; seat keys
--- from sbase + 1.
-local function release(p, r, b, gh, ge, zbase, sbase)
+-- Keys: record, buyer, GA held, GA expiry, address at r, b, gh, ge, a; tier zsets from
+-- zbase + 1; seat keys from sbase + 1.
+local function release(p, r, b, gh, ge, a, zbase, sbase)
   for i, seat in ipairs(p.seats) do
     if redis.call('GET', KEYS[sbase + i]) == p.hold then
       redis.call('DEL', KEYS[sbase + i])
@@ -97,26 +146,26 @@ local function release(p, r, b, gh, ge, zbase, sbase)
   if p.member ~= '' and redis.call('ZREM', KEYS[ge], p.member) == 1 then
     give_back(KEYS[gh], p.ga_tier, p.ga_qty)
   end
-  redis.call('ZREM', KEYS[b], p.buyer_member)
+  redis.call('ZREM', KEYS[b], p.buyer_member, p.buyer_member .. '|b')
+  redis.call('ZREM', KEYS[a], p.hold)
   redis.call('DEL', KEYS[r])
 end
 """
 
 HOLD_SEATS = (
-    _PRELUDE
+    PRELUDE
     + """
 -- Reserved seats, all or nothing: the first of the candidate groups whose seats are all free.
--- KEYS: 1 sold mirror, 2 hold record, 3 buyer's holds, 4 facts, then one zset per tier in
--- p.tiers, then the seat keys of every group, group after group.
+-- KEYS: 1 sold mirror, 2 hold record, 3 buyer's holds, 4 facts, 5 the address's holds, then one
+-- zset per tier in p.tiers, then the seat keys of every group, group after group.
 local p = cjson.decode(ARGV[1])
 if not facts_current(KEYS[4], p.token) then return {-5} end
 if not mirror_loaded(KEYS[1]) then return {-1} end
 local now = now_ms()
 local want = #p.groups[1]
-if want > p.max_order then return {-3, p.max_order} end
-local current = buyer_places(KEYS[3], KEYS[1], p.user, now)
-if current + want > p.max_buyer then return {-2, current} end
-local zbase = 4
+local refused = refusal(p, want, 1, 3, 5, now)
+if refused then return refused end
+local zbase = 5
 local k = zbase + #p.tiers
 local chosen, first, unavailable = nil, nil, nil
 for g, group in ipairs(p.groups) do
@@ -146,62 +195,81 @@ for i, seat in ipairs(p.groups[chosen]) do
   redis.call('ZADD', KEYS[zbase + seat[2]], expires, seat[1])
 end
 write_record(KEYS[2], p, chosen, now, expires)
-keep_buyer(KEYS[3], expires, p.hold .. '|' .. want)
+count_hold(3, 5, p, want, expires)
 return {1, chosen, now, expires}
 """
 )
 
 HOLD_GENERAL = (
-    _PRELUDE
+    PRELUDE
     + """
 -- General admission by quantity: places left = capacity - sold - held, never below zero.
--- KEYS: 1 sold mirror, 2 hold record, 3 buyer's holds, 4 facts, 5 GA held, 6 GA expiry index
+-- KEYS: 1 sold mirror, 2 hold record, 3 buyer's holds, 4 facts, 5 the address's holds,
+-- 6 GA held, 7 GA expiry index
 local p = cjson.decode(ARGV[1])
 if not facts_current(KEYS[4], p.token) then return {-5} end
 if not mirror_loaded(KEYS[1]) then return {-1} end
 local now = now_ms()
 local want = p.quantity
-if want > p.max_order then return {-3, p.max_order} end
-local current = buyer_places(KEYS[3], KEYS[1], p.user, now)
-if current + want > p.max_buyer then return {-2, current} end
-ensure_ga_held(KEYS[5], KEYS[6])
+local refused = refusal(p, want, 1, 3, 5, now)
+if refused then return refused end
+ensure_ga_held(KEYS[6], KEYS[7])
 local sold = tonumber(redis.call('HGET', KEYS[1], 'n:' .. p.tier) or '0')
-local held = tonumber(redis.call('HGET', KEYS[5], p.tier) or '0')
+local held = tonumber(redis.call('HGET', KEYS[6], p.tier) or '0')
 local left = p.capacity - sold - held
 if left < want then
   if left < 0 then left = 0 end
   return {-4, left}
 end
 local expires = now + p.ttl
-redis.call('HINCRBY', KEYS[5], p.tier, want)
-redis.call('ZADD', KEYS[6], expires, p.member)
+redis.call('HINCRBY', KEYS[6], p.tier, want)
+redis.call('ZADD', KEYS[7], expires, p.member)
 write_record(KEYS[2], p, 1, now, expires)
-keep_buyer(KEYS[3], expires, p.hold .. '|' .. want)
+count_hold(3, 5, p, want, expires)
 return {1, 1, now, expires}
 """
 )
 
+ADMIT = (
+    PRELUDE
+    + """
+-- Would a hold of p.want places pass the rules? Asked before a best-available search, so a
+-- refused request costs one cheap reading; the hold script checks all of it again.
+-- KEYS: 1 sold mirror, 2 buyer's holds, 3 facts, 4 the address's holds.
+local p = cjson.decode(ARGV[1])
+if not facts_current(KEYS[3], p.token) then return {-5} end
+if not mirror_loaded(KEYS[1]) then return {-1} end
+local refused = refusal(p, p.want, 1, 2, 4, now_ms())
+if refused then return refused end
+return {1}
+"""
+)
+
 RELEASE = (
-    _PRELUDE
+    PRELUDE
     + """
 -- The owner (or, with owner '', the system) ends a hold: its places are free at once.
--- KEYS: 1 record, 2 buyer's holds, 3 GA held, 4 GA expiry, then tier zsets, then seat keys.
+-- KEYS: 1 record, 2 buyer's holds, 3 GA held, 4 GA expiry, 5 the address's holds, then tier
+-- zsets, then seat keys.
 local p = cjson.decode(ARGV[1])
 if p.owner ~= '' then
   local owner = redis.call('HGET', KEYS[1], 'user_id')
   if not owner then return 0 end
   if owner ~= p.owner then return -1 end
 end
-release(p, 1, 2, 3, 4, 4, 4 + p.ntiers)
+release(p, 1, 2, 3, 4, 5, 5, 5 + p.ntiers)
 return 1
 """
 )
 
 CLAIM = (
-    _PRELUDE
+    PRELUDE
     + """
 -- Booking takes the hold over: extended once, never past its hard cap; owner checked first.
--- KEYS: 1 record, 2 buyer's holds, 3 GA expiry, then tier zsets, then seat keys.
+-- From now on the hold is the booking's: its buyer entry is marked ('|b') so that its lapse
+-- starts no cool-down.
+-- KEYS: 1 record, 2 buyer's holds, 3 GA expiry, 4 the address's holds, then tier zsets, then
+-- seat keys.
 local p = cjson.decode(ARGV[1])
 local owner = redis.call('HGET', KEYS[1], 'user_id')
 if not owner then return {0} end
@@ -213,168 +281,22 @@ local created = tonumber(redis.call('HGET', KEYS[1], 'created_at'))
 local target = math.min(now + p.extend, created + p.max_life)
 if target > expires then
   redis.call('PEXPIREAT', KEYS[1], ms(target))
-  local sbase = 3 + p.ntiers
+  local sbase = 4 + p.ntiers
   for i, seat in ipairs(p.seats) do
     if redis.call('GET', KEYS[sbase + i]) == p.hold then
       redis.call('PEXPIREAT', KEYS[sbase + i], ms(target))
-      redis.call('ZADD', KEYS[3 + seat[2]], 'XX', target, seat[1])
+      redis.call('ZADD', KEYS[4 + seat[2]], 'XX', target, seat[1])
     end
   end
   if p.member ~= '' then redis.call('ZADD', KEYS[3], 'XX', target, p.member) end
-  if redis.call('ZSCORE', KEYS[2], p.buyer_member) then
-    keep_buyer(KEYS[2], target, p.buyer_member)
-  end
+  if redis.call('ZADD', KEYS[4], 'XX', 'CH', target, p.hold) == 1 then keep_alive(KEYS[4], 0) end
   expires = target
+end
+if redis.call('ZREM', KEYS[2], p.buyer_member) == 1 then
+  redis.call('ZADD', KEYS[2], expires, p.buyer_member .. '|b')
+  keep_alive(KEYS[2], p.cooldown)
 end
 redis.call('HSET', KEYS[1], 'claimed', '1', 'expires_at', ms(expires))
 return {1, expires}
 """
 )
-
-CONSUME = (
-    _PRELUDE
-    + """
--- A booking of the hold is confirmed: its places are sold (mirror) and the hold is done.
--- Idempotent (HSETNX, ZREM), so a redelivered message changes nothing. The places move from
--- the buyer's holds to the buyer's sold count ('b:<user>') in this one step: never counted
--- twice, never missed. Without a (current) mirror only the hold ends: the mirror is rebuilt
--- from PostgreSQL, which has the sale, before any hold script runs again.
--- KEYS: 1 sold mirror, 2 record, 3 buyer's holds, 4 GA held, 5 GA expiry, then tier zsets,
--- then seat keys.
-local p = cjson.decode(ARGV[1])
-local loaded = mirror_loaded(KEYS[1])
-local sbase = 5 + p.ntiers
-local counted = 0
-for i, seat in ipairs(p.seats) do
-  -- sold now: whoever still holds it (only a lapsed-and-retaken hold could) loses it
-  redis.call('DEL', KEYS[sbase + i])
-  redis.call('ZREM', KEYS[5 + seat[2]], seat[1])
-  if loaded and redis.call('HSETNX', KEYS[1], 's:' .. seat[1], seat[3]) == 1 then
-    redis.call('HINCRBY', KEYS[1], 'n:' .. seat[3], 1)
-    counted = counted + 1
-  end
-end
-if p.ga_qty > 0 then
-  local field = 'g:' .. p.booking .. ':' .. p.ga_tier
-  if loaded and redis.call('HSETNX', KEYS[1], field, p.ga_qty) == 1 then
-    redis.call('HINCRBY', KEYS[1], 'n:' .. p.ga_tier, p.ga_qty)
-    counted = counted + p.ga_qty
-  end
-  if redis.call('ZREM', KEYS[5], p.member) == 1 then give_back(KEYS[4], p.ga_tier, p.ga_qty) end
-end
-if counted > 0 then redis.call('HINCRBY', KEYS[1], 'b:' .. p.user, counted) end
-redis.call('DEL', KEYS[2])
-redis.call('ZREM', KEYS[3], p.buyer_member)
-return 1
-"""
-)
-
-UNDO = (
-    _PRELUDE
-    + """
--- A booking ended (cancelled / expired), after PostgreSQL committed it: what it bought leaves
--- the mirror, what it held is freed. Idempotent.
--- KEYS: 1 sold mirror, 2 record, 3 buyer's holds, 4 GA held, 5 GA expiry, then tier zsets,
--- then seat keys.
--- sold_seats: [seat, tier, counted]; ga_sold: [tier, counted] ('counted': PostgreSQL has the
--- buyer of the sale, so the mirror counts it in 'b:<user>').
-local p = cjson.decode(ARGV[1])
-local uncounted = 0
-for _, s in ipairs(p.sold_seats) do
-  if redis.call('HDEL', KEYS[1], 's:' .. s[1]) == 1 then
-    redis.call('HINCRBY', KEYS[1], 'n:' .. s[2], -1)
-    if s[3] then uncounted = uncounted + 1 end
-  end
-end
-for _, g in ipairs(p.ga_sold) do
-  local field = 'g:' .. p.booking .. ':' .. g[1]
-  local n = redis.call('HGET', KEYS[1], field)
-  if n then
-    redis.call('HDEL', KEYS[1], field)
-    redis.call('HINCRBY', KEYS[1], 'n:' .. g[1], -tonumber(n))
-    if g[2] then uncounted = uncounted + tonumber(n) end
-  end
-end
-if uncounted > 0 and redis.call('HINCRBY', KEYS[1], 'b:' .. p.user, -uncounted) <= 0 then
-  redis.call('HDEL', KEYS[1], 'b:' .. p.user)
-end
-release(p, 2, 3, 4, 5, 5, 5 + p.ntiers)
-return 1
-"""
-)
-
-SNAPSHOT = (
-    _PRELUDE
-    + """
--- One consistent reading of an event's availability: per tier, sold and held.
--- KEYS: 1 sold mirror, 2 GA held, 3 GA expiry, then one zset per reserved tier.
-local p = cjson.decode(ARGV[1])
-if not mirror_loaded(KEYS[1]) then return {-1} end
-local now = now_ms()
-local out = {1}
-for i, tier in ipairs(p.reserved) do
-  out[#out + 1] = tonumber(redis.call('HGET', KEYS[1], 'n:' .. tier) or '0')
-  out[#out + 1] = redis.call('ZCOUNT', KEYS[3 + i], '(' .. ms(now), '+inf')
-end
-if #p.general > 0 then ensure_ga_held(KEYS[2], KEYS[3]) end
-for _, tier in ipairs(p.general) do
-  out[#out + 1] = tonumber(redis.call('HGET', KEYS[1], 'n:' .. tier) or '0')
-  out[#out + 1] = tonumber(redis.call('HGET', KEYS[2], tier) or '0')
-end
-return out
-"""
-)
-
-SEAT_STATES = (
-    _PRELUDE
-    + """
--- The seat map's live part in one reading: sold seats (mirror) and held seats (live members of
--- the tier zsets). KEYS: 1 facts, 2 sold mirror, then one zset per reserved tier.
--- ARGV: the facts token the caller's layout belongs to.  Returns {1, #sold, sold..., held...}.
-if not facts_current(KEYS[1], ARGV[1]) then return {-5} end
-if not mirror_loaded(KEYS[2]) then return {-1} end
-local now = '(' .. ms(now_ms())
-local sold = {}
-for _, f in ipairs(redis.call('HKEYS', KEYS[2])) do
-  if string.sub(f, 1, 2) == 's:' then sold[#sold + 1] = string.sub(f, 3) end
-end
-local out = {1, #sold}
-for _, s in ipairs(sold) do out[#out + 1] = s end
-for i = 3, #KEYS do
-  for _, s in ipairs(redis.call('ZRANGEBYSCORE', KEYS[i], now, '+inf')) do out[#out + 1] = s end
-end
-return out
-"""
-)
-
-SWEEP_EVENT = (
-    _PRELUDE
-    + """
--- Lapsed general-admission holds give their places back.
--- KEYS: 1 GA expiry, 2 GA held.  Returns {returned holds, next expiry or -1}.
-local now = now_ms()
-local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 1000)
-for _, m in ipairs(lapsed) do
-  redis.call('ZREM', KEYS[1], m)
-  local counts = string.sub(m, string.find(m, '|', 1, true) + 1)
-  for tier, n in string.gmatch(counts, '([^,:]+):(%d+)') do
-    give_back(KEYS[2], tier, tonumber(n))
-  end
-end
-local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #nxt == 0 then return {#lapsed, -1} end
-return {#lapsed, tonumber(nxt[2])}
-"""
-)
-
-SWEEP_SETTLE = """
--- KEYS[1]: the global sweep index.  ARGV: event id, the placeholder score the sweeper set,
--- the event's next expiry (-1: none). A hold added meanwhile has lowered the score: keep it.
-local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if ARGV[3] == '-1' then
-  if cur and tonumber(cur) == tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]) end
-  return 0
-end
-redis.call('ZADD', KEYS[1], 'LT', ARGV[3], ARGV[1])
-return 1
-"""

@@ -10,13 +10,8 @@ from event_service.service.events import (
     publish_event,
     update_event,
 )
-from event_service.service.holding import (
-    claim_hold,
-    create_hold,
-    get_hold,
-    release_hold,
-    retake_hold,
-)
+from event_service.service.holding import create_hold, get_hold, release_hold
+from event_service.service.retake import claim_hold, retake_hold
 from event_service.service.sales import record_sale, sweep_holds, undo_sale
 
 __all__ = [

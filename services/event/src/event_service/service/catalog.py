@@ -13,7 +13,7 @@ from event_service import domain, repository
 from event_service.cache import EventCache
 from event_service.holds import HoldStore, TierCount
 from event_service.orm import EventRow, TicketTierRow
-from event_service.schemas import EventRead, EventSummary, TierRead
+from event_service.schemas import EventRead, EventSummary, HoldRules, TierRead
 from event_service.service.tx import rebuild_mirror
 
 
@@ -43,6 +43,7 @@ class EventStatic(BaseModel):
     status: str
     created_at: datetime
     updated_at: datetime
+    hold_rules: HoldRules = HoldRules()
     tiers: list[TierStatic]
 
     @property
@@ -73,6 +74,7 @@ def static_of(
         status=event.status,
         created_at=event.created_at,
         updated_at=event.updated_at,
+        hold_rules=hold_rules_of(event),
         tiers=[
             TierStatic(
                 code=t.code,
@@ -85,6 +87,14 @@ def static_of(
             )
             for t in tiers
         ],
+    )
+
+
+def hold_rules_of(event: EventRow) -> HoldRules:
+    return HoldRules(
+        verified_email_required=event.verified_email_required,
+        max_live_holds_per_address=event.max_live_holds_per_address,
+        rehold_cooldown_seconds=event.rehold_cooldown_seconds,
     )
 
 

@@ -15,12 +15,24 @@ from event_service import domain, repository
 from event_service.domain import EventStatus, InventoryBusy
 from event_service.holds import MirrorMissing
 from event_service.orm import EventRow, TicketTierRow
-from event_service.schemas import EventCreate, EventRead, EventSummary, EventUpdate, TierCreate
+from event_service.schemas import (
+    EventCreate,
+    EventRead,
+    EventSummary,
+    EventUpdate,
+    HoldRules,
+    TierCreate,
+)
 from event_service.service import catalog
 from event_service.service.access import managed_event
 from event_service.service.context import Ctx
 from event_service.service.tx import rebuild_mirror_locked, transaction
-from shared.contracts.event import EventCancelledV1, EventPublishedV1
+from shared.contracts.event import (
+    EventCancelledV1,
+    EventCreatedV1,
+    EventDeletedV1,
+    EventPublishedV1,
+)
 from shared.db import utcnow
 from shared.errors import InvalidState, NotFound
 from shared.logging import get_logger
@@ -31,6 +43,15 @@ from shared.security import Principal
 log = get_logger("event_service")
 
 _LAYOUT_FIELDS = {"tiers", "seating"}
+_TIMES = ("starts_at", "ends_at", "sales_start_at", "sales_end_at")
+
+
+def _rule_columns(rules: HoldRules) -> dict[str, Any]:
+    return {
+        "verified_email_required": rules.verified_email_required,
+        "max_live_holds_per_address": rules.max_live_holds_per_address,
+        "rehold_cooldown_seconds": rules.rehold_cooldown_seconds,
+    }
 
 
 def _tier_rows(event_id: uuid.UUID, tiers: list[TierCreate]) -> list[TicketTierRow]:
@@ -68,7 +89,10 @@ async def create_event(
         seating=[
             domain.SectionSpec(s.section, s.tier, s.rows, s.seats_per_row) for s in data.seating
         ],
+        now=now,
+        moved=("starts_at",),
     )
+    rules = data.hold_rules.applied_to(HoldRules()) if data.hold_rules else HoldRules()
     event = EventRow(
         id=uuid.uuid4(),
         organizer_id=user.id,
@@ -85,10 +109,18 @@ async def create_event(
         status=EventStatus.DRAFT,
         created_at=now,
         updated_at=now,
+        **_rule_columns(rules),
     )
     async with transaction(session):
         await repository.add_event(session, event, _tier_rows(event.id, data.tiers))
         await repository.add_seats(session, event.id, seats)
+        await outbox.add(
+            session,
+            EventCreatedV1(
+                event_id=event.id, organizer_id=user.id, actor_id=user.id, title=event.title
+            ),
+            producer=ctx.settings.SERVICE_NAME,
+        )
     await ctx.cache.invalidate()
     log.info("event_created", event_id=str(event.id), seats=len(seats))
     return await _detail_of(session, ctx, event)
@@ -118,17 +150,17 @@ async def update_event(
         await ctx.facts.fence(event_id)
         if not domain.can_edit(event.status):
             raise InvalidState(f"A {event.status} event cannot be changed.")
-        values = {k: v for k, v in given.items() if k not in _LAYOUT_FIELDS}
-        merged = {
-            name: values.get(name, getattr(event, name))
-            for name in ("starts_at", "ends_at", "sales_start_at", "sales_end_at")
-        }
+        values = _new_values(event, data, given)
+        merged = {name: values.get(name, getattr(event, name)) for name in _TIMES}
+        # a time the PATCH changes must lie ahead (an event is never moved into the past)
+        moved = [n for n in ("starts_at", "ends_at") if merged[n] != getattr(event, n)]
+        checks: dict[str, Any] = {"now": utcnow(), "moved": moved}
         if layout:
             if await _held_or_sold(session, ctx, event):
                 raise InventoryBusy()
-            await _replace_layout(session, event, data, merged)
+            await _replace_layout(session, event, data, merged | checks)
         else:
-            domain.check_times(**merged)
+            domain.check_times(**merged, **checks)
         updated = await repository.set_fields(session, event_id, values)
         if updated is None:
             raise NotFound("No such event.")
@@ -138,6 +170,14 @@ async def update_event(
     await ctx.cache.invalidate()
     log.info("event_updated", event_id=str(event_id), fields=sorted(given))
     return await _detail_of(session, ctx, event)
+
+
+def _new_values(event: EventRow, data: EventUpdate, given: dict[str, Any]) -> dict[str, Any]:
+    """The columns a PATCH sets (hold rules merged into the event's current ones)."""
+    values = {k: v for k, v in given.items() if k not in _LAYOUT_FIELDS | {"hold_rules"}}
+    if data.hold_rules is not None:
+        values |= _rule_columns(data.hold_rules.applied_to(catalog.hold_rules_of(event)))
+    return values
 
 
 async def _replace_layout(
@@ -197,6 +237,7 @@ async def publish_event(
                 title=published.title,
                 starts_at=published.starts_at,
                 currency=published.currency,
+                actor_id=user.id,
             ),
             producer=ctx.settings.SERVICE_NAME,
         )
@@ -229,6 +270,7 @@ async def cancel_event(
                 organizer_id=cancelled.organizer_id,
                 title=cancelled.title,
                 reason=reason,
+                actor_id=user.id,
             ),
             producer=ctx.settings.SERVICE_NAME,
         )
@@ -254,6 +296,16 @@ async def delete_event(
         if await _held_or_sold(session, ctx, event):
             raise InvalidState("Tickets of this event are held right now; cancel it instead.")
         await repository.soft_delete(session, event_id)
+        await outbox.add(
+            session,
+            EventDeletedV1(
+                event_id=event.id,
+                organizer_id=event.organizer_id,
+                actor_id=user.id,
+                title=event.title,
+            ),
+            producer=ctx.settings.SERVICE_NAME,
+        )
     await ctx.holds.forget_sold(event_id)
     await ctx.cache.invalidate()
     log.info("event_deleted", event_id=str(event_id))

@@ -57,6 +57,10 @@ class Facts:
     max_per_buyer: int
     updated_at: str
     tiers: dict[str, TierFact]
+    # hold rules (README "Hold rules")
+    verified_email_required: bool = False
+    max_per_address: int | None = None
+    rehold_cooldown: int = 0
 
     @property
     def reserved(self) -> list[str]:
@@ -72,6 +76,14 @@ class Seat:
     tier: str
 
 
+@dataclass(frozen=True, slots=True)
+class TierRow:
+    """One row of a reserved tier, seats left to right (``seat_ids[i]`` has ``numbers[i]``)."""
+
+    seat_ids: list[str]
+    numbers: list[int]
+
+
 @dataclass(slots=True)
 class Layout:
     """Every seat of the event in layout order (immutable under one facts token)."""
@@ -81,6 +93,25 @@ class Layout:
     index: dict[str, int]
     _by_tier: dict[str, list[Seat]] | None = None
     _pieces: tuple[list[str], list[str]] | None = field(default=None, repr=False)
+    _rows: dict[str, list[TierRow]] = field(default_factory=dict, repr=False)
+
+    def has_rows(self, tier: str) -> bool:
+        return tier in self._rows
+
+    def rows(self, tier: str) -> list[TierRow]:
+        """The tier's rows, best first (sections as created, rows as listed) — computed once:
+        best available reads them on every request."""
+        rows = self._rows.get(tier)
+        if rows is None:
+            grouped: dict[tuple[str, str], list[Seat]] = {}
+            for seat in self.by_tier(tier):
+                grouped.setdefault((seat.section, seat.row), []).append(seat)
+            rows = []
+            for seats in grouped.values():
+                seats.sort(key=lambda s: s.number)
+                rows.append(TierRow([s.seat_id for s in seats], [s.number for s in seats]))
+            self._rows[tier] = rows
+        return rows
 
     def by_tier(self, tier: str) -> list[Seat]:
         if self._by_tier is None:
@@ -132,6 +163,9 @@ def facts_data(row: dict[str, Any]) -> str:
             "max_per_buyer": row["max_tickets_per_buyer"],
             "updated_at": moment(row["updated_at"]),
             "tiers": [list(t) for t in row["tiers"]],
+            "verified_email_required": row["verified_email_required"],
+            "max_per_address": row["max_live_holds_per_address"],
+            "rehold_cooldown": row["rehold_cooldown_seconds"],
         }
     )
 
@@ -152,7 +186,15 @@ def facts_of(event_id: uuid.UUID, token: str, data: str) -> Facts:
         max_per_buyer=int(d["max_per_buyer"]),
         updated_at=d["updated_at"],
         tiers={c: TierFact(c, int(p), cap) for c, p, cap in d["tiers"]},
+        verified_email_required=bool(d["verified_email_required"]),
+        max_per_address=d["max_per_address"],
+        rehold_cooldown=int(d["rehold_cooldown"]),
     )
+
+
+def current_format(data: str) -> bool:
+    """Facts an older release wrote lack the hold rules: they are loaded again."""
+    return '"rehold_cooldown"' in data
 
 
 class _Bounded(dict[K, V]):
@@ -194,7 +236,7 @@ class FactsCache:
 
     async def _fetch(self, event_id: uuid.UUID) -> Facts | None:
         stored = await self.holds.read_facts(event_id)
-        if stored is None:
+        if stored is None or not current_format(stored[1]):
             stored = await self._load(event_id)
             if stored is None:
                 return None

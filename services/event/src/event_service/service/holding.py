@@ -1,27 +1,29 @@
-"""Use cases of holds: take (seats, general admission, best available), read, release, the
-internal claim and the re-take of a late-paid booking."""
+"""Use cases of holds: take (seats, general admission, best available), read, release.
+
+(The internal claim and the re-take of a late-paid booking are in ``retake.py``.)"""
 
 from __future__ import annotations
 
+import math
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from event_service import domain, repository, seating
+from event_service import domain
 from event_service.domain import (
+    AddressLimitExceeded,
     BuyerLimitExceeded,
-    EventStatus,
-    HoldExpired,
+    EmailNotVerified,
+    ReholdCooldown,
     SalesClosed,
     SeatsUnavailable,
     TierSoldOut,
     ValidationFailed,
 )
 from event_service.holds import (
+    AddressLimit,
     BuyerLimit,
     ClaimRefused,
+    Cooldown,
     FactsStale,
     GeneralSoldOut,
     Hold,
@@ -31,21 +33,13 @@ from event_service.holds import (
     OrderLimit,
     Place,
 )
-from event_service.orm import EventRow, TicketTierRow
-from event_service.schemas import (
-    ClaimedEvent,
-    HeldSeat,
-    HoldClaimed,
-    HoldCreate,
-    HoldRead,
-    HoldRetake,
-)
+from event_service.schemas import HeldSeat, HoldCreate, HoldRead
 from event_service.service.access import may_see
+from event_service.service.best import LostRace, hold_best_available
 from event_service.service.context import Ctx
 from event_service.service.facts import Facts, Layout
-from event_service.service.tx import rebuild_mirror, transaction
 from shared.db import utcnow
-from shared.errors import DomainError, Forbidden, NotFound
+from shared.errors import DomainError, NotFound
 from shared.logging import get_logger
 from shared.security import Principal
 
@@ -68,57 +62,17 @@ def _hold_read(hold: Hold) -> HoldRead:
     )
 
 
-def _claimed(hold: Hold, event: EventRow) -> HoldClaimed:
-    return HoldClaimed(
-        hold_id=hold.hold_id,
-        event_id=hold.event_id,
-        user_id=hold.user_id,
-        seats=[HeldSeat(seat_id=p.seat_id, tier=p.tier, price=p.price) for p in hold.places],
-        tier=hold.tier,
-        quantity=hold.quantity,
-        amount=hold.amount,
-        currency=hold.currency,
-        expires_at=hold.expires_at,
-        event=ClaimedEvent(
-            title=event.title,
-            starts_at=event.starts_at,
-            location=event.location,
-            organizer_id=event.organizer_id,
-        ),
-    )
-
-
-async def _with_mirror(
-    session: AsyncSession, ctx: Ctx, event_id: uuid.UUID, attempt: Callable[[], Awaitable[Hold]]
-) -> Hold:
-    """Run ``attempt`` (its own transaction, shared inventory lock); when Redis lost the sold
-    mirror, rebuild it from PostgreSQL and try again."""
-    for _ in range(_ATTEMPTS):
-        try:
-            return await attempt()
-        except MirrorMissing:
-            await rebuild_mirror(session, ctx.holds, event_id)
-    raise RuntimeError("the sold mirror of the event vanished again and again")
-
-
-class _Retry(Exception):
-    """Every best-available candidate was taken between reading and holding."""
-
-    def __init__(self, tier: str, quantity: int) -> None:
-        super().__init__(tier)
-        self.tier, self.quantity = tier, quantity
-
-
 async def create_hold(
-    ctx: Ctx, *, user: Principal, event_id: uuid.UUID, data: HoldCreate
+    ctx: Ctx, *, user: Principal, event_id: uuid.UUID, data: HoldCreate, address: str = ""
 ) -> HoldRead:
     """Hold the asked seats, general-admission places or best available seats — all or nothing,
-    within the order and buyer limits (checked in the same Redis script).
+    within the order and buyer limits and the event's hold rules (checked in the same Redis
+    script; ``address``: the client's, for the per-address cap).
 
     No PostgreSQL on this path: the request is checked against the event's facts in memory and
     the one hold script refuses unless they are current (``service/facts.py``). Outdated facts,
     a lost sold mirror or a lost best-available race: read again and retry."""
-    lost: _Retry | None = None
+    lost: LostRace | None = None
     for _ in range(_ATTEMPTS):
         facts = await ctx.facts.get(event_id)
         try:
@@ -131,27 +85,48 @@ async def create_hold(
                 raise
             continue  # decided on outdated facts: read them again
         try:
-            hold = await _take(ctx, facts, user.id, data, places)
+            hold = await _take(ctx, facts, user.id, data, places, _limits(facts, address))
         except FactsStale:
             ctx.facts.forget(event_id)
             continue
         except MirrorMissing:
             await ctx.rebuild_mirror(event_id)
             continue
-        except _Retry as exc:
+        except LostRace as exc:
             lost = exc
             continue
-        except BuyerLimit as exc:
-            raise BuyerLimitExceeded(
-                limit=facts.max_per_buyer, current=exc.current, requested=wanted
-            ) from exc
-        except OrderLimit as exc:
-            raise domain.order_limit_exceeded(exc.limit, wanted) from exc
+        except (BuyerLimit, OrderLimit, Cooldown, AddressLimit) as exc:
+            raise _refusal(exc, facts, wanted) from exc
         log.info("hold_created", event_id=str(event_id), hold_id=hold.hold_id, places=hold.quantity)
         return _hold_read(hold)
     if lost is not None:
         raise TierSoldOut(lost.tier, lost.quantity) from lost
     raise RuntimeError("the event's facts or sold mirror changed again and again")
+
+
+def _limits(facts: Facts, address: str) -> Limits:
+    return Limits(
+        max_per_order=facts.max_per_order,
+        max_per_buyer=facts.max_per_buyer,
+        address=address,
+        max_per_address=facts.max_per_address,
+        cooldown_seconds=facts.rehold_cooldown,
+        check_cooldown=True,
+    )
+
+
+def _refusal(exc: Exception, facts: Facts, wanted: int) -> DomainError:
+    """The contract's error for a refusal of the hold script."""
+    if isinstance(exc, BuyerLimit):
+        return BuyerLimitExceeded(limit=facts.max_per_buyer, current=exc.current, requested=wanted)
+    if isinstance(exc, Cooldown):
+        retry = max(1, math.ceil(exc.retry_ms / 1000))
+        return ReholdCooldown(retry_after=retry, cooldown=facts.rehold_cooldown)
+    if isinstance(exc, AddressLimit):
+        assert facts.max_per_address is not None
+        return AddressLimitExceeded(limit=facts.max_per_address, current=exc.current)
+    assert isinstance(exc, OrderLimit)
+    return domain.order_limit_exceeded(exc.limit, wanted)
 
 
 def _check(facts: Facts | None, user: Principal, data: HoldCreate) -> int:
@@ -167,6 +142,8 @@ def _check(facts: Facts | None, user: Principal, data: HoldCreate) -> int:
         now=utcnow(),
     ):
         raise SalesClosed()
+    if facts.verified_email_required and not user.email_verified:
+        raise EmailNotVerified()
     wanted = len(data.seat_ids) if data.seat_ids is not None else (data.quantity or 0)
     domain.check_order_size(wanted, max_per_order=facts.max_per_order)
     if data.seat_ids is not None:
@@ -204,8 +181,8 @@ async def _take(
     user_id: uuid.UUID,
     data: HoldCreate,
     places: list[Place] | None,
+    limits: Limits,
 ) -> Hold:
-    limits = Limits(max_per_order=facts.max_per_order, max_per_buyer=facts.max_per_buyer)
     common: dict[str, Any] = {
         "event_id": facts.event_id,
         "user_id": user_id,
@@ -221,7 +198,7 @@ async def _take(
     assert data.tier is not None and data.quantity is not None
     tier = facts.tiers[data.tier]
     if data.best_available:
-        return await _best_available(ctx, facts, tier.code, tier.price, data.quantity, common)
+        return await hold_best_available(ctx, facts, tier.code, tier.price, data.quantity, common)
     assert tier.capacity is not None
     try:
         return await ctx.holds.hold_general(
@@ -233,31 +210,6 @@ async def _take(
         )
     except GeneralSoldOut as exc:
         raise TierSoldOut(tier.code, data.quantity) from exc
-
-
-async def _best_available(
-    ctx: Ctx, facts: Facts, tier: str, price: int, quantity: int, common: dict[str, Any]
-) -> Hold:
-    """Pick candidate groups from a fresh reading (see ``seating``), then let the hold script
-    take the first still entirely free — atomically; if all went meanwhile, read again."""
-    layout = (await ctx.facts.layout(facts)).by_tier(tier)
-    taken = await ctx.holds.taken_seats(facts.event_id, [s.seat_id for s in layout])
-    rows: dict[tuple[str, str], list[seating.RowSeat]] = {}
-    for seat in layout:
-        rows.setdefault((seat.section, seat.row), []).append(
-            seating.RowSeat(seat.seat_id, seat.number, seat.seat_id not in taken)
-        )
-    groups = seating.best_available(
-        list(rows.values()), quantity, limit=ctx.settings.BEST_AVAILABLE_CANDIDATES
-    )
-    if not groups:
-        raise TierSoldOut(tier, quantity)
-    try:
-        return await ctx.holds.hold_seats(
-            groups=[[Place(s, tier, price) for s in group] for group in groups], **common
-        )
-    except NoGroupFree as exc:
-        raise _Retry(tier, quantity) from exc
 
 
 async def _own_hold(ctx: Ctx, *, user: Principal, event_id: uuid.UUID, hold_id: str) -> Hold:
@@ -281,103 +233,3 @@ async def release_hold(ctx: Ctx, *, user: Principal, event_id: uuid.UUID, hold_i
     if not released:
         raise NotFound("No such hold (it may have expired).")
     log.info("hold_released", event_id=str(event_id), hold_id=hold_id)
-
-
-async def claim_hold(
-    session: AsyncSession, ctx: Ctx, *, hold_id: str, user_id: uuid.UUID, extend_seconds: int
-) -> HoldClaimed:
-    """Booking takes the hold over: extended once (never past its hard cap); idempotent."""
-    event_id = await ctx.holds.find_event(hold_id)
-    if event_id is None:
-        raise HoldExpired()
-    event = await repository.get_event(session, event_id)
-    if event is None:
-        raise HoldExpired()
-    if event.status != EventStatus.PUBLISHED:
-        raise SalesClosed()
-    try:
-        hold = await ctx.holds.claim(
-            event_id, hold_id, user_id=user_id, extend_seconds=extend_seconds
-        )
-    except ClaimRefused as exc:
-        raise Forbidden("The hold belongs to someone else.") from exc
-    if hold is None:
-        raise HoldExpired()
-    return _claimed(hold, event)
-
-
-async def retake_hold(session: AsyncSession, ctx: Ctx, *, data: HoldRetake) -> HoldClaimed:
-    """A payment landed after its booking expired: the same places again as a new hold, already
-    claimed by the buyer — all or nothing, never a place held by anyone or sold in PostgreSQL.
-    Order and buyer limits do not apply (the order was accepted and paid for already)."""
-    ttl = min(data.ttl_seconds, ctx.settings.HOLD_MAX_SECONDS)
-    event_holder: list[EventRow] = []
-
-    async def attempt() -> Hold:
-        async with transaction(session):
-            await repository.lock_inventory(session, data.event_id, exclusive=False)
-            event = await repository.get_event(session, data.event_id)
-            if event is None:
-                raise NotFound("No such event.")
-            if event.status != EventStatus.PUBLISHED:
-                raise SalesClosed()
-            event_holder[:] = [event]
-            tiers = {t.code: t for t in await repository.list_tiers(session, event.id)}
-            seat_ids = [s.seat_id for s in data.seats if s.seat_id is not None]
-            if seat_ids:
-                return await _retake_seats(session, ctx, event, tiers, data.user_id, seat_ids, ttl)
-            tier = tiers.get(data.seats[0].tier)
-            if tier is None or tier.capacity is None:
-                raise ValidationFailed(
-                    [("seats", f"no general-admission tier {data.seats[0].tier!r}")]
-                )
-            try:
-                return await ctx.holds.hold_general(
-                    event_id=event.id,
-                    user_id=data.user_id,
-                    tier=tier.code,
-                    price=tier.price,
-                    quantity=len(data.seats),
-                    capacity=tier.capacity,
-                    currency=event.currency,
-                    limits=Limits.none(),
-                    ttl_seconds=ttl,
-                    claimed=True,
-                )
-            except GeneralSoldOut as exc:
-                raise TierSoldOut(tier.code, len(data.seats)) from exc
-
-    hold = await _with_mirror(session, ctx, data.event_id, attempt)
-    log.info("hold_retaken", event_id=str(data.event_id), hold_id=hold.hold_id)
-    return _claimed(hold, event_holder[0])
-
-
-async def _retake_seats(
-    session: AsyncSession,
-    ctx: Ctx,
-    event: EventRow,
-    tiers: dict[str, TicketTierRow],
-    user_id: uuid.UUID,
-    seat_ids: list[str],
-    ttl: int,
-) -> Hold:
-    found = {s.seat_id: s for s in await repository.get_seats(session, event.id, seat_ids)}
-    unknown = [s for s in seat_ids if s not in found]
-    if unknown:
-        raise ValidationFailed([("seats", f"no such seats: {', '.join(unknown)}")])
-    sold = await repository.sold_seats_among(session, event.id, seat_ids)
-    if sold:
-        raise SeatsUnavailable(sorted(sold))
-    places = [Place(s, found[s].tier_code, tiers[found[s].tier_code].price) for s in seat_ids]
-    try:
-        return await ctx.holds.hold_seats(
-            event_id=event.id,
-            user_id=user_id,
-            groups=[places],
-            currency=event.currency,
-            limits=Limits.none(),
-            ttl_seconds=ttl,
-            claimed=True,
-        )
-    except NoGroupFree as exc:
-        raise SeatsUnavailable(exc.unavailable) from exc

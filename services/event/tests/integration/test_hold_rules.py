@@ -1,0 +1,484 @@
+"""Bot defences configurable per event (``hold_rules``): verified email, live holds per client
+address, the cool-down after a lapsed hold — all enforced inside the hold scripts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx2
+import pytest
+from fastapi import FastAPI
+
+from event_service.holds import HoldStore, Limits, Place
+from event_service.holds.keys import Keys
+from event_service.settings import Settings
+from shared.contracts.booking import (
+    BookedSeat,
+    BookingConfirmedV1,
+    EventSummary,
+    IssuedTicket,
+)
+from shared.http import internal_headers
+from shared.runtime import Runtime
+from shared.testing.eventually import eventually
+from shared.testing.tokens import TestSigner
+
+pytestmark = pytest.mark.integration
+
+
+def holds_path(event: dict[str, Any]) -> str:
+    return f"/api/events/{event['id']}/holds"
+
+
+def sale_of(event: dict[str, Any], hold: dict[str, Any], user_id: uuid.UUID) -> BookingConfirmedV1:
+    """booking.confirmed for ``hold`` as booking would send it."""
+    seats = [BookedSeat(**s) for s in hold["seats"]]
+    return BookingConfirmedV1(
+        booking_id=uuid.uuid4(),
+        hold_id=hold["hold_id"],
+        user_id=user_id,
+        user_email="buyer@example.test",
+        event_id=uuid.UUID(event["id"]),
+        event=EventSummary(
+            title=event["title"],
+            starts_at=datetime.fromisoformat(event["starts_at"]),
+            location=event["location"],
+        ),
+        amount=hold["amount"],
+        currency=hold["currency"],
+        seats=seats,
+        tickets=[
+            IssuedTicket(
+                ticket_id=uuid.uuid4(), seat_id=s.seat_id, tier=s.tier, price=s.price, code="x.y"
+            )
+            for s in seats
+        ],
+        payment_id=uuid.uuid4(),
+    )
+
+
+@pytest.fixture
+async def elsewhere(event_app: tuple[FastAPI, httpx2.AsyncClient]) -> AsyncIterator[Any]:
+    """``elsewhere("198.51.100.7")`` → a client of the same app calling from that address."""
+    clients: list[httpx2.AsyncClient] = []
+
+    def make(address: str) -> httpx2.AsyncClient:
+        transport = httpx2.ASGITransport(app=event_app[0], client=(address, 40000))
+        client = httpx2.AsyncClient(transport=transport, base_url="http://testserver")
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+# --- verified email ----------------------------------------------------------------------------
+
+
+async def test_hold_is_403_email_not_verified_when_the_event_requires_a_verified_email(
+    client: httpx2.AsyncClient, make_event: Any, organizer: dict[str, Any], signer: TestSigner
+) -> None:
+    event = await make_event(hold_rules={"verified_email_required": True})
+    assert event["hold_rules"] == {
+        "verified_email_required": True,
+        "max_live_holds_per_address": 20,
+        "rehold_cooldown_seconds": 60,
+    }
+    unverified = signer.headers(role="customer")  # no email_verified claim at all
+    said_no = signer.headers(role="customer", email_verified=False)
+    verified = signer.headers(role="customer", email_verified=True)
+
+    for headers in (unverified, said_no):
+        refused = await client.post(
+            holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=headers
+        )
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"] == "email_not_verified"
+    ok = await client.post(holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=verified)
+    assert ok.status_code == 201, ok.text
+
+    patched = await client.patch(
+        f"/api/events/{event['id']}",
+        json={"hold_rules": {"verified_email_required": False}},
+        headers=organizer["headers"],
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["hold_rules"]["max_live_holds_per_address"] == 20  # merged, not reset
+    now_ok = await client.post(holds_path(event), json={"seat_ids": ["A-A-2"]}, headers=unverified)
+    assert now_ok.status_code == 201, now_ok.text
+
+
+async def test_hold_rules_default_and_show_in_the_detail_when_not_given(
+    client: httpx2.AsyncClient, make_event: Any
+) -> None:
+    event = await make_event()
+    detail = (await client.get(f"/api/events/{event['id']}")).json()
+    assert detail["hold_rules"] == {
+        "verified_email_required": False,
+        "max_live_holds_per_address": 20,
+        "rehold_cooldown_seconds": 60,
+    }
+
+
+@pytest.mark.parametrize(
+    ("rules", "field"),
+    [
+        ({"max_live_holds_per_address": 0}, "hold_rules.max_live_holds_per_address"),
+        ({"rehold_cooldown_seconds": 3601}, "hold_rules.rehold_cooldown_seconds"),
+        ({"rehold_cooldown_seconds": None}, "hold_rules"),
+        ({"captcha": True}, "hold_rules.captcha"),
+    ],
+    ids=["zero-cap", "cooldown-over-an-hour", "null-cooldown", "unknown-rule"],
+)
+async def test_hold_rules_are_422_when_out_of_range(
+    client: httpx2.AsyncClient,
+    organizer: dict[str, Any],
+    body_of: Any,
+    rules: dict[str, Any],
+    field: str,
+) -> None:
+    response = await client.post(
+        "/api/events", json=body_of(hold_rules=rules), headers=organizer["headers"]
+    )
+    assert response.status_code == 422, response.text
+    assert any(f["field"].startswith(field) for f in response.json()["details"]["fields"])
+
+
+# --- live holds per client address -------------------------------------------------------------
+
+
+async def test_holds_per_client_address_are_capped_when_the_event_sets_a_cap(
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    organizer: dict[str, Any],
+    buyer: Any,
+    elsewhere: Any,
+    send: Any,
+) -> None:
+    event = await make_event(hold_rules={"max_live_holds_per_address": 2})
+    first, second = buyer(), buyer()
+    a = await client.post(holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=first["headers"])
+    b = await client.post(
+        holds_path(event), json={"tier": "floor", "quantity": 1}, headers=second["headers"]
+    )
+    assert (a.status_code, b.status_code) == (201, 201)
+
+    third = buyer()
+    refused = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-3"]}, headers=third["headers"]
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == "limit_exceeded"
+    assert refused.json()["details"] == {
+        "max_live_holds_per_address": 2,
+        "limit": 2,
+        "current": 2,
+        "requested": 1,
+    }
+    other_address = elsewhere("198.51.100.7")
+    ok = await other_address.post(
+        holds_path(event), json={"seat_ids": ["A-A-3"]}, headers=third["headers"]
+    )
+    assert ok.status_code == 201, ok.text
+
+    # a released hold frees its address's slot at once ...
+    released = await client.delete(
+        f"{holds_path(event)}/{a.json()['hold_id']}", headers=first["headers"]
+    )
+    assert released.status_code == 204
+    again = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-4"]}, headers=third["headers"]
+    )
+    assert again.status_code == 201, again.text
+    # ... and so does a sale (booking's message names no address: the hold record does)
+    await send(sale_of(event, b.json(), second["id"]))
+
+    async def fourth() -> int:
+        response = await client.post(
+            holds_path(event), json={"seat_ids": ["A-A-5"]}, headers=buyer()["headers"]
+        )
+        return response.status_code
+
+    assert await eventually(fourth, until=lambda status: status == 201, what="slot freed") == 201
+
+    # no cap at all
+    lifted = await client.patch(
+        f"/api/events/{event['id']}",
+        json={"hold_rules": {"max_live_holds_per_address": None}},
+        headers=organizer["headers"],
+    )
+    assert lifted.json()["hold_rules"]["max_live_holds_per_address"] is None
+    for seat in ("B-C-1", "B-C-2", "B-C-3"):
+        response = await client.post(
+            holds_path(event), json={"seat_ids": [seat]}, headers=buyer()["headers"]
+        )
+        assert response.status_code == 201, response.text
+
+
+async def test_address_and_buyer_keys_are_tagged_by_event_and_expire(
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    buyer: Any,
+    runtime: Runtime,
+    event_settings: Settings,
+) -> None:
+    event = await make_event(hold_rules={"rehold_cooldown_seconds": 120})
+    me = buyer()
+    response = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=me["headers"]
+    )
+    assert response.status_code == 201
+    keys = Keys(event_settings)
+    event_id = uuid.UUID(event["id"])
+    address_key = keys.address(event_id, "127.0.0.1")
+    buyer_key = keys.buyer(event_id, me["id"])
+    assert f"{{{event_id}}}" in address_key and f"{{{event_id}}}" in buyer_key
+    hold_ms = event_settings.HOLD_TTL_SECONDS * 1000
+    address_ttl = await runtime.redis.pttl(address_key)
+    buyer_ttl = await runtime.redis.pttl(buyer_key)
+    assert hold_ms - 5_000 < address_ttl <= hold_ms
+    assert hold_ms + 115_000 < buyer_ttl <= hold_ms + 120_000  # the hold's life + the cool-down
+
+
+# --- the cool-down after a lapsed hold ---------------------------------------------------------
+
+
+def _store_limits(event: dict[str, Any]) -> Limits:
+    rules = event["hold_rules"]
+    return Limits(
+        max_per_order=10,
+        max_per_buyer=10,
+        address="127.0.0.1",
+        max_per_address=rules["max_live_holds_per_address"],
+        cooldown_seconds=rules["rehold_cooldown_seconds"],
+        check_cooldown=True,
+    )
+
+
+async def test_a_buyer_who_let_a_hold_lapse_waits_out_the_cooldown_before_holding_again(
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    buyer: Any,
+    runtime: Runtime,
+    event_settings: Settings,
+) -> None:
+    event = await make_event(hold_rules={"rehold_cooldown_seconds": 3})
+    event_id = uuid.UUID(event["id"])
+    store = HoldStore(runtime.redis, event_settings)
+    me = buyer()
+    # a hold that lives one second (the API's holds live HOLD_TTL_SECONDS), left to lapse
+    lapsing = await store.hold_general(
+        event_id=event_id,
+        user_id=me["id"],
+        tier="floor",
+        price=3000,
+        quantity=2,
+        capacity=10,
+        currency="USD",
+        limits=_store_limits(event),
+        ttl_seconds=1,
+    )
+    await eventually(lambda: store.get(event_id, lapsing.hold_id), until=lambda h: h is None)
+
+    refused = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=me["headers"]
+    )
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["error"] == "rate_limited"
+    retry_after = int(refused.headers["retry-after"])
+    assert 1 <= retry_after <= 3
+    assert refused.json()["details"]["rehold_cooldown_seconds"] == 3
+    best = await client.post(
+        holds_path(event),
+        json={"tier": "vip", "quantity": 2, "best_available": True},
+        headers=me["headers"],
+    )
+    assert best.status_code == 429, best.text  # refused before any search
+
+    someone_else = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=buyer()["headers"]
+    )
+    assert someone_else.status_code == 201, someone_else.text
+
+    async def hold_again() -> int:
+        response = await client.post(
+            holds_path(event), json={"seat_ids": ["A-A-2"]}, headers=me["headers"]
+        )
+        return response.status_code
+
+    assert await eventually(hold_again, until=lambda s: s == 201, timeout=6) == 201
+
+
+async def test_no_cooldown_when_the_hold_was_released_or_claimed_by_a_booking(
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    buyer: Any,
+    runtime: Runtime,
+    event_settings: Settings,
+) -> None:
+    event = await make_event(hold_rules={"rehold_cooldown_seconds": 600})
+    event_id = uuid.UUID(event["id"])
+    me = buyer()
+    held = await client.post(holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=me["headers"])
+    released = await client.delete(
+        f"{holds_path(event)}/{held.json()['hold_id']}", headers=me["headers"]
+    )
+    assert released.status_code == 204
+    store = HoldStore(runtime.redis, event_settings)
+    booked = await store.hold_seats(
+        event_id=event_id,
+        user_id=me["id"],
+        groups=[[Place("A-A-2", "vip", 8000)]],
+        currency="USD",
+        limits=_store_limits(event),
+        ttl_seconds=1,
+    )
+    claim = await client.post(
+        f"/internal/holds/{booked.hold_id}/claim",
+        json={"user_id": str(me["id"]), "extend_seconds": 1},
+        headers=internal_headers(event_settings),
+    )
+    assert claim.status_code == 200, claim.text
+    await eventually(lambda: store.get(event_id, booked.hold_id), until=lambda h: h is None)
+
+    again = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-3"]}, headers=me["headers"]
+    )
+    assert again.status_code == 201, again.text
+
+
+# --- the re-take of a late-paid booking --------------------------------------------------------
+
+
+async def _retake(
+    client: httpx2.AsyncClient, settings: Settings, body: dict[str, Any]
+) -> httpx2.Response:
+    return await client.post(
+        "/internal/holds/retake", json=body, headers=internal_headers(settings)
+    )
+
+
+async def test_retake_counts_the_buyers_live_holds_against_the_limit_but_not_its_own_hold(
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, event_settings: Settings
+) -> None:
+    event = await make_event(max_tickets_per_buyer=2)
+    me = buyer()
+    live = await client.post(
+        holds_path(event), json={"tier": "floor", "quantity": 2}, headers=me["headers"]
+    )
+    assert live.status_code == 201
+    body = {"event_id": event["id"], "user_id": str(me["id"]), "seats": [{"tier": "floor"}] * 2}
+
+    refused = await _retake(client, event_settings, body)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == "limit_exceeded"
+    assert refused.json()["details"] == {
+        "max_tickets_per_buyer": 2,
+        "limit": 2,
+        "current": 2,
+        "requested": 2,
+    }
+    # naming the booking's earlier hold: its places are the ones re-taken, counted once
+    ok = await _retake(client, event_settings, body | {"hold_id": live.json()["hold_id"]})
+    assert ok.status_code == 201, ok.text
+
+
+async def test_retake_counts_places_sold_to_the_buyer_against_the_limit(
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, send: Any, event_settings: Settings
+) -> None:
+    event = await make_event(max_tickets_per_buyer=2)
+    me = buyer()
+    hold = (
+        await client.post(
+            holds_path(event), json={"seat_ids": ["B-C-1", "B-C-2"]}, headers=me["headers"]
+        )
+    ).json()
+    await send(sale_of(event, hold, me["id"]))
+
+    async def sold() -> int:
+        detail = (await client.get(f"/api/events/{event['id']}")).json()
+        return int(next(t["sold"] for t in detail["tiers"] if t["code"] == "standard"))
+
+    await eventually(sold, until=lambda n: n == 2)
+
+    body = {
+        "event_id": event["id"],
+        "user_id": str(me["id"]),
+        "seats": [{"seat_id": "B-C-3", "tier": "standard"}],
+    }
+    refused = await _retake(client, event_settings, body)
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["error"], refused.json()["details"]["current"]) == ("limit_exceeded", 2)
+    other = await _retake(client, event_settings, body | {"user_id": str(buyer()["id"])})
+    assert other.status_code == 201, other.text
+
+
+async def test_retake_is_409_sales_closed_when_the_sales_window_has_closed(
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    organizer: dict[str, Any],
+    buyer: Any,
+    event_settings: Settings,
+) -> None:
+    event = await make_event()
+    now = datetime.now(UTC)
+    closed = {
+        "sales_start_at": (now - timedelta(days=2)).isoformat(),
+        "sales_end_at": (now - timedelta(minutes=1)).isoformat(),
+    }
+    patched = await client.patch(
+        f"/api/events/{event['id']}", json=closed, headers=organizer["headers"]
+    )
+    assert patched.status_code == 200, patched.text
+    body = {
+        "event_id": event["id"],
+        "user_id": str(buyer()["id"]),
+        "seats": [{"seat_id": "A-A-1", "tier": "vip"}],
+    }
+    refused = await _retake(client, event_settings, body)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == "sales_closed"
+
+
+async def test_retake_ignores_the_cooldown_and_the_address_cap_when_booking_asks(
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    buyer: Any,
+    runtime: Runtime,
+    event_settings: Settings,
+) -> None:
+    event = await make_event(
+        hold_rules={"rehold_cooldown_seconds": 600, "max_live_holds_per_address": 1}
+    )
+    event_id = uuid.UUID(event["id"])
+    me = buyer()
+    store = HoldStore(runtime.redis, event_settings)
+    lapsed = await store.hold_seats(
+        event_id=event_id,
+        user_id=me["id"],
+        groups=[[Place("A-A-1", "vip", 8000)]],
+        currency="USD",
+        limits=_store_limits(event),
+        ttl_seconds=1,
+    )
+    await eventually(lambda: store.get(event_id, lapsed.hold_id), until=lambda h: h is None)
+    other = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-5"]}, headers=buyer()["headers"]
+    )
+    assert other.status_code == 201  # the one live hold this address may have
+
+    body = {
+        "event_id": event["id"],
+        "user_id": str(me["id"]),
+        "seats": [{"seat_id": "A-A-1", "tier": "vip"}],
+    }
+    response = await _retake(client, event_settings, body)
+    assert response.status_code == 201, response.text
+    cooled = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-2"]}, headers=me["headers"]
+    )
+    assert cooled.status_code == 429  # the buyer's own holds still wait
