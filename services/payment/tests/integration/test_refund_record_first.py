@@ -243,3 +243,48 @@ async def test_cancellation_refund_is_completed_by_the_sweep_when_the_processor_
 
 async def _async(value: Any) -> Any:
     return value
+
+
+async def test_charge_landing_after_the_stale_sweep_is_reversed_with_a_record_when_late(
+    make_booking: Any,
+    pay: Any,
+    fetch: Any,
+    db: Any,
+    payment: Any,
+    processor: Any,
+    gate: Any,
+    outbox_messages: Any,
+) -> None:
+    user = uuid.uuid4()
+    booking = await make_booking(user, amount=2700)
+    app, _client = payment
+    rt = app.state.runtime
+    async with gate:
+        paying = asyncio.create_task(pay(user, booking.booking_id, "5555555555554444"))
+
+        async def in_flight() -> Any:
+            return await fetch(
+                "SELECT id FROM payment WHERE booking_id = :id AND status = 'processing'",
+                id=booking.booking_id,
+            )
+
+        [(payment_id,)] = await eventually(in_flight, what="payment in flight")
+        async with db.begin() as conn:  # as if the charge had hung for an hour
+            await conn.execute(
+                text("UPDATE payment SET created_at = now() - interval '1 hour' WHERE id = :id"),
+                {"id": payment_id},
+            )
+        async with rt.sessionmaker() as session:
+            assert await service.fail_stale_payments(session, settings=rt.settings) >= 1
+    response = await paying  # the charge went through after all
+
+    assert response.status_code == 409
+    [(status, charge_ref)] = await fetch(
+        "SELECT status, processor_ref FROM payment WHERE id = :id", id=payment_id
+    )
+    assert status == "failed" and charge_ref is not None
+    [(_, refund_status, reason, actor, _)] = await _refunds(fetch, str(payment_id))
+    assert (refund_status, reason, actor) == ("succeeded", "charge_after_timeout", None)
+    assert processor.refund_count(charge_ref) == 1
+    # booking only ever heard that this attempt failed: no payment.refunded for it
+    assert await outbox_messages("payment.refunded", booking.booking_id) == []

@@ -1,0 +1,233 @@
+"""Hardening (issue 8), payment and notification side, through the real gateway.
+
+Cards in non-ASCII digits are refused and nothing is charged; a payment replay says so
+(``Idempotent-Replayed: true``); an expired booking cannot be paid (payment learns the expiry);
+a refund whose reason holds a NUL is a 422 before any money moves; a cancelled booking's
+ticket PDF is gone. A stack of its own with a short payment window, real gateway limits, and
+every actor on its own loopback address.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+import pytest
+
+from devstack.stack import RunningStack, StackConfig, run_stack
+from shared.testing.eventually import eventually
+from tests.e2e.test_saga_support import (
+    DECLINED_CARD,
+    ERROR_CARD,
+    GOOD_CARD,
+    Actor,
+    addresses,
+    book,
+    booking_reaches,
+    client,
+    login,
+    pay,
+    payment_reaches,
+    promote_to_organizer,
+    published_event,
+    register,
+)
+
+pytestmark = pytest.mark.e2e
+
+PAYMENT_WINDOW_SECONDS = 6
+VOID_MESSAGE = "This booking was cancelled; its tickets are no longer valid."
+_addresses = addresses(73)
+
+
+def arabic_indic(digits: str) -> str:
+    return "".join(chr(0x0660 + int(d)) for d in digits)
+
+
+def fullwidth(digits: str) -> str:
+    return "".join(chr(0xFF10 + int(d)) for d in digits)
+
+
+@pytest.fixture(scope="module")
+def hardening_stack(mailbox: Any, admin_credentials: tuple[str, str]) -> Iterator[RunningStack]:
+    email, password = admin_credentials
+    cfg = StackConfig.for_tests(
+        f"pay{uuid.uuid4().hex[:6]}",
+        rate_limit_rps=10,
+        rate_limit_burst=20,
+        extra_env={
+            "ADMIN_EMAIL": email,
+            "ADMIN_PASSWORD": password,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(mailbox.port),
+            "SWEEP_INTERVAL_SECONDS": "1",
+            "PAYMENT_WINDOW_SECONDS": str(PAYMENT_WINDOW_SECONDS),
+        },
+    )
+    with run_stack(cfg) as running:
+        yield running
+
+
+@dataclass
+class Scene:
+    gateway_url: str
+    admin: Actor
+    event: dict[str, Any]
+    clients: list[httpx2.AsyncClient]
+
+    async def person(self, name: str) -> Actor:
+        http = client(self.gateway_url, next(_addresses))
+        self.clients.append(http)
+        return await register(Actor(http), name)
+
+
+@pytest.fixture(scope="module")
+async def scene(
+    hardening_stack: RunningStack, admin_credentials: tuple[str, str]
+) -> AsyncIterator[Scene]:
+    clients: list[httpx2.AsyncClient] = []
+    admin = Actor(client(hardening_stack.gateway_url, next(_addresses)))
+    clients.append(admin.http)
+    await login(admin, *admin_credentials)
+    the_scene = Scene(hardening_stack.gateway_url, admin, {}, clients)
+    organizer = await the_scene.person("orla")
+    await promote_to_organizer(admin, organizer)
+    the_scene.event = await published_event(organizer, rows=list("ABCDEF"))
+    yield the_scene
+    for http in clients:
+        await http.aclose()
+
+
+async def _payments_of(buyer: Actor, booking_id: str) -> list[dict[str, Any]]:
+    listed = await buyer.get("/api/payments", params={"booking_id": booking_id})
+    assert listed.status_code == 200, listed.text
+    items: list[dict[str, Any]] = listed.json()["items"]
+    return items
+
+
+async def _confirmed(scene: Scene, buyer: Actor, seat: str) -> tuple[dict[str, Any], str]:
+    """A paid, confirmed booking of ``buyer`` and its payment id."""
+    booking = await book(buyer, scene.event["id"], [seat])
+    paid = await pay(buyer, booking["id"])
+    assert paid.status_code == 201 and paid.json()["status"] == "succeeded", paid.text
+    await booking_reaches(buyer, booking["id"], "confirmed")
+    return booking, str(paid.json()["id"])
+
+
+async def test_card_in_non_ascii_digits_is_422_and_nothing_is_charged(scene: Scene) -> None:
+    buyer = await scene.person("amal")
+    booking = await book(buyer, scene.event["id"], ["A-A-1"])
+
+    for number in (arabic_indic(GOOD_CARD), fullwidth(GOOD_CARD), fullwidth(DECLINED_CARD)):
+        refused = await pay(buyer, booking["id"], number)
+        assert refused.status_code == 422, refused.text
+        body = refused.json()
+        assert body["error"] == "validation_error"
+        assert [f["field"] for f in body["details"]["fields"]] == ["card_number"]
+        assert number not in refused.text
+
+    assert await _payments_of(buyer, booking["id"]) == []
+    still = (await buyer.get(f"/api/bookings/{booking['id']}")).json()
+    assert still["status"] == "pending_payment"
+    paid = await pay(buyer, booking["id"])  # the same card in ASCII digits is charged
+    assert paid.status_code == 201 and paid.json()["status"] == "succeeded", paid.text
+
+
+async def test_payment_replay_says_so_when_same_key_and_body(scene: Scene) -> None:
+    buyer = await scene.person("rey")
+    booking = await book(buyer, scene.event["id"], ["A-B-1"])
+    body = {
+        "booking_id": booking["id"],
+        "card_number": GOOD_CARD,
+        "exp_month": 12,
+        "exp_year": 2099,
+        "cvc": "123",
+    }
+    key = {"Idempotency-Key": f"pay-{uuid.uuid4()}"}
+
+    first = await buyer.post("/api/payments", json=body, headers=key)
+    again = await buyer.post("/api/payments", json=body, headers=key)
+
+    assert first.status_code == again.status_code == 201, again.text
+    assert "idempotent-replayed" not in first.headers
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert [p["id"] for p in await _payments_of(buyer, booking["id"])] == [first.json()["id"]]
+
+
+async def test_paying_an_expired_booking_is_409_and_nothing_is_charged(scene: Scene) -> None:
+    buyer = await scene.person("eve")
+    booking = await book(buyer, scene.event["id"], ["A-C-1"])
+    await booking_reaches(buyer, booking["id"], "expired", timeout=PAYMENT_WINDOW_SECONDS + 12)
+
+    # booking.expired reaches payment a moment after booking shows it: probe with the
+    # processing-error card, which moves no money and leaves a payable booking payable
+    async def attempt() -> httpx2.Response:
+        return await pay(buyer, booking["id"], ERROR_CARD)
+
+    refused = await eventually(
+        attempt, until=lambda r: r.status_code != 201, interval=0.3, what="payment knows"
+    )
+    assert refused.status_code == 409, refused.text
+    good = await pay(buyer, booking["id"])
+
+    assert good.status_code == 409, good.text
+    assert good.json()["error"] == "invalid_state"
+    assert good.json()["details"]["booking_status"] == "expired"
+    attempts = await _payments_of(buyer, booking["id"])
+    assert {(p["status"], p["failure_reason"]) for p in attempts} <= {
+        ("failed", "processing_error")
+    }
+    assert (await buyer.get(f"/api/bookings/{booking['id']}")).json()["status"] == "expired"
+
+
+async def test_refund_with_a_nul_in_its_reason_is_422_and_nothing_is_refunded(
+    scene: Scene,
+) -> None:
+    buyer = await scene.person("nul")
+    booking, payment_id = await _confirmed(scene, buyer, "A-D-1")
+    path = f"/api/payments/{payment_id}/refund"
+
+    refused = await scene.admin.post(path, json={"reason": "fraud\u0000"})
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"] == "validation_error"
+    assert [f["field"] for f in refused.json()["details"]["fields"]] == ["reason"]
+    assert (await buyer.get(f"/api/payments/{payment_id}")).json()["status"] == "succeeded"
+    assert (await buyer.get(f"/api/bookings/{booking['id']}")).json()["status"] == "confirmed"
+    # Nothing moved at the processor: the refund now goes through (a charge refunded once
+    # already would be refused as already_refunded, a 503).
+    refunded = await scene.admin.post(path, json={"reason": "fraud"})
+    assert refunded.status_code == 200, refunded.text
+    assert refunded.json()["reason"] == "fraud"
+    await payment_reaches(buyer, payment_id, "refunded")
+    await booking_reaches(buyer, booking["id"], "refunded")
+
+
+@pytest.mark.parametrize("who", ["admin", "buyer"])
+async def test_ticket_pdf_is_404_once_a_confirmed_booking_is_cancelled(
+    scene: Scene, who: str
+) -> None:
+    buyer = await scene.person(f"pdf-{who}")
+    seat = "A-E-1" if who == "admin" else "A-F-1"
+    booking, _payment_id = await _confirmed(scene, buyer, seat)
+    pdf_path = f"/api/notifications/tickets/{booking['id']}/pdf"
+
+    async def pdf() -> httpx2.Response:
+        return await buyer.get(pdf_path)
+
+    served = await eventually(pdf, until=lambda r: r.status_code == 200, what="PDF ticket")
+    assert served.content.startswith(b"%PDF")
+
+    canceller = scene.admin if who == "admin" else buyer
+    cancelled = await canceller.post(f"/api/bookings/{booking['id']}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+
+    gone = await eventually(pdf, until=lambda r: r.status_code != 200, what="PDF gone")
+    assert gone.status_code == 404
+    assert (gone.json()["error"], gone.json()["message"]) == ("not_found", VOID_MESSAGE)
+    await booking_reaches(buyer, booking["id"], "refunded")
+    assert (await buyer.get(pdf_path)).status_code == 404  # and it stays gone
