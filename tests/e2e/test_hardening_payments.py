@@ -205,6 +205,20 @@ async def test_refund_with_a_nul_in_its_reason_is_422_and_nothing_is_refunded(
     assert refunded.json()["reason"] == "fraud"
     await payment_reaches(buyer, payment_id, "refunded")
     await booking_reaches(buyer, booking["id"], "refunded")
+    # payment.refunded names the admin: auth's audit log attributes the refund to them
+    admin_id = (await scene.admin.get("/api/auth/me")).json()["id"]
+
+    async def audited() -> list[dict[str, Any]]:
+        logs = await scene.admin.get(
+            "/api/auth/admin/audit-logs",
+            params={"action": "payment.refunded", "actor_id": admin_id, "page_size": 100},
+        )
+        assert logs.status_code == 200, logs.text
+        return [e for e in logs.json()["items"] if e["target"] == f"booking:{booking['id']}"]
+
+    [entry] = await eventually(audited, what="refund in the audit log")
+    assert entry["actor_id"] == admin_id
+    assert (entry["details"]["reason"], entry["details"]["user_id"]) == ("fraud", buyer.id)
 
 
 @pytest.mark.parametrize("who", ["admin", "buyer"])
