@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, params
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_flat_params
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
@@ -60,9 +61,10 @@ def error_statuses(route: Any) -> set[int]:
     dependant = route.dependant
     if route.body_field is not None:
         statuses |= {413, 422}
-    if dependant.query_params or dependant.path_params or dependant.header_params:
+    fields = get_flat_params(dependant)  # also those of sub-dependencies, e.g. pagination
+    if fields:
         statuses.add(422)
-    if dependant.path_params:
+    if any(isinstance(field.field_info, params.Path) for field in fields):
         statuses.add(404)
     calls = list(_calls(dependant))
     if any(call is get_current_user for call in calls):
