@@ -63,9 +63,9 @@ class EventRow(Base):
     max_tickets_per_buyer: Mapped[int] = mapped_column(Integer)
     # hold rules (defences against hoarding; migration 0003)
     verified_email_required: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    max_live_holds_per_address: Mapped[int | None] = mapped_column(
-        Integer, server_default=text("20")
-    )
+    # no server default here (the migration has one for older rows): the ORM would leave out an
+    # explicit None to let it apply, and None means "no cap"
+    max_live_holds_per_address: Mapped[int | None] = mapped_column(Integer)
     rehold_cooldown_seconds: Mapped[int] = mapped_column(Integer, server_default=text("60"))
     status: Mapped[str] = mapped_column(Text, server_default="draft")
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -14,6 +14,10 @@ The rule (documented in the README):
 
 The candidates go to the hold script in preference order; it takes the first one whose seats are
 all still free, atomically. Candidates never overlap, so racing requests spread over them.
+
+The rules only ever look at free seats (a taken seat breaks a run, and the numbers of the free
+seats around it show that gap just as well), so they work on each row's free seats alone
+(``FreeRow``): on a 100,000-seat tier that is two lists per row instead of an object per seat.
 """
 
 from __future__ import annotations
@@ -30,56 +34,62 @@ class RowSeat:
 
 
 Row = Sequence[RowSeat]
+# The free seats of one row, left to right: their ids and their numbers.
+FreeRow = tuple[Sequence[str], Sequence[int]]
 
 
-def adjacent_runs(rows: Iterable[Row], quantity: int, *, limit: int) -> list[list[str]]:
+def free_row(row: Row) -> FreeRow:
+    free = sorted((s for s in row if s.free), key=lambda s: s.number)
+    return [s.seat_id for s in free], [s.number for s in free]
+
+
+def adjacent_runs(rows: Iterable[FreeRow], quantity: int, *, limit: int) -> list[list[str]]:
     """Rule 2: up to ``limit`` non-overlapping runs of ``quantity`` adjacent free seats."""
     found: list[list[str]] = []
-    for row in rows:
-        run: list[RowSeat] = []
-        for seat in sorted(row, key=lambda s: s.number):
-            if seat.free and (not run or seat.number == run[-1].number + 1):
-                run.append(seat)
-            else:
-                run = [seat] if seat.free else []
-            if len(run) == quantity:
-                found.append([s.seat_id for s in run])
+    if limit <= 0:
+        return found
+    for ids, numbers in rows:
+        start = 0  # where the current run of consecutive numbers begins
+        for i in range(len(numbers)):
+            if i > start and numbers[i] != numbers[i - 1] + 1:
+                start = i
+            if i - start + 1 == quantity:
+                found.append(list(ids[start : i + 1]))
                 if len(found) >= limit:
                     return found
-                run = []
+                start = i + 1
     return found
 
 
-def tightest_in_row(rows: Sequence[Row], quantity: int, *, limit: int) -> list[list[str]]:
+def tightest_in_row(rows: Sequence[FreeRow], quantity: int, *, limit: int) -> list[list[str]]:
     """Rule 3: per row, the ``quantity`` free seats spanning the fewest numbers; best rows first."""
     ranked: list[tuple[int, int, list[str]]] = []
-    for rank, row in enumerate(rows):
-        free = sorted((s for s in row if s.free), key=lambda s: s.number)
-        if len(free) < quantity:
+    for rank, (ids, numbers) in enumerate(rows):
+        if len(numbers) < quantity:
             continue
         best = min(
-            range(len(free) - quantity + 1),
-            key=lambda i: free[i + quantity - 1].number - free[i].number,
+            range(len(numbers) - quantity + 1),
+            key=lambda i: numbers[i + quantity - 1] - numbers[i],
         )
-        window = free[best : best + quantity]
-        ranked.append((window[-1].number - window[0].number, rank, [s.seat_id for s in window]))
+        span = numbers[best + quantity - 1] - numbers[best]
+        ranked.append((span, rank, list(ids[best : best + quantity])))
     ranked.sort(key=lambda r: (r[0], r[1]))
     return [seats for _, _, seats in ranked[:limit]]
 
 
-def spread_over_rows(rows: Sequence[Row], quantity: int) -> list[str] | None:
+def spread_over_rows(rows: Sequence[FreeRow], quantity: int) -> list[str] | None:
     """Rule 4: the free seats of the best rows, in rank order; None if there are too few."""
     picked: list[str] = []
-    for row in rows:
-        for seat in sorted(row, key=lambda s: s.number):
-            if seat.free:
-                picked.append(seat.seat_id)
-                if len(picked) == quantity:
-                    return picked
+    for ids, _ in rows:
+        picked += ids[: quantity - len(picked)]
+        if len(picked) == quantity:
+            return picked
     return None
 
 
-def best_available(rows: Sequence[Row], quantity: int, *, limit: int = 8) -> list[list[str]]:
+def best_available_free(
+    rows: Sequence[FreeRow], quantity: int, *, limit: int = 8
+) -> list[list[str]]:
     """Candidate seat groups in preference order (empty: fewer than ``quantity`` seats free)."""
     if quantity <= 0:
         return []
@@ -91,3 +101,8 @@ def best_available(rows: Sequence[Row], quantity: int, *, limit: int = 8) -> lis
         return tight
     spread = spread_over_rows(rows, quantity)
     return [spread] if spread else []
+
+
+def best_available(rows: Sequence[Row], quantity: int, *, limit: int = 8) -> list[list[str]]:
+    """``best_available_free`` over rows of seats with their status."""
+    return best_available_free([free_row(row) for row in rows], quantity, limit=limit)

@@ -122,6 +122,9 @@ async def test_hold_rules_default_and_show_in_the_detail_when_not_given(
         "max_live_holds_per_address": 20,
         "rehold_cooldown_seconds": 60,
     }
+    uncapped = await make_event(hold_rules={"max_live_holds_per_address": None})
+    detail = (await client.get(f"/api/events/{uncapped['id']}")).json()
+    assert detail["hold_rules"]["max_live_holds_per_address"] is None
 
 
 @pytest.mark.parametrize(

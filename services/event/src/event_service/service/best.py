@@ -1,16 +1,19 @@
 """Best available on large tiers: limits first, then only as many rows as it takes.
 
-A request on a 100,000-seat tier used to read the state of every seat (two replies of 100,000
-values), build 100,000 objects and rank them on the event loop — about a second, paid even by
-requests the buyer limit refused afterwards. Now:
+A request on a 100,000-seat tier used to read the state of every seat (100,000 keys and 100,000
+hash fields), build 100,000 objects and rank them on the event loop — about half a second to a
+second, paid even by requests the buyer limit refused afterwards. Now:
 
 1. the limits and hold rules are checked first, by one read-only script (``holds.admit``);
-2. rows are read in rank order, a few hundred seats per round trip at first (doubling up to
-   ``_MAX_READ``), and the search stops as soon as it has ``limit`` candidates — or one, once
-   ``_ENOUGH`` seats were read. Runs never span rows, so the candidates found are exactly the
-   first ones a search over the whole tier would offer (rule 2 of ``seating``);
-3. only when no row has a run (rules 3 and 4 rank every row: a nearly sold-out tier) is the
-   whole tier read, still in bounded slices, and ranked in a worker thread when it is large.
+2. rows are read in rank order, seat by seat but only a few hundred seats per round trip, and
+   the search stops as soon as it has ``limit`` candidates — or, once ``_ENOUGH`` seats were
+   read, as soon as it has one. Runs never span rows, so the candidates found are exactly the
+   first ones a search over the whole tier offers (rule 2 of ``seating``);
+3. nothing found in the first ``_ENOUGH`` seats (a crowded tier): what is taken in the whole
+   tier is read in one round trip instead — the sold mirror's field names and the tier's held
+   seats, a cost of the seats taken, not of the seats in the tier — and the rules run over the
+   free seats only (they never look at taken ones), row by row until ``limit`` runs are found,
+   in a worker thread when the tier is large.
 """
 
 from __future__ import annotations
@@ -22,14 +25,17 @@ from typing import Any
 
 from event_service import seating
 from event_service.domain import TierSoldOut
-from event_service.holds import Hold, HoldStore, Limits, NoGroupFree, Place
+from event_service.holds import Hold, HoldStore, Limits, MirrorMissing, NoGroupFree, Place
+from event_service.holds.ledger import SOLD_SENTINEL
 from event_service.service.context import Ctx
 from event_service.service.facts import Facts, Layout, TierRow
 
 _FIRST_READ = 512  # seats read by the first round trip (at least 2 × quantity × limit)
 _MAX_READ = 8_192  # seats per round trip at most: each reply is parsed on the event loop
-_ENOUGH = 4_096  # with a candidate in hand and this many seats read, stop looking for more
-_THREAD_FROM = 5_000  # rows ranking more seats than this are ranked in a worker thread
+# seats read seat by seat before reading what is taken in the whole tier instead (which costs
+# as much as the sold and held seats of the event, not as the seats of the tier)
+_ENOUGH = 1_024
+_THREAD_FROM = 5_000  # a whole tier of more seats than this is ranked in a worker thread
 
 
 class LostRace(Exception):
@@ -55,7 +61,7 @@ async def hold_best_available(
     )
     rows = await tier_rows(await ctx.facts.layout(facts), tier)
     groups = await candidates(
-        ctx.holds, facts.event_id, rows, quantity, limit=ctx.settings.BEST_AVAILABLE_CANDIDATES
+        ctx.holds, facts, tier, rows, quantity, limit=ctx.settings.BEST_AVAILABLE_CANDIDATES
     )
     if not groups:
         raise TierSoldOut(tier, quantity)
@@ -76,46 +82,73 @@ async def tier_rows(layout: Layout, tier: str) -> list[TierRow]:
 
 async def candidates(
     holds: HoldStore,
-    event_id: uuid.UUID,
+    facts: Facts,
+    tier: str,
     rows: Sequence[TierRow],
     quantity: int,
     *,
     limit: int,
 ) -> list[list[str]]:
-    """Up to ``limit`` candidate groups in preference order, reading rows best first only
-    until they are found (see the module doc); empty: fewer than ``quantity`` seats free."""
+    """Up to ``limit`` candidate groups in preference order, reading only the rows it needs
+    (see the module doc); empty: fewer than ``quantity`` seats free. FactsStale or
+    MirrorMissing as the hold scripts."""
     found: list[list[str]] = []
-    read: list[list[seating.RowSeat]] = []
+    read: list[seating.FreeRow] = []
     seats_read, start = 0, 0
     size = max(_FIRST_READ, 2 * quantity * limit)
-    while start < len(rows):
+    while start < len(rows) and seats_read < _ENOUGH:
         end, count = start, 0
         while end < len(rows) and (count == 0 or count + len(rows[end].seat_ids) <= size):
             count += len(rows[end].seat_ids)
             end += 1
-        batch = await _read_rows(holds, event_id, rows[start:end])
+        batch = await _read_rows(holds, facts.event_id, rows[start:end])
         read += batch
         found += seating.adjacent_runs(batch, quantity, limit=limit - len(found))
-        seats_read += count
-        if len(found) >= limit or (found and seats_read >= _ENOUGH):
+        if len(found) >= limit:
             return found
+        seats_read += count
         start, size = end, min(2 * size, _MAX_READ)
     if found:
         return found
-    # no row has the seats side by side: rules 3 and 4 rank every row (all read by now)
-    if seats_read > _THREAD_FROM:
-        return await asyncio.to_thread(seating.best_available, read, quantity, limit=limit)
-    return seating.best_available(read, quantity, limit=limit)
+    if start >= len(rows):  # a small tier, read whole
+        return seating.best_available_free(read, quantity, limit=limit)
+    mirror, held = await holds.taken_in_tier(facts.event_id, facts.token, tier)
+    if sum(len(row.seat_ids) for row in rows) > _THREAD_FROM:
+        return await asyncio.to_thread(_rank_free, rows, mirror, held, quantity, limit)
+    return _rank_free(rows, mirror, held, quantity, limit)
+
+
+def _rank_free(
+    rows: Sequence[TierRow], mirror: list[str], held: list[str], quantity: int, limit: int
+) -> list[list[str]]:
+    """The rules over the free seats of every row, from what is taken in the whole tier;
+    stops at ``limit`` runs like the slices do. ``mirror``: the sold mirror's field names
+    (``s:<seat>`` for a sold seat)."""
+    if SOLD_SENTINEL not in mirror:
+        raise MirrorMissing()  # an older format: rebuilt, then read again
+    taken = {f[2:] for f in mirror if f.startswith("s:")}
+    taken.update(held)
+    free: list[seating.FreeRow] = []
+    found: list[list[str]] = []
+    for row in rows:
+        free += _free([row], taken)
+        found += seating.adjacent_runs(free[-1:], quantity, limit=limit - len(found))
+        if len(found) >= limit:
+            return found
+    return found or seating.best_available_free(free, quantity, limit=limit)
+
+
+def _free(rows: Sequence[TierRow], taken: set[str]) -> list[seating.FreeRow]:
+    """The free seats of each row (the rules never look at taken ones)."""
+    free: list[seating.FreeRow] = []
+    for row in rows:
+        keep = [i for i, seat_id in enumerate(row.seat_ids) if seat_id not in taken]
+        free.append(([row.seat_ids[i] for i in keep], [row.numbers[i] for i in keep]))
+    return free
 
 
 async def _read_rows(
     holds: HoldStore, event_id: uuid.UUID, rows: Sequence[TierRow]
-) -> list[list[seating.RowSeat]]:
+) -> list[seating.FreeRow]:
     taken = await holds.taken_seats(event_id, [s for row in rows for s in row.seat_ids])
-    return [
-        [
-            seating.RowSeat(seat_id, number, seat_id not in taken)
-            for seat_id, number in zip(row.seat_ids, row.numbers, strict=True)
-        ]
-        for row in rows
-    ]
+    return _free(rows, taken)

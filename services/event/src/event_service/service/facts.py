@@ -145,6 +145,14 @@ class Layout:
         return self._pieces
 
 
+_BUILD_IN_THREAD_FROM = 5_000
+
+
+def _build_layout(token: str, rows: list[tuple[str, str, str, int, str]]) -> Layout:
+    seats = [Seat(*row) for row in rows]
+    return Layout(token, seats, {s.seat_id: i for i, s in enumerate(seats)})
+
+
 def facts_data(row: dict[str, Any]) -> str:
     """The JSON stored in Redis, from ``repository.get_facts``."""
 
@@ -268,8 +276,10 @@ class FactsCache:
     async def _load_layout(self, facts: Facts) -> Layout:
         async with self.sessions() as session:
             rows = await repository.list_layout(session, facts.event_id)
-        seats = [Seat(*row) for row in rows]
-        layout = Layout(facts.token, seats, {s.seat_id: i for i, s in enumerate(seats)})
+        if len(rows) > _BUILD_IN_THREAD_FROM:  # up to 100,000 seats: not on the event loop
+            layout = await asyncio.to_thread(_build_layout, facts.token, rows)
+        else:
+            layout = _build_layout(facts.token, rows)
         self._layouts.put(facts.event_id, layout)
         return layout
 

@@ -1,0 +1,111 @@
+"""Best available on large tiers: limits before the search, only the rows it needs, the same
+candidates as a search over the whole tier."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+import httpx2
+import pytest
+
+from event_service import seating
+from event_service.holds import SoldState
+from event_service.service import best
+from event_service.service.context import Ctx
+from event_service.service.facts import TierRow
+from shared.runtime import Runtime
+
+pytestmark = pytest.mark.integration
+
+
+def _hall(rows: int, seats_per_row: int, **overrides: Any) -> dict[str, Any]:
+    return {
+        "tiers": [{"code": "hall", "name": "Hall", "price": 1000}],
+        "seating": [
+            {
+                "section": "H",
+                "tier": "hall",
+                "rows": [f"R{n}" for n in range(1, rows + 1)],
+                "seats_per_row": seats_per_row,
+            }
+        ],
+        **overrides,
+    }
+
+
+async def test_best_available_on_a_100k_seat_tier_takes_the_front_row_and_refuses_over_limit(
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    buyer: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    event = await make_event(**_hall(100, 1000, max_tickets_per_buyer=4))
+    assert event["capacity"] == 100_000
+    path = f"/api/events/{event['id']}/holds"
+    me, other = buyer(), buyer()
+
+    first = await client.post(
+        path, json={"tier": "hall", "quantity": 4, "best_available": True}, headers=me["headers"]
+    )
+    second = await client.post(
+        path, json={"tier": "hall", "quantity": 3, "best_available": True}, headers=other["headers"]
+    )
+
+    assert first.status_code == 201, first.text
+    assert [s["seat_id"] for s in first.json()["seats"]] == [f"H-R1-{n}" for n in (1, 2, 3, 4)]
+    assert [s["seat_id"] for s in second.json()["seats"]] == [f"H-R1-{n}" for n in (5, 6, 7)]
+
+    async def no_search(*_args: Any, **_kwargs: Any) -> list[list[str]]:
+        raise AssertionError("searched although the buyer limit refuses the request")
+
+    monkeypatch.setattr(best, "candidates", no_search)
+    refused = await client.post(
+        path, json={"tier": "hall", "quantity": 1, "best_available": True}, headers=me["headers"]
+    )
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["error"], refused.json()["details"]["current"]) == ("limit_exceeded", 4)
+
+
+def _full_rows(rows: list[TierRow], taken: set[str]) -> list[list[seating.RowSeat]]:
+    return [
+        [seating.RowSeat(s, n, s not in taken) for s, n in zip(r.seat_ids, r.numbers, strict=True)]
+        for r in rows
+    ]
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_candidates_read_in_slices_equal_a_search_over_the_whole_tier(
+    make_event: Any, runtime: Runtime, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Random fillings (1 in 3 to 19 in 20 seats sold), slices of a few rows: the same groups
+    as ``seating.best_available`` over every row — with an early stop a prefix of them, and
+    exactly them when the first slices had no run (then the whole tier's state is read)."""
+    rng = random.Random(seed)
+    event = await make_event(**_hall(12, 25))
+    event_id = uuid.UUID(event["id"])
+    ctx: Ctx = runtime.state.ctx
+    facts = await ctx.facts.get(event_id)
+    assert facts is not None
+    rows = (await ctx.facts.layout(facts)).rows("hall")
+    share = rng.choice([0.33, 0.6, 0.85, 0.95])
+    sold = {s for r in rows for s in r.seat_ids if rng.random() < share}
+    await ctx.holds.rebuild_sold(event_id, SoldState(seats=dict.fromkeys(sold, "hall"), general=[]))
+    monkeypatch.setattr(best, "_FIRST_READ", 30)
+    monkeypatch.setattr(best, "_MAX_READ", 60)
+
+    for quantity in (1, 2, 3, 5, 8):
+        expected = seating.best_available(_full_rows(rows, sold), quantity, limit=8)
+        # the first slice: whole rows (25 seats each) up to max(_FIRST_READ, 2 × quantity × 8)
+        in_first = max(1, max(30, 2 * quantity * 8) // 25)
+        head = [seating.free_row(r) for r in _full_rows(rows[:in_first], sold)]
+        first_slice = seating.adjacent_runs(head, quantity, limit=8)
+        monkeypatch.setattr(best, "_ENOUGH", 10**9)
+        found = await best.candidates(ctx.holds, facts, "hall", rows, quantity, limit=8)
+        assert found == expected, (seed, quantity)
+        monkeypatch.setattr(best, "_ENOUGH", 1)
+        early = await best.candidates(ctx.holds, facts, "hall", rows, quantity, limit=8)
+        assert (early == []) == (expected == [])
+        assert early == (first_slice or expected), (seed, quantity)
+        assert early == expected[: len(early)], (seed, quantity)
