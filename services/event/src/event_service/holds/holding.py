@@ -60,6 +60,18 @@ class Holding(Reading):
             "record": [item for pair in record.items() for item in pair],
         } | limits.payload()
 
+    def _head_keys(
+        self, event_id: uuid.UUID, hold_id: str, user_id: uuid.UUID, limits: Limits
+    ) -> list[str]:
+        """KEYS 1–5 of both hold scripts: sold mirror, record, buyer's holds, facts, address."""
+        return [
+            self.keys.sold(event_id),
+            self.keys.record(event_id, hold_id),
+            self.keys.buyer(event_id, user_id),
+            self.keys.facts(event_id),
+            self.keys.address(event_id, limits.address),
+        ]
+
     async def admit(
         self,
         *,
@@ -127,11 +139,7 @@ class Holding(Reading):
             "amounts": [sum(p.price for p in group) for group in groups],
         }
         keys = [
-            self.keys.sold(event_id),
-            self.keys.record(event_id, hold_id),
-            self.keys.buyer(event_id, user_id),
-            self.keys.facts(event_id),
-            self.keys.address(event_id, limits.address),
+            *self._head_keys(event_id, hold_id, user_id, limits),
             *(self.keys.held(event_id, t) for t in tiers),
             *(self.keys.seat(event_id, cast(str, p.seat_id)) for p in everything),
         ]
@@ -186,11 +194,7 @@ class Holding(Reading):
             "amounts": [price * quantity],
         }
         keys = [
-            self.keys.sold(event_id),
-            self.keys.record(event_id, hold_id),
-            self.keys.buyer(event_id, user_id),
-            self.keys.facts(event_id),
-            self.keys.address(event_id, limits.address),
+            *self._head_keys(event_id, hold_id, user_id, limits),
             self.keys.ga_held(event_id),
             self.keys.ga_expiry(event_id),
         ]
