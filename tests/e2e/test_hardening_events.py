@@ -11,6 +11,7 @@ limit stays on.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import pytest
 from devstack.stack import RunningStack, StackConfig, run_stack
 from shared.testing.eventually import eventually
 from tests.e2e.test_saga_support import (
+    PASSWORD,
     Actor,
     addresses,
     client,
@@ -207,7 +209,7 @@ async def test_a_demoted_organizer_cannot_manage_their_own_event_with_the_new_to
         "PATCH", f"/api/auth/admin/users/{former.id}", json={"role": "customer"}
     )
     assert demoted.status_code == 200, demoted.text
-    await login(former, former.user["email"], "correct horse battery")
+    await login(former, former.user["email"], PASSWORD)
 
     path = f"/api/events/{event['id']}"
     for method, url, body in [
@@ -226,20 +228,43 @@ async def test_a_demoted_organizer_cannot_manage_their_own_event_with_the_new_to
 # --- hold rules --------------------------------------------------------------------------------
 
 
+async def _verify_email(actor: Actor, mailbox: Any) -> None:
+    """Read the verification token from the welcome email, verify, sign in again (the new
+    access token says ``email_verified: true``)."""
+
+    async def token() -> str | None:
+        for message in mailbox.to(actor.user["email"]):
+            parts = message.walk() if message.is_multipart() else [message]
+            for part in parts:
+                if part.get_content_type() == "text/plain":
+                    text = part.get_payload(decode=True).decode()
+                    found = re.search(r"^([A-Za-z0-9_-]{43})\r?$", text, re.MULTILINE)
+                    if found:
+                        return found.group(1)
+        return None
+
+    value = await eventually(token, timeout=20, what="verification email")
+    verified = await actor.post("/api/auth/verify-email", json={"token": value})
+    assert verified.status_code == 204, verified.text
+    await login(actor, actor.user["email"], PASSWORD)
+
+
 async def test_hold_is_403_email_not_verified_when_the_event_requires_a_verified_email(
-    scene: Scene,
+    scene: Scene, mailbox: Any
 ) -> None:
     event = await scene.published(hold_rules={"verified_email_required": True})
     detail = await scene.organizer.get(f"/api/events/{event['id']}")
     assert detail.json()["hold_rules"]["verified_email_required"] is True
-    unverified = await scene.customer("uma")
+    path = f"/api/events/{event['id']}/holds"
+    unverified, verified = await scene.customer("uma"), await scene.customer("vera")
+    await _verify_email(verified, mailbox)
 
-    response = await unverified.post(
-        f"/api/events/{event['id']}/holds", json={"seat_ids": ["A-A-1"]}
-    )
+    refused = await unverified.post(path, json={"seat_ids": ["A-A-1"]})
+    held = await verified.post(path, json={"seat_ids": ["A-A-1"]})
 
-    assert response.status_code == 403, response.text
-    assert response.json()["error"] == "email_not_verified"
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"] == "email_not_verified"
+    assert held.status_code == 201, held.text
 
 
 async def test_live_holds_per_client_address_are_capped_when_the_event_sets_a_cap(
