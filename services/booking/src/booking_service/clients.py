@@ -134,6 +134,7 @@ class EventClient:
         user_id: uuid.UUID,
         seats: list[tuple[str | None, str]],
         ttl_seconds: int,
+        hold_id: str | None = None,
     ) -> HoldClaim:
         """A new, already claimed hold on exactly these places for ``user_id`` (all or nothing).
 
@@ -147,6 +148,8 @@ class EventClient:
             "user_id": str(user_id),
             "seats": [{"seat_id": seat_id, "tier": tier} for seat_id, tier in seats],
             "ttl_seconds": ttl_seconds,
+            # the booking's earlier hold: if still live, its places are not counted twice
+            "hold_id": hold_id,
         }
         response = await self._post(url, body, what="hold_retake")
         if response.status_code in _RETAKE_REFUSALS:

@@ -44,6 +44,8 @@ async def test_late_payment_retakes_seats_and_confirms_when_they_are_still_free(
         {"seat_id": None, "tier": "floor"},
     ]
     assert retake.body["ttl_seconds"] > 0
+    # the earlier hold is named, so event does not count its places against the buyer twice
+    assert retake.body["hold_id"] == booking["hold_id"]
     assert row.hold_id != booking["hold_id"] and row.hold_id.startswith("retake-")
     [confirmed] = await outbox_messages(booking["id"], "booking.confirmed")
     assert confirmed["data"]["hold_id"] == row.hold_id  # event drops the NEW hold

@@ -140,6 +140,7 @@ async def _confirm_late(
             user_id=booking.user_id,
             seats=[(seat.seat_id, seat.tier) for seat in booking.seats],
             ttl_seconds=ttl_seconds,
+            hold_id=booking.hold_id,
         )
     except RetakeRefused as refused:
         log.info(
