@@ -87,10 +87,13 @@ class RevocationFeed:
         self.queue: AbstractQueue | None = None
         self._task: asyncio.Task[None] | None = None
         self._synced = asyncio.Event()
+        self._tried = asyncio.Event()
         self._resync = asyncio.Event()
 
-    async def start(self) -> None:
-        """Listen first, then sync, so nothing revoked in between is missed."""
+    async def start(self, *, first_sync_seconds: float = 3.0) -> None:
+        """Listen first, then sync, so nothing revoked in between is missed. Returns after the
+        first sync was tried (at most ``first_sync_seconds``): a process that starts while auth
+        answers serves no request before it knows what was revoked."""
         channel = await self.broker.channel(prefetch=256)
         exchange = await declare_exchange(channel, self.broker.names)
         name = self.broker.names.queue(f"{self.service}.revocations.{uuid.uuid4().hex[:12]}")
@@ -102,6 +105,8 @@ class RevocationFeed:
         if self.broker.connection is not None:
             self.broker.connection.reconnect_callbacks.add(self._on_reconnect)
         self._task = asyncio.create_task(self._sync_loop(), name=f"{self.service}-revocations")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._tried.wait(), first_sync_seconds)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -146,6 +151,7 @@ class RevocationFeed:
             except Exception as exc:  # auth not (yet) reachable: try again soon
                 log.warning("revocation_sync_failed", error=f"{type(exc).__name__}: {exc}")
                 delay = min(delay * 2, self.sync_seconds)
+            self._tried.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._resync.wait(), timeout=delay)
 
