@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, pool, text
+from sqlalchemy import MetaData, event, pool, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -18,8 +18,12 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
+from shared.logging import get_logger
 from shared.settings import ServiceSettings
+
+log = get_logger("shared.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -62,8 +66,75 @@ def make_engine(settings: ServiceSettings, **overrides: Any) -> AsyncEngine:
     return create_async_engine(settings.DATABASE_URL, **options)
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+class ServiceSession(Session):
+    """The sessions of a service: they know the service's name (the outbox's producer) and
+    run the jobs registered with :func:`after_commit` once their transaction commits."""
+
+
+_AFTER_COMMIT = "shared.after_commit"
+_SERVICE = "shared.service"
+_running: set[asyncio.Task[None]] = set()
+
+
+def make_sessionmaker(engine: AsyncEngine, *, service: str) -> async_sessionmaker[AsyncSession]:
+    if not event.contains(ServiceSession, "after_commit", _run_after_commit):
+        event.listen(ServiceSession, "after_commit", _run_after_commit)
+        event.listen(ServiceSession, "after_rollback", _drop_after_commit)
+    return async_sessionmaker(
+        engine,
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=ServiceSession,
+        info={_SERVICE: service},
+    )
+
+
+def service_of(session: AsyncSession) -> str:
+    """The name of the service whose sessionmaker made ``session``."""
+    service: str = session.info[_SERVICE]
+    return service
+
+
+def after_commit(session: AsyncSession, job: Callable[[], Awaitable[None]]) -> None:
+    """Run ``job`` once the session's transaction has committed (never if it rolls back).
+
+    For effects outside PostgreSQL that would be wrong if the transaction failed — freeing
+    seats in Redis that PostgreSQL still has sold, waking the outbox relay. The job runs as a
+    task right after the commit; a failure is logged. If the process dies in between, the job
+    never runs: use it only where that is safe (Redis stays on the safe side, the relay polls).
+    The same job registered twice in one transaction runs once.
+    """
+    jobs = session.sync_session.info.setdefault(_AFTER_COMMIT, [])
+    if job not in jobs:
+        jobs.append(job)
+
+
+async def _guarded(job: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await job()
+    except Exception:
+        log.exception("after_commit_failed")
+
+
+def _run_after_commit(session: Session) -> None:
+    jobs = session.info.pop(_AFTER_COMMIT, [])
+    if not jobs:
+        return
+    loop = asyncio.get_running_loop()
+    for job in jobs:
+        task = loop.create_task(_guarded(job))
+        _running.add(task)
+        task.add_done_callback(_running.discard)
+
+
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+async def settle() -> None:
+    """Wait for after-commit jobs still running (tests, shutdown)."""
+    while _running:
+        await asyncio.gather(*list(_running), return_exceptions=True)
 
 
 async def session_scope(

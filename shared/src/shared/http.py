@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import httpx2
+from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from shared.logging import request_id_var
+from shared.errors import UpstreamUnavailable
+from shared.logging import get_logger, request_id_var
 from shared.security import INTERNAL_TOKEN_HEADER
 from shared.settings import ServiceSettings
 
 T = TypeVar("T")
+
+log = get_logger("shared.http")
+
+_TRANSIENT = frozenset({502, 503, 504})
 
 
 def make_http_client(settings: ServiceSettings) -> httpx2.AsyncClient:
@@ -48,3 +55,102 @@ async def with_retries(call: Callable[[], Awaitable[T]], *, attempts: int = 3) -
         with attempt:
             return await call()
     raise AssertionError("unreachable")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A final answer from another service: its status and the contract's error body."""
+
+    status: int
+    code: str | None
+    details: dict[str, Any]
+
+
+RefusalMap = Mapping[int, Callable[[Refusal], Exception]]
+
+
+class InternalClient:
+    """Another service's ``/internal/...`` API: the internal credential and request id on every
+    call, jittered retries on transport faults and 502/503/504, answers parsed into the
+    contract's model, the statuses the caller expects mapped to its errors (``refusals``), and
+    everything else — unreachable, an unexpected status, an unreadable answer — one
+    :class:`~shared.errors.UpstreamUnavailable` (503), so no caller hand-writes that plumbing."""
+
+    def __init__(
+        self, http: httpx2.AsyncClient, settings: ServiceSettings, *, service: str, base_url: str
+    ) -> None:
+        self.http = http
+        self.settings = settings
+        self.service = service
+        self.base_url = base_url.rstrip("/")
+
+    async def post(
+        self, path: str, body: BaseModel, *, answer: type[M], refusals: RefusalMap | None = None
+    ) -> M:
+        return await self._call("POST", path, body, answer=answer, refusals=refusals or {})
+
+    async def get(self, path: str, *, answer: type[M], refusals: RefusalMap | None = None) -> M:
+        return await self._call("GET", path, None, answer=answer, refusals=refusals or {})
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        body: BaseModel | None,
+        *,
+        answer: type[M],
+        refusals: RefusalMap,
+    ) -> M:
+        url = f"{self.base_url}{path}"
+
+        async def call() -> httpx2.Response:
+            response = await self.http.request(
+                method,
+                url,
+                content=None if body is None else body.model_dump_json().encode(),
+                headers={
+                    **internal_headers(self.settings),
+                    **({} if body is None else {"Content-Type": "application/json"}),
+                },
+                timeout=self.settings.HTTP_TIMEOUT_SECONDS,
+            )
+            if response.status_code in _TRANSIENT:
+                response.raise_for_status()
+            return response
+
+        try:
+            response = await with_retries(call)
+        except httpx2.HTTPError as exc:
+            log.warning("internal_call_failed", url=url, error=repr(exc))
+            raise UpstreamUnavailable(f"The {self.service} service is unavailable.") from exc
+        if response.status_code in refusals:
+            raise refusals[response.status_code](_refusal_of(response))
+        if not 200 <= response.status_code < 300:
+            log.warning("internal_call_refused", url=url, status=response.status_code)
+            raise UpstreamUnavailable(f"The {self.service} service gave an unexpected answer.")
+        try:
+            return answer.model_validate_json(response.content)
+        except ValidationError as exc:
+            log.warning("internal_answer_unreadable", url=url, error=str(exc))
+            raise UpstreamUnavailable(
+                f"The {self.service} service gave an unreadable answer."
+            ) from exc
+
+
+def _refusal_of(response: httpx2.Response) -> Refusal:
+    """The contract's error body, tolerating anything else."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    code, details = body.get("error"), body.get("details")
+    return Refusal(
+        status=response.status_code,
+        code=code if isinstance(code, str) else None,
+        details=details if isinstance(details, dict) else {},
+    )

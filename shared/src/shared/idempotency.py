@@ -3,6 +3,9 @@
 The same key and body replay the first response; a different body, or a retry while the first
 request still runs, is 409 ``idempotency_conflict``. Keys are per user and kept at least 24 h.
 
+Use cases call :func:`run_once`; the use case's own final transaction records the answer with
+``await claim.record(session, response)`` (a no-op without a key).
+
 How: the key is claimed first in its own short transaction (so a concurrent retry sees it at
 once), with a null response; the use case records its response in its own final transaction;
 a first attempt that fails gives the claim up so a retry can run, and a claim whose request
@@ -17,6 +20,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -26,6 +30,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import Conflict
+from shared.logging import get_logger
+from shared.settings import ServiceSettings
+
+log = get_logger("shared.idempotency")
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -140,3 +148,50 @@ async def purge(session: AsyncSession, *, older_than: timedelta) -> int:
     """Forget keys past their keeping time, in the caller's transaction."""
     result = await session.execute(_PURGE, {"age": older_than.total_seconds()})
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyClaim:
+    """The running request's hold on its ``Idempotency-Key`` (``key`` None: sent without one)."""
+
+    user_id: uuid.UUID
+    key: str | None
+
+    async def record(self, session: AsyncSession, response: StoredResponse) -> None:
+        """Store the answer for replays, in the use case's final transaction."""
+        if self.key is not None:
+            await complete(session, user_id=self.user_id, key=self.key, response=response)
+
+
+async def run_once(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    key: str | None,
+    body: dict[str, Any],
+    settings: ServiceSettings,
+    run: Callable[[KeyClaim], Awaitable[StoredResponse]],
+    secret: str | None = None,
+) -> StoredResponse:
+    """Run a POST at most once per ``Idempotency-Key``: replay a stored answer, refuse a
+    conflicting or concurrent retry (409), or run ``run`` — which records its answer with
+    ``claim.record`` — and give the key up again if it fails, so a retry can run."""
+    if key is None:
+        return await run(KeyClaim(user_id, None))
+    stored = await claim(
+        session,
+        user_id=user_id,
+        key=key,
+        request_hash=fingerprint(body, secret=secret),
+        stale_after=timedelta(seconds=settings.IDEMPOTENCY_STALE_SECONDS),
+    )
+    if stored is not None:
+        return stored
+    try:
+        return await run(KeyClaim(user_id, key))
+    except Exception:
+        try:
+            await release(session, user_id=user_id, key=key)
+        except Exception:  # the claim goes stale and is taken over after the stale time
+            log.exception("idempotency_release_failed")
+        raise

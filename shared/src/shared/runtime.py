@@ -1,10 +1,16 @@
 """What a service process holds while it runs, started and stopped by its lifespan.
 
-``main.py`` of every service is the one place that wires a :class:`Runtime`::
+Every service's ``main.py`` is one call::
 
-    async with Runtime.start(settings, migrations_dir=..., subscriptions=SUBSCRIPTIONS) as rt:
-        app.state.runtime = rt
-        yield
+    app = service_app(settings, title=..., routers=[...], migrations_dir=MIGRATIONS_DIR,
+                      subscriptions=handlers.SUBSCRIPTIONS, build_context=build_context)
+
+``Runtime[Settings, Context]`` holds the process's connections (database, Redis, broker, HTTP),
+the outbox relay, the consumer and the revocation feed; ``build_context(rt)`` builds the
+service's own frozen ``Context`` (what only that service owns: a hold store, a ticket signer, a
+card processor, a mailer) and registers its periodic jobs with ``rt.every``. Routes get both
+through ``SettingsDep``/``ContextDep`` (each service's ``deps.py``), handlers and jobs get the
+context as an argument.
 """
 
 from __future__ import annotations
@@ -13,17 +19,18 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import httpx2
 from fastapi import APIRouter, Depends, FastAPI, Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.middleware import Middleware
 from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
 
-from shared import db
+from shared import db, idempotency
 from shared import redis as shared_redis
 from shared.contracts.auth import SessionRevokedV1
 from shared.http import make_http_client
@@ -34,12 +41,27 @@ from shared.security import INTERNAL_TOKEN_HEADER, TokenVerifier
 from shared.settings import ServiceSettings
 from shared.web import ReadinessCheck, build_app
 
+S = TypeVar("S", bound=ServiceSettings)
+C = TypeVar("C")
+
+Job = Callable[[C], Awaitable[object]]
+ContextBuilder = Callable[["Runtime[S, C]"], Awaitable[C]]
+
 log = get_logger("shared.runtime")
 
 
 @dataclass
-class Runtime:
-    settings: ServiceSettings
+class _Periodic(Generic[C]):
+    seconds: float
+    job: Job[C]
+    name: str
+
+
+@dataclass
+class Runtime(Generic[S, C]):
+    """One service process's connections and its service's context (see the module doc)."""
+
+    settings: S
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
@@ -49,8 +71,15 @@ class Runtime:
     relay: OutboxRelay
     consumer: Consumer
     revocation_feed: RevocationFeed
-    state: SimpleNamespace = field(default_factory=SimpleNamespace)
+    _context: C | None = None
+    _periodic: list[_Periodic[C]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def context(self) -> C:
+        if self._context is None:
+            raise RuntimeError("the service's context is built during start-up")
+        return self._context
 
     def readiness(self) -> dict[str, ReadinessCheck]:
         return {
@@ -59,37 +88,41 @@ class Runtime:
             "broker": self.broker.ping,
         }
 
-    def every(self, seconds: float, job: Callable[[], Awaitable[Any]], *, name: str) -> None:
-        """Run ``job`` every ``seconds`` until shutdown; a failing run is logged, not fatal."""
+    def every(self, seconds: float, job: Job[C], *, name: str) -> None:
+        """Run ``job(context)`` every ``seconds`` from start-up until shutdown; a failing run
+        is logged, not fatal."""
+        self._periodic.append(_Periodic(seconds, job, name))
 
+    def _start_periodic(self, periodic: _Periodic[C]) -> None:
         async def loop() -> None:
             task = asyncio.current_task()
             while True:
                 try:
-                    await job()
+                    await periodic.job(self.context)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    log.exception("periodic_job_failed", job=name)
+                    log.exception("periodic_job_failed", job=periodic.name)
                 # a driver may swallow the cancellation that landed mid-query: honour it here
                 if task is not None and task.cancelling():
                     raise asyncio.CancelledError
-                await asyncio.sleep(seconds)
+                await asyncio.sleep(periodic.seconds)
 
-        self._tasks.append(asyncio.create_task(loop(), name=name))
+        self._tasks.append(asyncio.create_task(loop(), name=periodic.name))
 
     @classmethod
     @contextlib.asynccontextmanager
     async def start(
         cls,
-        settings: ServiceSettings,
+        settings: S,
         *,
         migrations_dir: Path,
-        subscriptions: Mapping[str, Handler] | None = None,
+        build_context: ContextBuilder[S, C],
+        subscriptions: Mapping[str, Handler[C]] | None = None,
         verifier: TokenVerifier | None = None,
-        on_start: Callable[[Runtime], Awaitable[None]] | None = None,
-        revocation_source: Callable[[Runtime], RevocationSource] | None = None,
-    ) -> AsyncIterator[Runtime]:
+        revocation_source: Callable[[Runtime[S, C]], RevocationSource] | None = None,
+        idempotency_keys: bool = False,
+    ) -> AsyncIterator[Runtime[S, C]]:
         configure_logging(settings.SERVICE_NAME, level=settings.LOG_LEVEL, json=settings.LOG_JSON)
         if settings.RUN_MIGRATIONS:
             await _retrying(lambda: db.run_migrations(migrations_dir, settings.DATABASE_URL))
@@ -98,9 +131,9 @@ class Runtime:
         http = make_http_client(settings)
         broker = Broker(settings.AMQP_URL, Names(settings.MESSAGING_NAMESPACE))
         await _retrying(broker.connect)
-        sessionmaker = db.make_sessionmaker(engine)
+        sessionmaker = db.make_sessionmaker(engine, service=settings.SERVICE_NAME)
         verifier = verifier or TokenVerifier.from_settings(settings, http)
-        runtime = cls(
+        runtime: Runtime[S, C] = cls(
             settings=settings,
             engine=engine,
             sessionmaker=sessionmaker,
@@ -133,13 +166,16 @@ class Runtime:
         )
         if revocation_source is not None:
             runtime.revocation_feed.source = revocation_source(runtime)
-        runtime.consumer.context = runtime
+        if idempotency_keys:
+            runtime.every(3600, _purge_idempotency_keys(runtime), name="idempotency-key-purge")
         try:
-            if on_start is not None:
-                await on_start(runtime)
+            runtime._context = await build_context(runtime)
+            runtime.consumer.context = runtime._context
             await runtime.revocation_feed.start()
             runtime.relay.start()
             await runtime.consumer.start()
+            for periodic in runtime._periodic:
+                runtime._start_periodic(periodic)
             log.info(
                 "service_started", port=settings.SERVICE_PORT, environment=settings.ENVIRONMENT
             )
@@ -152,11 +188,23 @@ class Runtime:
                 task.cancel()
             if runtime._tasks:
                 await asyncio.wait(runtime._tasks, timeout=10)
+            await db.settle()
             await broker.close()
             await http.aclose()
             await redis.aclose()
             await engine.dispose()
             log.info("service_stopped")
+
+
+def _purge_idempotency_keys(runtime: Runtime[Any, Any]) -> Job[Any]:
+    """The idempotency-key purge every service with ``Idempotency-Key`` POSTs runs."""
+    keep = timedelta(hours=runtime.settings.IDEMPOTENCY_KEEP_HOURS)
+
+    async def purge(_context: object) -> None:
+        async with runtime.sessionmaker() as session, session.begin():
+            await idempotency.purge(session, older_than=keep)
+
+    return purge
 
 
 def _revocations_from_auth(settings: ServiceSettings, http: httpx2.AsyncClient) -> RevocationSource:
@@ -183,14 +231,24 @@ async def _retrying(step: Callable[[], Awaitable[None]], *, seconds: float = 30)
             await step()
 
 
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def runtime_of(request: Request) -> Runtime[Any, Any]:
+    runtime: Runtime[Any, Any] = request.app.state.runtime
     return runtime
 
 
-async def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime[Any, Any]:
     """A dependency (``async``: FastAPI runs plain ``def`` dependencies in a worker thread)."""
     return runtime_of(request)
+
+
+async def settings_of(request: Request) -> Any:
+    """For each service's ``SettingsDep = Annotated[Settings, Depends(settings_of)]``."""
+    return request.app.state.settings
+
+
+async def context_of(request: Request) -> Any:
+    """For each service's ``ContextDep = Annotated[Context, Depends(context_of)]``."""
+    return runtime_of(request).context
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -198,13 +256,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime[Any, Any], Depends(get_runtime)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 def readiness_of(request: Request) -> dict[str, ReadinessCheck]:
     """For ``build_app(readiness=...)``: the running runtime's checks."""
-    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    runtime: Runtime[Any, Any] | None = getattr(request.app.state, "runtime", None)
     if runtime is None:
         return {"startup": _not_started}
     return runtime.readiness()
@@ -215,35 +273,42 @@ async def _not_started() -> None:
 
 
 def service_app(
-    settings: ServiceSettings,
+    settings: S,
     *,
     title: str,
     description: str,
     routers: Sequence[APIRouter],
     migrations_dir: Path,
-    subscriptions: Mapping[str, Handler] | None = None,
+    build_context: ContextBuilder[S, C],
+    subscriptions: Mapping[str, Handler[C]] | None = None,
     verifier: TokenVerifier | None = None,
-    on_start: Callable[[Runtime], Awaitable[None]] | None = None,
-    revocation_source: Callable[[Runtime], RevocationSource] | None = None,
+    revocation_source: Callable[[Runtime[S, C]], RevocationSource] | None = None,
+    idempotency_keys: bool = False,
+    middleware: Sequence[Middleware] = (),
 ) -> FastAPI:
     """A service's app: the house HTTP edge (``shared.web.build_app``) plus a lifespan that
-    starts the :class:`Runtime` — migrations, pools, outbox relay, consumers, ``on_start``."""
+    starts the :class:`Runtime` — migrations, pools, context, outbox relay, consumers, jobs.
+
+    ``idempotency_keys``: the service stores ``Idempotency-Key`` responses; the runtime purges
+    them after ``IDEMPOTENCY_KEEP_HOURS``. ``middleware`` runs inside the request-id middleware.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Runtime.start(
             settings,
             migrations_dir=migrations_dir,
+            build_context=build_context,
             subscriptions=subscriptions,
             verifier=verifier,
-            on_start=on_start,
             revocation_source=revocation_source,
+            idempotency_keys=idempotency_keys,
         ) as runtime:
             app.state.runtime = runtime
             app.state.verifier = runtime.verifier
             yield
 
-    return build_app(
+    app = build_app(
         settings,
         title=title,
         description=description,
@@ -251,3 +316,5 @@ def service_app(
         lifespan=lifespan,
         readiness=readiness_of,
     )
+    app.user_middleware.extend(middleware)
+    return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_INTERNAL_TOKEN = "dev-internal-token-change-me"
@@ -57,6 +57,11 @@ class ServiceSettings(BaseSettings):
     JWT_AUDIENCE: str = "ticketing"
     JWT_LEEWAY_SECONDS: int = 10
     REVOCATION_SYNC_SECONDS: float = 60.0
+
+    # Idempotency-Key (API.md): kept at least 24 h; a claim whose request died without an
+    # answer is taken over after IDEMPOTENCY_STALE_SECONDS.
+    IDEMPOTENCY_KEEP_HOURS: int = Field(default=48, ge=24)
+    IDEMPOTENCY_STALE_SECONDS: int = Field(default=120, ge=5)
 
     INTERNAL_TOKEN: SecretStr = SecretStr(DEV_INTERNAL_TOKEN)
     HTTP_TIMEOUT_SECONDS: float = 5.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,7 +27,10 @@ from shared.observability import CONSUMER_SECONDS, MESSAGES_CONSUMED
 
 log = get_logger("shared.messaging.consumer")
 
-Handler = Callable[[AsyncSession, Envelope[Any], Any], Awaitable[None]]
+C = TypeVar("C")
+
+# ``on_<fact>(session, envelope: Envelope[<Fact>V1], ctx: Context)``: one per routing key.
+Handler = Callable[[AsyncSession, Envelope[Any], C], Awaitable[None]]
 
 
 class Consumer:
@@ -39,7 +42,7 @@ class Consumer:
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
         service: str,
-        subscriptions: Mapping[str, Handler],
+        subscriptions: Mapping[str, Handler[Any]],
         context: Any = None,
         prefetch: int = 32,
         delivery_limit: int = 5,
@@ -114,7 +117,7 @@ class Consumer:
         MESSAGES_CONSUMED.labels(self.service, envelope.type, outcome).inc()
         await message.ack()
 
-    async def handle(self, envelope: Envelope[Contract], handler: Handler) -> str:
+    async def handle(self, envelope: Envelope[Contract], handler: Handler[Any]) -> str:
         """Run one handler with its inbox claim in one transaction; 'handled' or 'duplicate'."""
         async with self.sessionmaker() as session, session.begin():
             first_time = await inbox.claim(

@@ -15,13 +15,12 @@ import contextlib
 import json
 import weakref
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.contracts import Contract
-from shared.db import utcnow
+from shared.db import after_commit, service_of, utcnow
 from shared.logging import get_logger, request_id_var
 from shared.messaging.broker import Broker
 from shared.messaging.envelope import Envelope
@@ -53,17 +52,18 @@ _PURGE = text(
 _wakeups: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()
 
 
-def _wake_relays(_session: Any) -> None:
+async def _wake_relays() -> None:
     for wakeup in list(_wakeups):
         wakeup.set()
 
 
 async def add(
-    session: AsyncSession, data: Contract, *, producer: str, correlation_id: str | None = None
+    session: AsyncSession, data: Contract, *, correlation_id: str | None = None
 ) -> Envelope[Contract]:
-    """Write ``data`` to the outbox in the session's current transaction."""
+    """Write ``data`` to the outbox in the session's current transaction; the relay is woken
+    when it commits. The producer is the service whose sessionmaker made ``session``."""
     envelope = Envelope.wrap(
-        data, producer=producer, correlation_id=correlation_id or request_id_var.get()
+        data, producer=service_of(session), correlation_id=correlation_id or request_id_var.get()
     )
     await session.execute(
         _INSERT,
@@ -75,9 +75,7 @@ async def add(
             "created_at": envelope.occurred_at,
         },
     )
-    sync_session = session.sync_session
-    if not event.contains(sync_session, "after_commit", _wake_relays):
-        event.listen(sync_session, "after_commit", _wake_relays, once=True)
+    after_commit(session, _wake_relays)
     return envelope
 
 
