@@ -2,34 +2,45 @@
 
 from __future__ import annotations
 
-import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import db, idempotency
 from shared.contracts.auth import SessionRevokedV1
 from shared.contracts.event import EventCancelledV1
 from shared.errors import Conflict
+from shared.idempotency import IdempotencyKeyHeader
 from shared.messaging import Envelope, outbox
 from shared.openapi import errors
 from shared.pagination import Page, Pagination
-from shared.runtime import Runtime, SessionDep, readiness_of
-from shared.security import AdminUser, CurrentUser
+from shared.runtime import Runtime, SessionDep, service_app
+from shared.security import AdminUser, CurrentUser, InternalCaller
 from shared.settings import ServiceSettings
 from shared.testing.app import running_app, service_settings
 from shared.types import Input, MultiLine, SingleLine, Timestamp
-from shared.web import build_app
 
 MIGRATIONS = Path(__file__).parent / "sample_migrations"
 
 
 REVOKED_BEFORE_START = uuid.uuid4()
+ORDER_RUNS: list[str] = []
+AFTER_COMMIT_RAN: list[str] = []
+
+
+class EchoBody(BaseModel):
+    text: str
 
 
 class NoteIn(Input):
@@ -43,7 +54,26 @@ class SampleSettings(ServiceSettings):
     API_PREFIX: str = "/api/sample"
 
 
-async def on_event_cancelled(session: Any, envelope: Envelope[EventCancelledV1], rt: Any) -> None:
+@dataclass(frozen=True)
+class SampleContext:
+    """What the sample service owns: a record of its periodic job's runs."""
+
+    ticks: list[float]
+
+
+async def build_sample_context(rt: Runtime[SampleSettings, SampleContext]) -> SampleContext:
+    context = SampleContext(ticks=[])
+
+    async def tick(ctx: SampleContext) -> None:
+        ctx.ticks.append(time.monotonic())
+
+    rt.every(0.05, tick, name="sample-tick")
+    return context
+
+
+async def on_event_cancelled(
+    session: AsyncSession, envelope: Envelope[EventCancelledV1], ctx: SampleContext
+) -> None:
     if envelope.data.reason == "explode":
         raise RuntimeError("handler failure on purpose")
     await session.execute(
@@ -90,7 +120,6 @@ def create_sample_app(settings: SampleSettings) -> FastAPI:
                     title=body["title"],
                     reason=body.get("reason"),
                 ),
-                producer="sample",
             )
         return {"id": str(envelope.id)}
 
@@ -124,7 +153,6 @@ def create_sample_app(settings: SampleSettings) -> FastAPI:
                     reason="logout",
                     expires_at=datetime.now(UTC) + timedelta(minutes=15),
                 ),
-                producer="sample",
             )
         return body
 
@@ -142,20 +170,70 @@ def create_sample_app(settings: SampleSettings) -> FastAPI:
             )
         ]
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with Runtime.start(
-            settings,
-            migrations_dir=MIGRATIONS,
-            subscriptions={"event.cancelled": on_event_cancelled},
-            revocation_source=lambda _rt: revoked_at_start,
-        ) as rt:
-            app.state.runtime = rt
-            app.state.verifier = rt.verifier
-            yield
+    @router.post("/orders", status_code=201, responses=errors(409))
+    async def order(
+        session: SessionDep,
+        request: Request,
+        body: dict[str, str],
+        key: IdempotencyKeyHeader = None,
+    ) -> JSONResponse:
+        """An idempotent POST: counts how often its work really ran."""
+        user = uuid.UUID(body["user_id"])
 
-    return build_app(
-        settings, title="sample", routers=[router], lifespan=lifespan, readiness=readiness_of
+        async def run(claim: idempotency.KeyClaim) -> idempotency.StoredResponse:
+            ORDER_RUNS.append(body["item"])
+            if body["item"] == "explode":
+                raise RuntimeError("the use case failed")
+            response = idempotency.StoredResponse(
+                201, {"item": body["item"], "runs": len(ORDER_RUNS)}
+            )
+            async with session.begin():
+                await claim.record(session, response)
+            return response
+
+        stored = await idempotency.run_once(
+            session, user_id=user, key=key, body=body, settings=settings, run=run
+        )
+        headers = {"Idempotent-Replayed": "true"} if stored.replayed else {}
+        return JSONResponse(stored.body, status_code=stored.status, headers=headers)
+
+    @router.post("/committed")
+    async def committed(session: SessionDep, body: dict[str, str]) -> dict[str, str]:
+        """Registers an after-commit job, then commits or rolls back as asked."""
+
+        async def job() -> None:
+            AFTER_COMMIT_RAN.append(body["note"])
+
+        try:
+            async with session.begin():
+                db.after_commit(session, job)
+                db.after_commit(session, job)  # the same job twice runs once
+                if body.get("fail"):
+                    raise RuntimeError("roll back")
+        except RuntimeError:
+            return {"outcome": "rolled back"}
+        await db.settle()
+        return {"outcome": "committed"}
+
+    internal = APIRouter(prefix="/internal", dependencies=[InternalCaller])
+
+    @internal.post("/echo")
+    async def echo(body: EchoBody) -> EchoBody:
+        if body.text == "refuse":
+            raise Conflict("No.", code="refused", details={"why": "asked to"})
+        if body.text == "garbage":
+            return EchoBody.model_construct(text=None)  # type: ignore[arg-type]
+        return body
+
+    return service_app(
+        settings,
+        title="sample",
+        description="A service made only of shared/.",
+        routers=[router, internal],
+        migrations_dir=MIGRATIONS,
+        build_context=build_sample_context,
+        subscriptions={"event.cancelled": on_event_cancelled},
+        revocation_source=lambda _rt: revoked_at_start,
     )
 
 
@@ -182,3 +260,15 @@ async def sample(sample_settings: Any) -> AsyncIterator[Any]:
 def revoked_before_start() -> uuid.UUID:
     """A session the sample's revocation source reports as revoked when the process starts."""
     return REVOKED_BEFORE_START
+
+
+@pytest.fixture
+def order_runs() -> list[str]:
+    """Every time the sample's idempotent POST really ran its work."""
+    return ORDER_RUNS
+
+
+@pytest.fixture
+def after_commit_ran() -> list[str]:
+    """Every after-commit job of the sample's ``/committed`` that ran."""
+    return AFTER_COMMIT_RAN

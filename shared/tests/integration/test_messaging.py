@@ -139,7 +139,6 @@ async def test_relay_keeps_rows_pending_while_broker_refuses_then_sends(sample: 
             await outbox.add(
                 session,
                 EventCancelledV1(event_id=uuid.uuid4(), organizer_id=uuid.uuid4(), title=note),
-                producer="sample",
             )
         assert await rt.relay.pending() >= 1
         assert await _effects(rt, note) == 0
