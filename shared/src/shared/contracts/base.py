@@ -24,3 +24,10 @@ class Contract(BaseModel):
             if message_type in REGISTRY:
                 raise TypeError(f"two contracts for {message_type}")
             REGISTRY[message_type] = cls
+
+
+class InternalBody(BaseModel):
+    """A request or answer body of an ``/internal/...`` call: versioned like a message, frozen,
+    tolerant of fields it does not know (the producer may add optional ones)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.contracts.base import Contract
+from shared.contracts.base import Contract, InternalBody
 
 
 class BookedSeat(BaseModel):
@@ -85,3 +85,19 @@ class BookingExpiredV1(Contract):
     user_email: str
     event_id: UUID
     seats: list[BookedSeat]
+
+
+# --- booking's internal HTTP API (called by payment) -----------------------------------------
+
+
+class BookingSnapshotV1(InternalBody):
+    """``GET /internal/bookings/{id}``: what payment needs to charge a booking whose
+    ``booking.created`` has not reached it yet."""
+
+    id: UUID
+    user_id: UUID
+    event_id: UUID
+    status: str
+    amount: int
+    currency: str
+    expires_at: datetime

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from shared.contracts.base import Contract
+from shared.contracts.base import Contract, InternalBody
 
 
 class EventCreatedV1(Contract):
@@ -45,3 +45,57 @@ class EventDeletedV1(Contract):
     organizer_id: UUID
     actor_id: UUID
     title: str
+
+
+# --- event's internal HTTP API (called by booking) -------------------------------------------
+
+
+class HoldClaimRequestV1(InternalBody):
+    """``POST /internal/holds/{hold_id}/claim``: booking takes the buyer's hold over."""
+
+    user_id: UUID
+    extend_seconds: int = 900
+
+
+class RetakeSeatV1(InternalBody):
+    seat_id: str | None = None
+    tier: str
+
+
+class HoldRetakeRequestV1(InternalBody):
+    """``POST /internal/holds/retake``: the same places again for a booking paid after it
+    expired. ``hold_id``: the booking's earlier hold, whose places are not counted twice."""
+
+    event_id: UUID
+    user_id: UUID
+    seats: list[RetakeSeatV1]
+    ttl_seconds: int = 900
+    hold_id: str | None = None
+
+
+class HeldSeatV1(InternalBody):
+    seat_id: str | None
+    tier: str
+    price: int
+
+
+class ClaimedEventV1(InternalBody):
+    title: str
+    starts_at: datetime
+    location: str
+    organizer_id: UUID
+
+
+class HoldClaimedV1(InternalBody):
+    """Event's answer to a claim or a re-take: the hold, now the booking's."""
+
+    hold_id: str
+    event_id: UUID
+    user_id: UUID
+    seats: list[HeldSeatV1]
+    tier: str | None = None
+    quantity: int
+    amount: int
+    currency: str
+    expires_at: datetime
+    event: ClaimedEventV1
