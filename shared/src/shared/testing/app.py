@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx2
@@ -51,3 +52,24 @@ async def running_app(
         transport = httpx2.ASGITransport(app=manager.app)
         async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield app, client
+
+
+@dataclass(frozen=True)
+class RunningService:
+    """A service app with its lifespan running, and a client that calls it in-process."""
+
+    app: FastAPI
+    client: httpx2.AsyncClient
+
+    @property
+    def runtime(self) -> Any:
+        return self.app.state.runtime
+
+
+@contextlib.asynccontextmanager
+async def running_service(
+    create_app: Callable[[Any], FastAPI], settings: ServiceSettings
+) -> AsyncIterator[RunningService]:
+    """For each service's session fixture ``running_service`` (see ``shared.testing.fixtures``)."""
+    async with running_app(create_app, settings) as (app, client):
+        yield RunningService(app, client)

@@ -1,11 +1,25 @@
-"""Pytest fixtures every suite can use (registered by the root ``conftest.py``)."""
+"""Pytest fixtures every suite can use (registered by the root ``conftest.py``).
+
+A service's integration ``conftest.py`` defines two session fixtures — ``settings`` (its
+``Settings`` for the test databases, namespace and key prefix) and ``running_service``
+(``async with running_service(create_app, settings) as running: yield running``) — and gets
+the same set of names as every other service: ``app``, ``client``, ``runtime``, ``context``,
+``outbox`` (the envelopes it wrote), ``publish`` (a message through RabbitMQ, as its producer
+would send it) and ``handle`` (a message straight through the service's consumer runner).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
+import httpx2
 import pytest
+from fastapi import FastAPI
 
+from shared.contracts import Contract
+from shared.messaging import Envelope
+from shared.testing.app import RunningService
 from shared.testing.infra import (
     SERVICES,
     InfraUrls,
@@ -16,6 +30,7 @@ from shared.testing.infra import (
     resolve_infra,
     unique_name,
 )
+from shared.testing.messages import outbox_messages, producer_of, publish_as
 from shared.testing.tokens import TestSigner
 
 
@@ -60,3 +75,69 @@ async def make_namespace(infra: InfraUrls) -> AsyncIterator[Callable[[str], str]
     for name, stem in created:
         await delete_namespace(infra, name, services=tuple({*SERVICES, stem}))
         await delete_redis_prefix(infra, f"{name}:")
+
+
+@pytest.fixture
+def app(running_service: RunningService) -> FastAPI:
+    return running_service.app
+
+
+@pytest.fixture
+def client(running_service: RunningService) -> httpx2.AsyncClient:
+    return running_service.client
+
+
+@pytest.fixture
+def runtime(running_service: RunningService) -> Any:
+    return running_service.runtime
+
+
+@pytest.fixture
+def context(runtime: Any) -> Any:
+    return runtime.context
+
+
+Outbox = Callable[..., Awaitable[list[dict[str, Any]]]]
+Publish = Callable[..., Awaitable[Envelope[Any]]]
+Handle = Callable[[Contract], Awaitable[str]]
+
+
+@pytest.fixture
+def outbox(runtime: Any) -> Outbox:
+    """``await outbox("booking.created", booking_id=...)``: envelopes written, oldest first."""
+
+    async def read(routing_key: str | None = None, **where: object) -> list[dict[str, Any]]:
+        return await outbox_messages(runtime.engine, routing_key, **where)
+
+    return read
+
+
+@pytest.fixture
+def publish(runtime: Any) -> Publish:
+    """``await publish(contract)`` (or ``publish(envelope=...)`` to resend one) via RabbitMQ."""
+
+    async def send(
+        data: Contract | None = None, *, envelope: Envelope[Any] | None = None
+    ) -> Envelope[Any]:
+        if envelope is None:
+            if data is None:
+                raise ValueError("publish a contract or an envelope")
+            envelope = Envelope.wrap(data, producer=producer_of(data))
+        return await publish_as(runtime.broker, envelope.data, envelope=envelope)
+
+    return send
+
+
+@pytest.fixture
+def handle(runtime: Any) -> Handle:
+    """``await handle(contract)``: one new message through the service's consumer runner
+    (inbox + transaction), synchronously → ``"handled"`` or ``"duplicate"``."""
+
+    async def run(data: Contract) -> str:
+        envelope = Envelope.wrap(data, producer=producer_of(data))
+        outcome: str = await runtime.consumer.handle(
+            envelope, runtime.consumer.subscriptions[envelope.type]
+        )
+        return outcome
+
+    return run

@@ -35,10 +35,19 @@ async def outbox_messages(
     return [row.payload for row in rows]
 
 
+def producer_of(data: Contract) -> str:
+    """The service that publishes this contract: its module under ``shared.contracts``."""
+    return type(data).__module__.rsplit(".", 1)[-1]
+
+
 async def publish_as(
-    broker: Broker, data: Contract, *, producer: str, envelope: Envelope[Any] | None = None
+    broker: Broker,
+    data: Contract,
+    *,
+    producer: str | None = None,
+    envelope: Envelope[Any] | None = None,
 ) -> Envelope[Any]:
-    """Publish ``data`` through RabbitMQ as ``producer`` would (or resend ``envelope``)."""
-    envelope = envelope or Envelope.wrap(data, producer=producer)
+    """Publish ``data`` through RabbitMQ as its producer would (or resend ``envelope``)."""
+    envelope = envelope or Envelope.wrap(data, producer=producer or producer_of(data))
     await broker.publish(envelope.to_json(), routing_key=envelope.type, message_id=str(envelope.id))
     return envelope
