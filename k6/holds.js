@@ -1,7 +1,8 @@
 // Hold throughput through the gateway (`make bench` prepares the event and the tokens).
 //   MODE=uncontended: every iteration holds one seat nobody else asks for (distinct seats);
 //   MODE=contended:   every iteration asks for the same two seats (one winner, then 409s).
-// Env: BASE_URL, EVENT_ID, TOKENS_FILE (JSON list of access tokens), SEATS_PER_ROW, VUS, DURATION.
+// Env: BASE_URL, EVENT_ID, TOKENS_FILE (JSON list of access tokens), SEATS_PER_ROW, ROW_OFFSET,
+// VUS, DURATION.
 import http from "k6/http";
 import exec from "k6/execution";
 import { Counter } from "k6/metrics";
@@ -10,6 +11,9 @@ const BASE_URL = (__ENV.BASE_URL || "http://127.0.0.1:8080").replace(/\/$/, "");
 const MODE = __ENV.MODE || "uncontended";
 const EVENT_ID = __ENV.EVENT_ID || "";
 const SEATS_PER_ROW = Number(__ENV.SEATS_PER_ROW || 100);
+// Distinct seats start at this row, so a contended run on the same event (row 0) is not
+// disturbed by them.
+const ROW_OFFSET = Number(__ENV.ROW_OFFSET || 0);
 const TOKENS = JSON.parse(open(__ENV.TOKENS_FILE));
 
 const held = new Counter("holds_created");
@@ -29,7 +33,7 @@ export const options = {
 };
 
 function seatFor(n) {
-  const row = Math.floor(n / SEATS_PER_ROW);
+  const row = ROW_OFFSET + Math.floor(n / SEATS_PER_ROW);
   return `A-R${row}-${(n % SEATS_PER_ROW) + 1}`;
 }
 

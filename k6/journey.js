@@ -2,10 +2,15 @@
 // (polled) → PDF ticket available (polled). `make bench` prepares the stack, an organizer, a
 // published event and signed-in buyers, and passes them in BENCH_DATA (a JSON file).
 //
+// Load shapes (MODE): "rate" — an open model, RATE new journeys per second for DURATION (the
+// latency of an on-sale at a given demand); "users" — VUS buyers going round as fast as they
+// can for DURATION (a closed model: 100 or 200 users); "iterations" — VUS buyers selling
+// ITERATIONS seats.
+//
 // Reported: journeys_confirmed (count and rate = confirmed bookings per second; every
 // PDF_EVERY-th journey also waits for its PDF, which holds its VU a little longer),
 // pay_to_confirmed_ms (payment answered → booking confirmed), pay_to_pdf_ms (payment answered →
-// PDF downloadable), journey_ms (hold → confirmed).
+// PDF downloadable), journey_ms (hold → confirmed), hold_ms, server_errors (any 5xx).
 import http from "k6/http";
 import exec from "k6/execution";
 import { check, sleep } from "k6";
@@ -25,19 +30,45 @@ const failed = new Counter("journeys_failed");
 const payToConfirmed = new Trend("pay_to_confirmed_ms", true);
 const payToPdf = new Trend("pay_to_pdf_ms", true);
 const journey = new Trend("journey_ms", true);
+const holdTime = new Trend("hold_ms", true);
+const serverErrors = new Counter("server_errors");
+
+const MODE = __ENV.MODE || "iterations";
+const RATE = Number(__ENV.RATE || 50);
+const SCENARIOS = {
+  rate: {
+    executor: "constant-arrival-rate",
+    rate: RATE,
+    timeUnit: "1s",
+    duration: __ENV.DURATION || "20s",
+    preAllocatedVUs: RATE * 3,
+    maxVUs: RATE * 10,
+    gracefulStop: "30s",
+  },
+  users: {
+    executor: "constant-vus",
+    vus: Number(__ENV.VUS || 100),
+    duration: __ENV.DURATION || "20s",
+    gracefulStop: "30s",
+  },
+  iterations: {
+    executor: "shared-iterations",
+    vus: Number(__ENV.VUS || 16),
+    iterations: Math.min(Number(__ENV.ITERATIONS || DATA.seat_ids.length), DATA.seat_ids.length),
+    maxDuration: __ENV.MAX_DURATION || "5m",
+  },
+};
 
 export const options = {
-  scenarios: {
-    journeys: {
-      executor: "shared-iterations",
-      vus: Number(__ENV.VUS || 16),
-      iterations: Math.min(Number(__ENV.ITERATIONS || DATA.seat_ids.length), DATA.seat_ids.length),
-      maxDuration: __ENV.MAX_DURATION || "5m",
-    },
-  },
+  scenarios: { journeys: SCENARIOS[MODE] },
   summaryTrendStats: ["avg", "min", "med", "p(90)", "p(95)", "p(99)", "max"],
   thresholds: { journeys_failed: ["count<1"] },
 };
+
+function counted(response) {
+  if (response.status >= 500) serverErrors.add(1);
+  return response;
+}
 
 function headers(token) {
   return { headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` } };
@@ -54,27 +85,29 @@ function pollUntil(fn) {
 
 export default function () {
   const n = exec.scenario.iterationInTest;
+  if (n >= DATA.seat_ids.length) return failed.add(1); // the run outgrew its event
   const seat = DATA.seat_ids[n];
   const token = DATA.buyer_tokens[n % DATA.buyer_tokens.length];
   const h = headers(token);
   const started = Date.now();
 
-  const hold = http.post(`${BASE}/api/events/${DATA.event_id}/holds`, JSON.stringify({ seat_ids: [seat] }), h);
+  const hold = counted(http.post(`${BASE}/api/events/${DATA.event_id}/holds`, JSON.stringify({ seat_ids: [seat] }), h));
+  holdTime.add(hold.timings.duration);
   if (!check(hold, { "hold 201": (r) => r.status === 201 })) return failed.add(1);
-  const booking = http.post(`${BASE}/api/bookings`, JSON.stringify({ hold_id: hold.json("hold_id") }), h);
+  const booking = counted(http.post(`${BASE}/api/bookings`, JSON.stringify({ hold_id: hold.json("hold_id") }), h));
   if (!check(booking, { "booking 201": (r) => r.status === 201 })) return failed.add(1);
   const bookingId = booking.json("id");
-  const payment = http.post(
+  const payment = counted(http.post(
     `${BASE}/api/payments`,
     JSON.stringify({ booking_id: bookingId, card_number: "4242424242424242", exp_month: 12, exp_year: 2035, cvc: "123" }),
     h,
-  );
+  ));
   if (!check(payment, { "payment succeeded": (r) => r.status === 201 && r.json("status") === "succeeded" })) {
     return failed.add(1);
   }
   const paidAt = Date.now();
 
-  const isConfirmed = pollUntil(() => http.get(`${BASE}/api/bookings/${bookingId}`, h).json("status") === "confirmed");
+  const isConfirmed = pollUntil(() => counted(http.get(`${BASE}/api/bookings/${bookingId}`, h)).json("status") === "confirmed");
   if (!check(isConfirmed, { "booking confirmed": (ok) => ok })) return failed.add(1);
   const confirmedAt = Date.now();
   confirmed.add(1);
@@ -84,7 +117,7 @@ export default function () {
   if (n % PDF_EVERY !== 0) return;
   const pdfUrl = `${BASE}/api/notifications/tickets/${bookingId}/pdf`;
   const pdfParams = Object.assign({}, h, PDF_POLL);
-  const pdfReady = pollUntil(() => http.get(pdfUrl, pdfParams).status === 200);
+  const pdfReady = pollUntil(() => counted(http.get(pdfUrl, pdfParams)).status === 200);
   if (!check(pdfReady, { "PDF available": (ok) => ok })) return failed.add(1);
   payToPdf.add(Date.now() - paidAt);
 }

@@ -2,8 +2,15 @@
 
 One isolated stack (gateway limits lifted, a discarding SMTP server) and, behind an identical
 Nginx, a bare FastAPI endpoint — the ceiling, measured before and after the others. Every
-figure is printed with its ratio to the ceiling, so results compare across machines; k6 shares
-the machine's cores with everything else, so read ratios first and absolutes second.
+figure is printed with its ratio to the ceiling and DESIGN.md's target beside it, so results
+compare across machines; k6 shares the machine's cores with everything else, so read ratios
+first and absolutes second. The table also goes to ``bench/results/<time>.{json,md}``.
+
+Sizes are realistic: a catalogue of 1,000 published events for browse, holds on a 50,000-seat
+event as on a 200-seat one, whole journeys at a fixed demand (50 new buyers a second), at the
+highest demand that stays within the latency target, and with 100 and 200 users going round as
+fast as they can (overload, no waiting room); the CPU every process spends per confirmed
+booking; and, at the end, the invariants read from the databases (nothing oversold).
 """
 
 from __future__ import annotations
@@ -15,14 +22,17 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
 from devstack.bench import k6
-from devstack.bench.world import SEATS_PER_ROW, prepare
+from devstack.bench.checks import invariants
+from devstack.bench.cpu import CpuMeter, groups, per_unit_ms
+from devstack.bench.report import Report, Row, lines, save
+from devstack.bench.world import SEATS_PER_ROW, World, prepare
 from devstack.ports import free_port
 from devstack.processes import spawn, terminate
 from devstack.readiness import wait_ready
@@ -36,17 +46,6 @@ ADMIN = ("bench-admin@bench.test", "bench-admin-password")
 def say(line: str = "") -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
-
-
-@dataclass
-class Row:
-    figure: str
-    rate: float
-    unit: str
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    note: str = ""
 
 
 class _Discard:
@@ -103,16 +102,159 @@ def _get(url: str, path: str, vus: int, duration: str) -> k6.Summary:
     return k6.run("get.js", BASE_URL=url, PATH_=path, VUS=vus, DURATION=duration)
 
 
-def _http_row(figure: str, s: k6.Summary, *, rate: float | None = None, note: str = "") -> Row:
+def _http_row(
+    figure: str, s: k6.Summary, *, note: str = "", target: str = "", met: bool | None = None
+) -> Row:
     return Row(
         figure,
-        s.rate() if rate is None else rate,
+        s.rate(),
         "req/s",
         s.trend("http_req_duration", "med"),
         s.trend("http_req_duration", "p(95)"),
         s.trend("http_req_duration", "p(99)"),
         note or f"failed {s.failed:.1%}",
+        target,
+        met,
     )
+
+
+@dataclass
+class Bench:
+    """One run: the stack, the world in it, the ceiling, and the rows gathered so far."""
+
+    stack: RunningStack
+    world: World
+    files: dict[str, Path]
+    tmp: Path
+    ceiling_url: str
+    vus: int
+    duration: str
+    report: Report = field(default_factory=lambda: Report(0.0, []))
+
+    def ratio_row(self, figure: str, s: k6.Summary, target: float, note: str = "") -> None:
+        ratio = s.rate() / self.report.ceiling
+        self.report.rows.append(
+            _http_row(figure, s, note=note, target=f"≥ {target:.2f}× ceiling", met=ratio >= target)
+        )
+
+    def browse(self) -> None:
+        base = self.stack.gateway_url
+        say(f"bench: browse GET /api/events ({self.world.catalogue} published events) ...")
+        self.ratio_row(
+            "browse GET /api/events", _get(base, "/api/events", self.vus, self.duration), 1.0
+        )
+        say("bench: event detail GET /api/events/{id} ...")
+        detail = _get(base, f"/api/events/{self.world.small_event}", self.vus, self.duration)
+        self.ratio_row("event detail", detail, 0.8)
+
+    def holds(self) -> None:
+        for label, mode, event in (
+            ("holds, distinct seats, 50,000-seat event", "uncontended", self.world.large_event),
+            ("holds, same 2 seats, 50,000-seat event", "contended", self.world.large_event),
+            ("holds, same 2 seats, 200-seat event", "contended", self.world.small_event),
+        ):
+            say(f"bench: {label} ...")
+            s = k6.run(
+                "holds.js", BASE_URL=self.stack.gateway_url, MODE=mode, EVENT_ID=event,
+                VUS=self.vus, TOKENS_FILE=self.files["tokens"], SEATS_PER_ROW=SEATS_PER_ROW,
+                DURATION=self.duration, ROW_OFFSET=1,
+            )  # fmt: skip
+            note = (
+                f"{s.count('holds_created')} held, {s.count('holds_refused')} × 409, "
+                f"{s.count('holds_failed')} failed"
+            )
+            self.ratio_row(label, s, 0.35, note)
+
+    def journey(self, name: str, seats: int, **load: object) -> tuple[k6.Summary, float]:
+        """One journey run on a fresh event; the summary and its wall time."""
+        data = self.world.journey(self.tmp, name, seats=seats)
+        started = time.monotonic()
+        summary = k6.run("journey.js", BENCH_DATA=data, PDF_EVERY=4, **load)
+        return summary, time.monotonic() - started
+
+    def journey_row(self, figure: str, s: k6.Summary, elapsed: float) -> Row:
+        confirmed = s.count("journeys_confirmed")
+        return Row(
+            figure,
+            s.rate("journeys_confirmed"),
+            "bookings/s",
+            s.trend("journey_ms", "med"),
+            s.trend("journey_ms", "p(95)"),
+            s.trend("journey_ms", "p(99)"),
+            f"{confirmed} confirmed, {s.count('journeys_failed')} failed, "
+            f"{s.count('server_errors')} × 5xx in {elapsed:.0f} s",
+        )
+
+    def journeys_at_50(self) -> None:
+        """50 new buyers a second: throughput, latency, PDF lag and CPU per booking."""
+        say("bench: journeys at 50 new buyers/s (open model, 20 s) ...")
+        meter = CpuMeter({name: p.pid for name, p in self.stack.processes.items()})
+        meter.start()
+        s, elapsed = self.journey("at50", 1200, MODE="rate", RATE=50, DURATION="20s")
+        cpu = meter.stop()
+        row = self.journey_row("journeys at 50/s (hold→book→pay→confirmed)", s, elapsed)
+        row.target, row.met = "≥ 50 bookings/s", row.rate >= 49.0
+        self.report.rows.append(row)
+        p99 = s.trend("journey_ms", "p(99)")
+        self.report.rows.append(
+            Row("  journey p99 at 50/s", float("nan"), "", float("nan"), float("nan"), p99,
+                target="< 1500 ms", met=p99 < 1500)
+        )  # fmt: skip
+        for label, metric in (("payment → confirmed", "pay_to_confirmed_ms"),
+                              ("payment → PDF downloadable", "pay_to_pdf_ms")):  # fmt: skip
+            p95 = s.trend(metric, "p(95)")
+            pdf = metric == "pay_to_pdf_ms"
+            self.report.rows.append(
+                Row(f"  {label}", float("nan"), "", s.trend(metric, "med"), p95,
+                    s.trend(metric, "p(99)"), "every 4th journey waits for its PDF" if pdf else "",
+                    "p95 < 2000 ms" if pdf else "", (p95 < 2000) if pdf else None)
+            )  # fmt: skip
+        confirmed = s.count("journeys_confirmed")
+        table = per_unit_ms(cpu, confirmed)
+        order = groups(self.stack.config.services)
+        self.report.cpu_ms = {g: table[g] for g in [*order, "total"] if g in table}
+        self.report.cpu_note = f"{confirmed} bookings at 50/s; target ≤ 40 ms in all"
+        total = table.get("total", float("nan"))
+        self.report.rows.append(
+            Row("  CPU per confirmed booking, all processes", float("nan"), "", float("nan"),
+                float("nan"), float("nan"), f"{total:.1f} ms", "≤ 40 ms", total <= 40)
+        )  # fmt: skip
+
+    def journeys_at_most(self) -> None:
+        """The highest demand (new buyers a second) that keeps every journey within target."""
+        best: tuple[int, k6.Summary, float] | None = None
+        for rate in (75, 100, 125, 150):
+            say(f"bench: journeys at {rate} new buyers/s (open model, 12 s) ...")
+            s, elapsed = self.journey(
+                f"at{rate}", rate * 15, MODE="rate", RATE=rate, DURATION="12s"
+            )
+            sustained = (
+                s.count("journeys_failed") == 0
+                and s.count("dropped_iterations") == 0
+                and s.trend("journey_ms", "p(99)") < 1500
+            )
+            if not sustained:
+                break
+            best = (rate, s, elapsed)
+        if best is None:
+            return
+        rate, s, elapsed = best
+        row = self.journey_row(f"journeys at the highest sustained demand ({rate}/s)", s, elapsed)
+        row.target, row.met = "goal 100 bookings/s", row.rate >= 99.0
+        self.report.rows.append(row)
+
+    def journeys_by_users(self) -> None:
+        """100 and 200 buyers going round as fast as they can (overload, no waiting room)."""
+        for users in (100, 200):
+            say(f"bench: journeys with {users} users (closed model, 15 s) ...")
+            s, elapsed = self.journey(f"u{users}", 4000, MODE="users", VUS=users, DURATION="15s")
+            row = self.journey_row(f"journeys, {users} users", s, elapsed)
+            if users == 200:
+                hold_p99 = s.trend("hold_ms", "p(99)")
+                errors = s.count("server_errors")
+                row.note += f"; hold p99 {hold_p99:.0f} ms"
+                row.target, row.met = "no 5xx, hold p99 < 1 s", errors == 0 and hold_p99 < 1000
+            self.report.rows.append(row)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,10 +262,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vus", type=int, default=32)
     parser.add_argument("--duration", default="15s")
     parser.add_argument("--buyers", type=int, default=40)
-    parser.add_argument("--journeys", type=int, default=200, help="seats sold by the journey run")
+    parser.add_argument("--catalogue", type=int, default=1000, help="published events to browse")
+    parser.add_argument("--large-rows", type=int, default=500, help="rows of 100 seats")
+    parser.add_argument("--quick", action="store_true", help="skip the demand search and users")
     args = parser.parse_args(sys.argv[2:] if argv is None else argv)
-    journeys = -(-args.journeys // SEATS_PER_ROW) * SEATS_PER_ROW  # a whole event, sold out
-    vus, duration = args.vus, args.duration
 
     with smtp_sink() as smtp_port:
         cfg = StackConfig.for_tests(
@@ -145,138 +287,59 @@ def main(argv: list[str] | None = None) -> int:
             bare_endpoint() as ceiling_url,
             tempfile.TemporaryDirectory() as tmp,
         ):
-            say("bench: preparing the organizer, events and buyers through the gateway ...")
+            say("bench: preparing the organizer, the catalogue, events and buyers ...")
             world = prepare(
                 stack.gateway_url,
                 admin=ADMIN,
                 buyers=args.buyers,
-                hold_rows=400,  # 40,000 seats: more than ~1,500 holds/s × 15 s
-                journeys=journeys,
+                catalogue=args.catalogue,
+                large_rows=args.large_rows,
             )
-            files = world.write(Path(tmp))
-            idle = memory(stack)
-            rows: list[Row] = []
-            base = stack.gateway_url
-
-            say("bench: ceiling (bare FastAPI behind the same Nginx) ...")
-            ceiling = [_get(ceiling_url, "/api/events", vus, duration)]
-            say("bench: browse GET /api/events ...")
-            rows.append(
-                _http_row("browse GET /api/events", _get(base, "/api/events", vus, duration))
-            )
-            say("bench: event detail GET /api/events/{id} ...")
-            rows.append(
-                _http_row(
-                    "event detail", _get(base, f"/api/events/{world.holds_event}", vus, duration)
-                )
-            )
-            say("bench: holds, every buyer on different seats ...")
-
-            def holds_run(mode: str, event_id: str) -> k6.Summary:
-                return k6.run(
-                    "holds.js", BASE_URL=base, MODE=mode, EVENT_ID=event_id, VUS=vus,
-                    TOKENS_FILE=files["tokens"], SEATS_PER_ROW=SEATS_PER_ROW, DURATION=duration,
-                )  # fmt: skip
-
-            holds = holds_run("uncontended", world.holds_event)
-            rows.append(
-                _http_row(
-                    "holds (distinct seats)",
-                    holds,
-                    note=f"{holds.count('holds_created')} held, "
-                    f"{holds.count('holds_refused')} refused, {holds.count('holds_failed')} failed",
-                )
-            )
-            say("bench: holds, everyone on the same two seats ...")
-            contended = holds_run("contended", world.contended_event)
-            rows.append(
-                _http_row(
-                    "holds (same 2 seats)",
-                    contended,
-                    note=f"{contended.count('holds_created')} held (must be 1), "
-                    f"{contended.count('holds_refused')} × 409, "
-                    f"{contended.count('holds_failed')} failed",
-                )
-            )
-            say(f"bench: whole journeys, selling out a {journeys}-seat event ...")
-            started = time.monotonic()
-            journey = k6.run(
-                "journey.js", BENCH_DATA=files["journey"], VUS=max(4, vus // 2),
-                ITERATIONS=journeys, PDF_EVERY=4,
+            bench = Bench(stack, world, world.write(Path(tmp)), Path(tmp), ceiling_url,
+                          args.vus, args.duration)  # fmt: skip
+            _run(bench, quick=args.quick)
+            found = invariants(cfg)
+            say(f"bench: invariants: {found}")
+            bench.report.rows.append(
+                Row("oversold seats (double-booked + GA past capacity)", float("nan"), "",
+                    float("nan"), float("nan"), float("nan"),
+                    f"{found.oversold} oversold, {found.confirmed_not_sold} confirmed not sold",
+                    "0", found.oversold == 0 and found.confirmed_not_sold == 0)
             )  # fmt: skip
-            sold_out_s = time.monotonic() - started
-            confirmed = journey.count("journeys_confirmed")
-            rows.append(
-                Row(
-                    "journeys (hold→book→pay→confirmed)",
-                    confirmed / sold_out_s if sold_out_s else 0.0,
-                    "bookings/s",
-                    journey.trend("journey_ms", "med"),
-                    journey.trend("journey_ms", "p(95)"),
-                    journey.trend("journey_ms", "p(99)"),
-                    f"{confirmed}/{journeys} confirmed, {journey.count('journeys_failed')} failed, "
-                    f"sold out in {sold_out_s:.1f} s",
-                )
-            )
-            rows.append(
-                Row(
-                    "  payment → confirmed",
-                    float("nan"),
-                    "",
-                    journey.trend("pay_to_confirmed_ms", "med"),
-                    journey.trend("pay_to_confirmed_ms", "p(95)"),
-                    journey.trend("pay_to_confirmed_ms", "p(99)"),
-                )
-            )
-            rows.append(
-                Row(
-                    "  payment → PDF downloadable",
-                    float("nan"),
-                    "",
-                    journey.trend("pay_to_pdf_ms", "med"),
-                    journey.trend("pay_to_pdf_ms", "p(95)"),
-                    journey.trend("pay_to_pdf_ms", "p(99)"),
-                    "every 4th journey waits for its PDF",
-                )
-            )
-            say("bench: sign-in ...")
-            login = k6.run(
-                "login.js", BASE_URL=base, USERS_FILE=files["users"], VUS=8, DURATION=duration
-            )
-            rows.append(_http_row("sign-in POST /api/auth/login", login))
-            loaded = memory(stack)
-            say("bench: ceiling again ...")
-            ceiling.append(_get(ceiling_url, "/api/events", vus, duration))
-    _report(ceiling, rows, idle, loaded, vus=vus, duration=duration)
+    report = bench.report
+    report.settings = {"vus": args.vus, "duration": args.duration, "catalogue": world.catalogue}
+    say("")
+    for line in lines(report):
+        say(line)
+    json_path, md_path = save(report)
+    say(f"\nwritten: {json_path.relative_to(REPO_ROOT)}, {md_path.relative_to(REPO_ROOT)}")
     return 0
 
 
-def _report(
-    ceiling: list[k6.Summary],
-    rows: list[Row],
-    idle: dict[str, float],
-    loaded: dict[str, float],
-    *,
-    vus: int,
-    duration: str,
-) -> None:
-    top = sum(s.rate() for s in ceiling) / len(ceiling)
-    say(f"\nmake bench — k6 on this machine, {vus} VUs × {duration} per HTTP figure")
-    say(
-        f"ceiling: bare FastAPI JSON endpoint behind the same Nginx = {top:.0f} req/s "
-        f"(runs: {', '.join(f'{s.rate():.0f}' for s in ceiling)}), "
-        f"p50 {ceiling[0].trend('http_req_duration', 'med'):.1f} ms"
-    )
-    say(
-        f"{'figure':<38}{'rate':>12}{'× ceiling':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  notes"
-    )
-    for r in rows:
-        rate = "" if r.rate != r.rate else f"{r.rate:.1f} {r.unit}"
-        ratio = "" if r.rate != r.rate else f"{r.rate / top:.3f}"
-        say(
-            f"{r.figure:<38}{rate:>12}{ratio:>11}{r.p50_ms:>9.1f}{r.p95_ms:>9.1f}{r.p99_ms:>9.1f}"
-            f"  {r.note}"
-        )
-    say("\nmemory per service (RSS MB): idle → after the load")
-    for name, mb in idle.items():
-        say(f"  {name:<13}{mb:>7.1f} → {loaded.get(name, float('nan')):.1f}")
+def _run(bench: Bench, *, quick: bool) -> None:
+    idle = memory(bench.stack)
+    say("bench: ceiling (bare FastAPI behind the same Nginx) ...")
+    runs = [_get(bench.ceiling_url, "/api/events", bench.vus, bench.duration).rate()]
+    bench.report.ceiling, bench.report.ceiling_runs = runs[0], runs
+    bench.browse()
+    bench.holds()
+    bench.journeys_at_50()
+    if not quick:
+        bench.journeys_at_most()
+        bench.journeys_by_users()
+    say("bench: sign-in ...")
+    login = k6.run(
+        "login.js", BASE_URL=bench.stack.gateway_url, USERS_FILE=bench.files["users"], VUS=8,
+        DURATION=bench.duration,
+    )  # fmt: skip
+    bench.report.rows.append(_http_row("sign-in POST /api/auth/login", login))
+    loaded = memory(bench.stack)
+    bench.report.memory = {n: (idle[n], loaded.get(n, float("nan"))) for n in idle}
+    bench.report.rows.append(
+        Row("RSS per service, idle and after", float("nan"), "", float("nan"), float("nan"),
+            float("nan"), f"max {max(max(v) for v in bench.report.memory.values()):.0f} MB",
+            "< 150 MB", all(max(v) < 150 for v in bench.report.memory.values()))
+    )  # fmt: skip
+    say("bench: ceiling again ...")
+    runs.append(_get(bench.ceiling_url, "/api/events", bench.vus, bench.duration).rate())
+    bench.report.ceiling = sum(runs) / len(runs)

@@ -20,33 +20,38 @@ SEATS_PER_ROW = 100
 @dataclass
 class World:
     gateway_url: str
-    holds_event: str = ""
-    contended_event: str = ""
-    journey_event: str = ""
-    journey_seats: list[str] = field(default_factory=list)
+    organizer_token: str = ""
+    large_event: str = ""  # 50,000 seats
+    small_event: str = ""  # 200 seats
+    catalogue: int = 0  # published events in the listing
     buyers: list[dict[str, str]] = field(default_factory=list)  # email, password, token
 
     def write(self, folder: Path) -> dict[str, Path]:
-        """The JSON files the k6 scripts read."""
-        files = {
-            "tokens": folder / "tokens.json",
-            "users": folder / "users.json",
-            "journey": folder / "journey.json",
-        }
+        """The JSON files the k6 scripts read (journeys get theirs from :meth:`journey`)."""
+        files = {"tokens": folder / "tokens.json", "users": folder / "users.json"}
         files["tokens"].write_text(json.dumps([b["token"] for b in self.buyers]))
         users = [{"email": b["email"], "password": b["password"]} for b in self.buyers]
         files["users"].write_text(json.dumps(users))
-        files["journey"].write_text(
+        return files
+
+    def journey(self, folder: Path, name: str, *, seats: int) -> Path:
+        """A new published event of at least ``seats`` seats for one journey run, as k6 input."""
+        with httpx2.Client(base_url=self.gateway_url, timeout=30) as http:
+            event_id, seat_ids = _event(
+                http, self.organizer_token, rows=-(-seats // SEATS_PER_ROW), title=name
+            )
+        path = folder / f"journey-{name}.json"
+        path.write_text(
             json.dumps(
                 {
                     "gateway_url": self.gateway_url,
-                    "event_id": self.journey_event,
-                    "seat_ids": self.journey_seats,
+                    "event_id": event_id,
+                    "seat_ids": seat_ids,
                     "buyer_tokens": [b["token"] for b in self.buyers],
                 }
             )
         )
-        return files
+        return path
 
 
 def _ok(response: httpx2.Response, status: int) -> dict[str, Any]:
@@ -93,11 +98,31 @@ def _event(http: httpx2.Client, token: str, *, rows: int, title: str) -> tuple[s
     return event_id, seats
 
 
+def _catalogue_event(http: httpx2.Client, token: str, n: int) -> None:
+    """One small published general-admission event of the browse catalogue."""
+    starts = datetime.now(UTC) + timedelta(days=10 + n % 300, hours=n % 24)
+    body = {
+        "title": f"Catalogue show {n}",
+        "description": "An evening of music, theatre and surprise, listed for the benchmark.",
+        "location": ("Lisbon", "Porto", "Madrid", "Berlin", "Paris")[n % 5] + " Hall",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=2)).isoformat(),
+        "currency": "EUR",
+        "tiers": [
+            {"code": "floor", "name": "Floor", "price": 2500 + n, "capacity": 100},
+            {"code": "balcony", "name": "Balcony", "price": 1500 + n, "capacity": 50},
+        ],
+    }
+    auth = {"Authorization": f"Bearer {token}"}
+    event_id = _ok(http.post("/api/events", json=body, headers=auth), 201)["id"]
+    _ok(http.post(f"/api/events/{event_id}/publish", headers=auth), 200)
+
+
 def prepare(
-    gateway_url: str, *, admin: tuple[str, str], buyers: int, hold_rows: int, journeys: int
+    gateway_url: str, *, admin: tuple[str, str], buyers: int, catalogue: int, large_rows: int
 ) -> World:
-    """Organizer, a ``hold_rows``×100-seat event, a small contended event, a journey event of
-    exactly ``journeys`` seats (so the journey scenario sells it out) and ``buyers`` buyers."""
+    """An organizer, ``catalogue`` small published events (the browse listing), a
+    ``large_rows``×100-seat event, a 200-seat event and ``buyers`` signed-in buyers."""
     world = World(gateway_url)
     with httpx2.Client(base_url=gateway_url, timeout=30) as http:
         admin_token = _login(http, *admin)
@@ -110,13 +135,12 @@ def prepare(
             ),
             200,
         )
-        token = _login(http, organizer["email"], PASSWORD)
-        world.holds_event, _ = _event(http, token, rows=hold_rows, title="Holds")
-        world.contended_event, _ = _event(http, token, rows=1, title="Contended")
-        world.journey_event, seats = _event(
-            http, token, rows=-(-journeys // SEATS_PER_ROW), title="Journeys"
-        )
-        world.journey_seats = seats[:journeys]
+        token = world.organizer_token = _login(http, organizer["email"], PASSWORD)
+        world.large_event, _ = _event(http, token, rows=large_rows, title="Large")
+        world.small_event, _ = _event(http, token, rows=2, title="Small")
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda n: _catalogue_event(http, token, n), range(catalogue)))
+        world.catalogue = catalogue + 2
 
         def buyer(i: int) -> dict[str, str]:  # argon2 is slow on purpose: a few at a time
             person = _register(http, f"buyer{i}")
