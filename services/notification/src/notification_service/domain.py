@@ -1,10 +1,14 @@
-"""Pure rules of notifications: kinds, statuses, and how money, times and text are shown."""
+"""Pure rules of notifications: kinds, statuses, how money, times and text are shown, who an
+email is addressed to, and every error class of the service."""
 
 from __future__ import annotations
 
 import enum
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
+
+from shared.errors import NotFound
 
 
 class NotificationKind(enum.StrEnum):
@@ -85,3 +89,36 @@ def clean_text(value: str | None, *, limit: int = 500) -> str:
 def display_name(full_name: str | None, email: str) -> str:
     """How to greet someone: their name when known, else their address."""
     return clean_text(full_name, limit=120) or clean_text(email, limit=254)
+
+
+@dataclass(frozen=True, slots=True)
+class Addressee:
+    """Where an email goes: an address and, when known, the person's name."""
+
+    email: str
+    full_name: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The name for the ``To`` header (one clean line, possibly empty)."""
+        return clean_text(self.full_name)
+
+    @property
+    def greeting(self) -> str:
+        return display_name(self.full_name, self.email)
+
+
+class TicketsNotFound(NotFound):
+    message = "No tickets for this booking (yet)."
+
+
+class TicketsVoid(NotFound):
+    message = "This booking was cancelled; its tickets are no longer valid."
+
+
+class MailNotSent(Exception):
+    """The SMTP server could not be reached or refused the message (worth retrying)."""
+
+
+class AddressUnusable(ValueError):
+    """The recipient's address cannot be put on an envelope (retrying will not help)."""

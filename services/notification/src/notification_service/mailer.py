@@ -11,17 +11,10 @@ from email.utils import formatdate
 
 import aiosmtplib
 
+from notification_service.domain import AddressUnusable, MailNotSent
 from notification_service.emails import Email
 
 MESSAGE_ID_DOMAIN = "ticketing.local"
-
-
-class MailError(Exception):
-    """The SMTP server could not be reached or refused the message (worth retrying)."""
-
-
-class InvalidAddress(ValueError):
-    """The recipient's address cannot be put on an envelope (retrying will not help)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +52,7 @@ class Mailer:
         try:
             message["To"] = Address(display_name=to_name, addr_spec=to_email)
         except (ValueError, IndexError) as exc:
-            raise InvalidAddress(f"cannot address {to_email!r}: {exc}") from exc
+            raise AddressUnusable(f"cannot address {to_email!r}: {exc}") from exc
         message["From"] = self.sender
         message["Subject"] = email.subject
         message["Date"] = formatdate(usegmt=True)
@@ -79,4 +72,4 @@ class Mailer:
         try:
             await aiosmtplib.send(message, hostname=self.host, port=self.port, timeout=self.timeout)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise MailError(f"{type(exc).__name__}: {exc}") from exc
+            raise MailNotSent(f"{type(exc).__name__}: {exc}") from exc

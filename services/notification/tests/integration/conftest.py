@@ -1,7 +1,10 @@
 """The notification service on the real PostgreSQL and RabbitMQ, with a real SMTP server.
 
+``settings`` and ``running_service`` are defined here; ``app``, ``client``, ``runtime``,
+``context``, ``outbox``, ``publish`` and ``handle`` come from ``shared.testing.fixtures``.
 The SMTP server is aiosmtpd's ``Controller`` on a free local port (its own thread); it keeps
-every message it accepts, and can be told to refuse the next few with a transient 451.
+every message it accepts, and can be told to refuse the next few with a transient 451. A
+second instance, whose SMTP server is down, has its own ``smtp_down*`` fixtures.
 """
 
 from __future__ import annotations
@@ -22,10 +25,13 @@ from sqlalchemy import text
 
 from notification_service.main import create_app
 from notification_service.settings import Settings
+from shared.contracts import Contract
 from shared.contracts.booking import BookedSeat, BookingConfirmedV1, EventSummary, IssuedTicket
-from shared.messaging import Broker, Envelope, Names
-from shared.testing.app import running_app, service_settings
+from shared.messaging import Envelope, Names
+from shared.testing.app import RunningService, service_settings
+from shared.testing.app import running_service as running_service_of
 from shared.testing.infra import free_port
+from shared.testing.messages import publish_as
 
 
 class SmtpSink:
@@ -59,26 +65,20 @@ class SmtpSink:
             return [m for m in self._messages if address in str(m["To"])]
 
 
-class Bus:
-    """Publishes envelopes into the service's namespace, as another service would."""
-
-    def __init__(self, broker: Broker) -> None:
-        self.broker = broker
-
-    async def publish(self, envelope: Envelope[Any]) -> None:
-        await self.broker.publish(
-            envelope.to_json(), routing_key=envelope.type, message_id=str(envelope.id)
-        )
-
-
 def _consumed(message_type: str, outcome: str) -> float:
     labels = {"service": "notification", "type": message_type, "outcome": outcome}
     return REGISTRY.get_sample_value("ticketing_messages_consumed_total", labels) or 0.0
 
 
-async def _scalar(app: Any, sql: str, **params: Any) -> Any:
-    async with app.state.runtime.engine.connect() as conn:
-        return await conn.scalar(text(sql), params)
+Scalar = Callable[..., Awaitable[Any]]
+
+
+def _scalar_on(runtime: Any) -> Scalar:
+    async def scalar(sql: str, **params: Any) -> Any:
+        async with runtime.engine.connect() as conn:
+            return await conn.scalar(text(sql), params)
+
+    return scalar
 
 
 @pytest.fixture(scope="session")
@@ -108,10 +108,10 @@ def dead_letters() -> Callable[[Settings], Awaitable[set[str]]]:
     return read
 
 
-@pytest.fixture(scope="session")
-def scalar() -> Callable[..., Awaitable[Any]]:
-    """``await scalar(app, "SELECT ...", **params)`` on the app's own database."""
-    return _scalar
+@pytest.fixture
+def scalar(runtime: Any) -> Scalar:
+    """``await scalar("SELECT ...", **params)`` on the service's own database."""
+    return _scalar_on(runtime)
 
 
 def _confirmed(
@@ -120,7 +120,7 @@ def _confirmed(
     email: str | None = None,
     seats: Sequence[str | None] = ("A-B-7", "A-B-8"),
     title: str = "Jazz Night",
-) -> Envelope[BookingConfirmedV1]:
+) -> BookingConfirmedV1:
     user_id = user_id or uuid.uuid4()
     price = 8000
     tickets = [
@@ -133,7 +133,7 @@ def _confirmed(
         )
         for seat in seats
     ]
-    data = BookingConfirmedV1(
+    return BookingConfirmedV1(
         booking_id=uuid.uuid4(),
         hold_id=uuid.uuid4().hex,
         user_id=user_id,
@@ -148,12 +148,11 @@ def _confirmed(
         tickets=tickets,
         payment_id=uuid.uuid4(),
     )
-    return Envelope.wrap(data, producer="booking")
 
 
 @pytest.fixture(scope="session")
-def booking_confirmed() -> Callable[..., Envelope[BookingConfirmedV1]]:
-    """A ``booking.confirmed`` envelope as booking would publish it (keyword overrides)."""
+def booking_confirmed() -> Callable[..., BookingConfirmedV1]:
+    """A ``booking.confirmed`` as booking would publish it (keyword overrides)."""
     return _confirmed
 
 
@@ -184,7 +183,7 @@ def smtp_sink() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture(scope="session")
-async def notification_settings(
+async def settings(
     infra: Any,
     make_database: Any,
     make_namespace: Any,
@@ -205,20 +204,9 @@ async def notification_settings(
 
 
 @pytest.fixture(scope="session")
-async def notification(notification_settings: Settings) -> AsyncIterator[tuple[Any, Any]]:
-    async with running_app(create_app, notification_settings) as (app, client):
-        yield app, client
-
-
-@pytest.fixture(scope="session")
-async def bus(notification_settings: Settings) -> AsyncIterator[Bus]:
-    names = Names(notification_settings.MESSAGING_NAMESPACE)
-    broker = Broker(notification_settings.AMQP_URL, names)
-    await broker.connect()
-    try:
-        yield Bus(broker)
-    finally:
-        await broker.close()
+async def running_service(settings: Settings) -> AsyncIterator[RunningService]:
+    async with running_service_of(create_app, settings) as running:
+        yield running
 
 
 # --- a second instance whose SMTP server is down (nothing listens on its port) -------------
@@ -245,16 +233,22 @@ async def smtp_down_settings(
 
 
 @pytest.fixture(scope="session")
-async def smtp_down(smtp_down_settings: Settings) -> AsyncIterator[tuple[Any, Any]]:
-    async with running_app(create_app, smtp_down_settings) as (app, client):
-        yield app, client
+async def smtp_down(smtp_down_settings: Settings) -> AsyncIterator[RunningService]:
+    async with running_service_of(create_app, smtp_down_settings) as running:
+        yield running
 
 
-@pytest.fixture(scope="session")
-async def smtp_down_bus(smtp_down_settings: Settings) -> AsyncIterator[Bus]:
-    broker = Broker(smtp_down_settings.AMQP_URL, Names(smtp_down_settings.MESSAGING_NAMESPACE))
-    await broker.connect()
-    try:
-        yield Bus(broker)
-    finally:
-        await broker.close()
+@pytest.fixture
+def smtp_down_publish(smtp_down: RunningService) -> Callable[[Contract], Awaitable[Envelope[Any]]]:
+    """``await smtp_down_publish(contract)``: the ``publish`` fixture, to the second instance."""
+
+    async def send(data: Contract) -> Envelope[Any]:
+        return await publish_as(smtp_down.runtime.broker, data)
+
+    return send
+
+
+@pytest.fixture
+def smtp_down_scalar(smtp_down: RunningService) -> Scalar:
+    """``scalar`` on the second instance's database."""
+    return _scalar_on(smtp_down.runtime)

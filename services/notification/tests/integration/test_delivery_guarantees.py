@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from notification_service import tickets
+from notification_service import ticket_pdf
 from notification_service.domain import NotificationKind
 from shared.contracts.auth import UserRegisteredV1, UserVerificationRequestedV1
 from shared.contracts.booking import BookingExpiredV1
-from shared.messaging import Envelope
 from shared.testing.eventually import eventually
 
 pytestmark = pytest.mark.integration
@@ -35,15 +34,14 @@ class CrashAfterSend(Exception):
 
 
 async def test_email_is_sent_again_once_and_recorded_when_a_crash_hit_before_the_commit(
-    notification: Any,
-    bus: Any,
+    context: Any,
+    publish: Any,
     smtp_sink: Any,
     scalar: Any,
     consumed: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app, _client = notification
-    mailer = app.state.runtime.state.courier.mailer
+    mailer = context.mailer
     real_send = mailer.send
     user_id, email = uuid.uuid4(), _email()
     crashes = {email: 1}
@@ -56,7 +54,7 @@ async def test_email_is_sent_again_once_and_recorded_when_a_crash_hit_before_the
 
     monkeypatch.setattr(mailer, "send", send_then_crash)
     retried = consumed("booking.expired", "retried")
-    envelope = Envelope.wrap(
+    envelope = await publish(
         BookingExpiredV1(
             booking_id=uuid.uuid4(),
             hold_id="h",
@@ -64,18 +62,14 @@ async def test_email_is_sent_again_once_and_recorded_when_a_crash_hit_before_the
             user_email=email,
             event_id=uuid.uuid4(),
             seats=[],
-        ),
-        producer="booking",
+        )
     )
-    await bus.publish(envelope)
 
     mails = await eventually(
         lambda: _now(smtp_sink.to(email)), until=lambda m: len(m) == 2, what="re-sent once"
     )
     await eventually(
-        lambda: scalar(
-            app, "SELECT status FROM notification WHERE message_id = :id", id=envelope.id
-        ),
+        lambda: scalar("SELECT status FROM notification WHERE message_id = :id", id=envelope.id),
         until=lambda status: status == "sent",
         what="recorded after the redelivery",
     )
@@ -83,30 +77,28 @@ async def test_email_is_sent_again_once_and_recorded_when_a_crash_hit_before_the
     assert [m["Message-ID"].strip() for m in mails] == [expected_id, expected_id]
     assert consumed("booking.expired", "retried") == retried + 1
     inbox = "SELECT count(*) FROM processed_message WHERE message_id = :id"
-    assert await scalar(app, inbox, id=envelope.id) == 1
+    assert await scalar(inbox, id=envelope.id) == 1
     assert len(smtp_sink.to(email)) == 2  # and nothing after that
 
 
 async def test_second_download_serves_the_stored_file_without_rendering_when_asked_again(
-    notification: Any,
-    notification_settings: Any,
-    bus: Any,
+    client: Any,
+    settings: Any,
+    publish: Any,
     signer: Any,
     booking_confirmed: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _, client = notification
-    envelope = booking_confirmed(seats=("A-B-7", None))
-    data = envelope.data
+    data = booking_confirmed(seats=("A-B-7", None))
     owner = signer.headers(user_id=data.user_id)
     url = f"/api/notifications/tickets/{data.booking_id}/pdf"
-    await bus.publish(envelope)
+    await publish(data)
     first = await eventually(
         lambda: client.get(url, headers=owner),
         until=lambda r: r.status_code == 200,
         what="ticket PDF served",
     )
-    stored = notification_settings.TICKET_STORAGE_DIR / f"{data.booking_id}.pdf"
+    stored = settings.TICKET_STORAGE_DIR / f"{data.booking_id}.pdf"
     before = stored.stat()
 
     renders: list[Any] = []
@@ -115,7 +107,7 @@ async def test_second_download_serves_the_stored_file_without_rendering_when_ask
         renders.append(sheet)
         raise AssertionError("a download must not render")
 
-    monkeypatch.setattr(tickets, "render_ticket_pdf", no_render)
+    monkeypatch.setattr(ticket_pdf, "render_ticket_pdf", no_render)
     second = await client.get(url, headers=owner)
     admin = await client.get(url, headers=signer.headers(role="admin"))
 
@@ -130,10 +122,9 @@ async def test_second_download_serves_the_stored_file_without_rendering_when_ask
 
 
 async def test_every_notification_kind_is_accepted_by_the_database_when_recorded(
-    notification: Any,
+    runtime: Any,
 ) -> None:
-    app, _client = notification
-    async with app.state.runtime.engine.connect() as conn:
+    async with runtime.engine.connect() as conn:
         transaction = await conn.begin()
         for kind in NotificationKind:
             await conn.execute(
@@ -152,36 +143,29 @@ async def test_every_notification_kind_is_accepted_by_the_database_when_recorded
 
 
 async def test_verification_email_goes_to_the_new_address_without_repointing_the_user(
-    notification: Any, bus: Any, smtp_sink: Any, scalar: Any
+    publish: Any, smtp_sink: Any, scalar: Any
 ) -> None:
-    app, _client = notification
     user_id, registered, pending = uuid.uuid4(), _email(), _email()
-    await bus.publish(
-        Envelope.wrap(
-            UserRegisteredV1(user_id=user_id, email=registered, full_name="Ada"), producer="auth"
-        )
-    )
+    await publish(UserRegisteredV1(user_id=user_id, email=registered, full_name="Ada"))
     await eventually(lambda: _now(smtp_sink.to(registered)), what="welcome")
-    verification = Envelope.wrap(
+    verification = await publish(
         UserVerificationRequestedV1(
             user_id=user_id,
             email=pending,
             full_name="Ada",
             verification_token="tok-new-address",
             expires_at=datetime.now(UTC) + timedelta(hours=24),
-        ),
-        producer="auth",
+        )
     )
-    await bus.publish(verification)
     (mail,) = await eventually(lambda: _now(smtp_sink.to(pending)), what="verification email")
     assert mail["Subject"] == "Confirm your email address"
     assert "tok-new-address" in mail.get_body(preferencelist=("plain",)).get_content()
     await eventually(
         lambda: scalar(
-            app, "SELECT status FROM notification WHERE message_id = :id", id=verification.id
+            "SELECT status FROM notification WHERE message_id = :id", id=verification.id
         ),
         until=lambda status: status == "sent",
         what="verification handled and committed",
     )
     sql = "SELECT email FROM recipient WHERE user_id = :id"
-    assert await scalar(app, sql, id=user_id) == registered
+    assert await scalar(sql, id=user_id) == registered

@@ -16,7 +16,6 @@ from shared.contracts.auth import (
 )
 from shared.contracts.booking import BookedSeat, BookingCancelledV1, BookingExpiredV1
 from shared.contracts.payment import PaymentRefundedV1
-from shared.messaging import Envelope
 from shared.testing.eventually import eventually
 
 pytestmark = pytest.mark.integration
@@ -25,10 +24,9 @@ SEATS = [BookedSeat(seat_id="A-B-7", tier="vip", price=8000)]
 
 
 def _registered(user_id: uuid.UUID, email: str, token: str | None = "verify-me-123") -> Any:
-    data = UserRegisteredV1(
+    return UserRegisteredV1(
         user_id=user_id, email=email, full_name="Ada <b>Lovelace</b>", verification_token=token
     )
-    return Envelope.wrap(data, producer="auth")
 
 
 def _email() -> str:
@@ -44,12 +42,10 @@ async def _items(client: Any, headers: dict[str, str], query: str = "") -> Any:
 
 
 async def test_welcome_is_sent_and_recipient_stored_when_user_registers(
-    notification: Any, bus: Any, smtp_sink: Any, signer: Any, scalar: Any, consumed: Any
+    client: Any, publish: Any, smtp_sink: Any, signer: Any, scalar: Any, consumed: Any
 ) -> None:
-    app, client = notification
     user_id, email = uuid.uuid4(), _email()
-    envelope = _registered(user_id, email)
-    await bus.publish(envelope)
+    envelope = await publish(_registered(user_id, email))
 
     (mail,) = await eventually(lambda: _now(smtp_sink.to(email)), what="welcome email")
     assert mail["Subject"] == "Welcome to Ticketing"
@@ -59,13 +55,13 @@ async def test_welcome_is_sent_and_recipient_stored_when_user_registers(
     assert "Ada &lt;b&gt;Lovelace&lt;/b&gt;" in html
     # The email leaves before the handler's transaction commits: wait for the commit.
     stored = await eventually(
-        lambda: scalar(app, "SELECT email FROM recipient WHERE user_id = :id", id=user_id),
+        lambda: scalar("SELECT email FROM recipient WHERE user_id = :id", id=user_id),
         what="recipient committed",
     )
     assert stored == email
 
     duplicates = consumed("user.registered", "duplicate")
-    await bus.publish(envelope)
+    await publish(envelope=envelope)
     await eventually(
         lambda: _now(consumed("user.registered", "duplicate")),
         until=lambda n: n > duplicates,
@@ -144,11 +140,10 @@ def _verification(user_id: uuid.UUID, email: str) -> Any:
     ],
 )
 async def test_one_email_is_sent_and_recorded_when_fact_arrives(
-    notification: Any, bus: Any, smtp_sink: Any, signer: Any, build: Any, kind: str, says: str
+    client: Any, publish: Any, smtp_sink: Any, signer: Any, build: Any, kind: str, says: str
 ) -> None:
-    _, client = notification
     user_id, email = uuid.uuid4(), _email()
-    await bus.publish(Envelope.wrap(build(user_id, email), producer="test"))
+    await publish(build(user_id, email))
 
     (mail,) = await eventually(lambda: _now(smtp_sink.to(email)), what=f"{kind} email")
     assert says in mail.get_body(preferencelist=("plain",)).get_content()
@@ -161,12 +156,12 @@ async def test_one_email_is_sent_and_recorded_when_fact_arrives(
 
 
 async def test_booking_email_goes_to_the_projected_address_when_user_is_known(
-    notification: Any, bus: Any, smtp_sink: Any
+    publish: Any, smtp_sink: Any
 ) -> None:
     user_id, registered, at_booking = uuid.uuid4(), _email(), _email()
-    await bus.publish(_registered(user_id, registered, token=None))
+    await publish(_registered(user_id, registered, token=None))
     await eventually(lambda: _now(smtp_sink.to(registered)), what="welcome")
-    await bus.publish(Envelope.wrap(_expired(user_id, at_booking), producer="booking"))
+    await publish(_expired(user_id, at_booking))
 
     mails = await eventually(
         lambda: _now(smtp_sink.to(registered)), until=lambda m: len(m) == 2, what="expiry email"
@@ -176,11 +171,11 @@ async def test_booking_email_goes_to_the_projected_address_when_user_is_known(
 
 
 async def test_refund_is_recorded_failed_without_retry_when_address_unknown(
-    notification: Any, bus: Any, signer: Any, consumed: Any, scalar: Any
+    client: Any, publish: Any, signer: Any, consumed: Any, scalar: Any
 ) -> None:
-    app, client = notification
     user_id = uuid.uuid4()
-    envelope = Envelope.wrap(
+    retried = consumed("payment.refunded", "retried")
+    envelope = await publish(
         PaymentRefundedV1(
             refund_id=uuid.uuid4(),
             payment_id=uuid.uuid4(),
@@ -188,11 +183,8 @@ async def test_refund_is_recorded_failed_without_retry_when_address_unknown(
             user_id=user_id,
             amount=2500,
             currency="USD",
-        ),
-        producer="payment",
+        )
     )
-    retried = consumed("payment.refunded", "retried")
-    await bus.publish(envelope)
 
     body = await eventually(
         lambda: _items(client, signer.headers(user_id=user_id)),
@@ -201,15 +193,15 @@ async def test_refund_is_recorded_failed_without_retry_when_address_unknown(
     )
     assert (body["items"][0]["kind"], body["items"][0]["status"]) == ("refund", "failed")
     error = "SELECT error FROM notification WHERE message_id = :id"
-    assert await scalar(app, error, id=envelope.id) == "no address"
+    assert await scalar(error, id=envelope.id) == "no address"
     assert consumed("payment.refunded", "retried") == retried
 
 
 async def test_refund_email_uses_the_projection_when_user_is_known(
-    notification: Any, bus: Any, smtp_sink: Any
+    publish: Any, smtp_sink: Any
 ) -> None:
     user_id, email = uuid.uuid4(), _email()
-    await bus.publish(_registered(user_id, email, token=None))
+    await publish(_registered(user_id, email, token=None))
     await eventually(lambda: _now(smtp_sink.to(email)), what="welcome")
     refund = PaymentRefundedV1(
         refund_id=uuid.uuid4(),
@@ -219,7 +211,7 @@ async def test_refund_email_uses_the_projection_when_user_is_known(
         amount=2550,
         currency="EUR",
     )
-    await bus.publish(Envelope.wrap(refund, producer="payment"))
+    await publish(refund)
     mails = await eventually(
         lambda: _now(smtp_sink.to(email)), until=lambda m: len(m) == 2, what="refund email"
     )
@@ -227,13 +219,12 @@ async def test_refund_email_uses_the_projection_when_user_is_known(
 
 
 async def test_email_is_sent_once_after_retry_when_smtp_refuses_at_first(
-    notification: Any, bus: Any, smtp_sink: Any, signer: Any, consumed: Any
+    client: Any, publish: Any, smtp_sink: Any, signer: Any, consumed: Any
 ) -> None:
-    _, client = notification
     user_id, email = uuid.uuid4(), _email()
     retried = consumed("booking.expired", "retried")
     smtp_sink.refuse_next(1)
-    await bus.publish(Envelope.wrap(_expired(user_id, email), producer="booking"))
+    await publish(_expired(user_id, email))
 
     (mail,) = await eventually(lambda: _now(smtp_sink.to(email)), what="email after retry")
     assert "expired" in mail["Subject"]
@@ -248,16 +239,14 @@ async def test_email_is_sent_once_after_retry_when_smtp_refuses_at_first(
 
 async def test_failure_is_recorded_and_message_dead_lettered_when_smtp_is_down(
     smtp_down: Any,
-    smtp_down_bus: Any,
+    smtp_down_publish: Any,
     smtp_down_settings: Any,
+    smtp_down_scalar: Any,
     signer: Any,
-    scalar: Any,
     dead_letters: Any,
 ) -> None:
-    app, client = smtp_down
     user_id = uuid.uuid4()
-    envelope = _registered(user_id, _email())
-    await smtp_down_bus.publish(envelope)
+    envelope = await smtp_down_publish(_registered(user_id, _email()))
 
     await eventually(
         lambda: dead_letters(smtp_down_settings),
@@ -265,22 +254,21 @@ async def test_failure_is_recorded_and_message_dead_lettered_when_smtp_is_down(
         timeout=30,
         what="dead-lettered after the delivery limit",
     )
-    body = await _items(client, signer.headers(user_id=user_id))
+    body = await _items(smtp_down.client, signer.headers(user_id=user_id))
     assert [(n["kind"], n["status"]) for n in body["items"]] == [("welcome", "failed")]
     sql = "SELECT error FROM notification WHERE message_id = :id"
-    error = await scalar(app, sql, id=envelope.id)
+    error = await smtp_down_scalar(sql, id=envelope.id)
     assert error is not None and "SMTPConnect" in error
     inbox = "SELECT count(*) FROM processed_message WHERE message_id = :id"
-    assert await scalar(app, inbox, id=envelope.id) == 0  # never marked handled
+    assert await smtp_down_scalar(inbox, id=envelope.id) == 0  # never marked handled
 
 
 async def test_list_is_newest_first_paginated_and_private_when_user_has_several(
-    notification: Any, bus: Any, signer: Any
+    client: Any, publish: Any, signer: Any
 ) -> None:
-    _, client = notification
     user_id, email = uuid.uuid4(), _email()
     for _ in range(3):
-        await bus.publish(Envelope.wrap(_reset(user_id, email), producer="auth"))
+        await publish(_reset(user_id, email))
     mine = signer.headers(user_id=user_id)
     everything = await eventually(
         lambda: _items(client, mine, "?page_size=100"),
@@ -298,9 +286,8 @@ async def test_list_is_newest_first_paginated_and_private_when_user_has_several(
 
 
 async def test_list_refuses_bad_requests_when_unauthenticated_or_oversized(
-    notification: Any, signer: Any
+    client: Any, signer: Any
 ) -> None:
-    _, client = notification
     anonymous = await client.get("/api/notifications")
     assert anonymous.status_code == 401 and anonymous.json()["error"] == "unauthorized"
     expired = await client.get(

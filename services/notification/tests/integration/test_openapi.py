@@ -20,17 +20,15 @@ EXPECTED = {
     ["/api/notifications/health", "/api/notifications/docs", "/api/notifications/openapi.json"],
 )
 async def test_health_and_docs_answer_200_when_asked_under_the_prefix(
-    notification: Any, path: str
+    client: Any, path: str
 ) -> None:
-    _, client = notification
     assert (await client.get(path)).status_code == 200
 
 
 @pytest.mark.parametrize(("path", "method"), sorted(EXPECTED))
 async def test_operation_documents_its_error_statuses_when_openapi_is_read(
-    notification: Any, path: str, method: str
+    client: Any, path: str, method: str
 ) -> None:
-    _, client = notification
     schema = (await client.get("/api/notifications/openapi.json")).json()
     responses = schema["paths"][path][method]["responses"]
     assert EXPECTED[(path, method)] <= {int(code) for code in responses if int(code) >= 400}
@@ -39,8 +37,7 @@ async def test_operation_documents_its_error_statuses_when_openapi_is_read(
         assert body == {"$ref": "#/components/schemas/ErrorBody"}
 
 
-async def test_pdf_operation_documents_a_pdf_body_when_openapi_is_read(notification: Any) -> None:
-    _, client = notification
+async def test_pdf_operation_documents_a_pdf_body_when_openapi_is_read(client: Any) -> None:
     schema = (await client.get("/api/notifications/openapi.json")).json()
     ok = schema["paths"]["/api/notifications/tickets/{booking_id}/pdf"]["get"]["responses"]["200"]
     assert list(ok["content"]) == ["application/pdf"]

@@ -19,36 +19,30 @@ pytestmark = pytest.mark.integration
 VOID_MESSAGE = "This booking was cancelled; its tickets are no longer valid."
 
 
-def cancelled(data: BookingConfirmedV1, *, reason: str = "cancelled_by_user") -> Envelope[Any]:
-    return Envelope.wrap(
-        BookingCancelledV1(
-            booking_id=data.booking_id,
-            hold_id=data.hold_id,
-            user_id=data.user_id,
-            user_email=data.user_email,
-            event_id=data.event_id,
-            seats=list(data.seats),
-            reason=reason,
-            was_confirmed=True,
-            payment_id=data.payment_id,
-        ),
-        producer="booking",
+def cancelled(data: BookingConfirmedV1, *, reason: str = "cancelled_by_user") -> BookingCancelledV1:
+    return BookingCancelledV1(
+        booking_id=data.booking_id,
+        hold_id=data.hold_id,
+        user_id=data.user_id,
+        user_email=data.user_email,
+        event_id=data.event_id,
+        seats=list(data.seats),
+        reason=reason,
+        was_confirmed=True,
+        payment_id=data.payment_id,
     )
 
 
-def refunded(data: BookingConfirmedV1, *, payment_id: uuid.UUID) -> Envelope[Any]:
-    return Envelope.wrap(
-        PaymentRefundedV1(
-            refund_id=uuid.uuid4(),
-            payment_id=payment_id,
-            booking_id=data.booking_id,
-            user_id=data.user_id,
-            amount=data.amount,
-            currency=data.currency,
-            actor_id=uuid.uuid4(),
-            reason="chargeback",
-        ),
-        producer="payment",
+def refunded(data: BookingConfirmedV1, *, payment_id: uuid.UUID) -> PaymentRefundedV1:
+    return PaymentRefundedV1(
+        refund_id=uuid.uuid4(),
+        payment_id=payment_id,
+        booking_id=data.booking_id,
+        user_id=data.user_id,
+        amount=data.amount,
+        currency=data.currency,
+        actor_id=uuid.uuid4(),
+        reason="chargeback",
     )
 
 
@@ -56,21 +50,20 @@ async def _pdf(client: Any, booking_id: uuid.UUID, headers: dict[str, str]) -> A
     return await client.get(f"/api/notifications/tickets/{booking_id}/pdf", headers=headers)
 
 
-async def _handled(app: Any, scalar: Any, envelope: Envelope[Any]) -> None:
+async def _handled(scalar: Any, envelope: Envelope[Any]) -> None:
     sql = "SELECT count(*) FROM processed_message WHERE message_id = :id"
     await eventually(
-        lambda: scalar(app, sql, id=envelope.id), until=lambda n: n == 1, what=envelope.type
+        lambda: scalar(sql, id=envelope.id), until=lambda n: n == 1, what=envelope.type
     )
 
 
 async def _confirmed_and_served(
-    notification: Any, bus: Any, signer: Any, envelope: Envelope[BookingConfirmedV1]
+    client: Any, publish: Any, signer: Any, data: BookingConfirmedV1
 ) -> dict[str, str]:
-    _, client = notification
-    owner = signer.headers(user_id=envelope.data.user_id)
-    await bus.publish(envelope)
+    owner = signer.headers(user_id=data.user_id)
+    await publish(data)
     await eventually(
-        lambda: _pdf(client, envelope.data.booking_id, owner),
+        lambda: _pdf(client, data.booking_id, owner),
         until=lambda r: r.status_code == 200,
         what="PDF served",
     )
@@ -84,24 +77,21 @@ def _assert_void(response: Any) -> None:
 
 
 async def test_pdf_is_404_and_deleted_when_a_confirmed_booking_is_cancelled(
-    notification: Any,
-    notification_settings: Any,
-    bus: Any,
+    client: Any,
+    settings: Any,
+    publish: Any,
     signer: Any,
     scalar: Any,
     smtp_sink: Any,
     booking_confirmed: Any,
 ) -> None:
-    app, client = notification
-    confirmation = booking_confirmed()
-    data = confirmation.data
-    owner = await _confirmed_and_served(notification, bus, signer, confirmation)
-    stored = notification_settings.TICKET_STORAGE_DIR / f"{data.booking_id}.pdf"
+    data = booking_confirmed()
+    owner = await _confirmed_and_served(client, publish, signer, data)
+    stored = settings.TICKET_STORAGE_DIR / f"{data.booking_id}.pdf"
     assert stored.is_file()
 
-    cancellation = cancelled(data, reason="cancelled_by_admin")
-    await bus.publish(cancellation)
-    await _handled(app, scalar, cancellation)
+    cancellation = await publish(cancelled(data, reason="cancelled_by_admin"))
+    await _handled(scalar, cancellation)
 
     response = await _pdf(client, data.booking_id, owner)
     _assert_void(response)
@@ -112,69 +102,60 @@ async def test_pdf_is_404_and_deleted_when_a_confirmed_booking_is_cancelled(
     assert stranger.json()["message"] != VOID_MESSAGE  # nothing told to strangers
     assert not stored.exists()
     sql = "SELECT count(*) FROM ticket_document WHERE booking_id = :id"
-    assert await scalar(app, sql, id=data.booking_id) == 0
+    assert await scalar(sql, id=data.booking_id) == 0
     assert len(smtp_sink.to(data.user_email)) == 2  # the tickets, then the cancellation
 
 
 async def test_no_pdf_is_rendered_when_the_cancellation_arrives_before_the_confirmation(
-    notification: Any,
-    notification_settings: Any,
-    bus: Any,
+    client: Any,
+    settings: Any,
+    publish: Any,
     signer: Any,
     scalar: Any,
     smtp_sink: Any,
     booking_confirmed: Any,
 ) -> None:
-    app, client = notification
-    confirmation = booking_confirmed()
-    data = confirmation.data
-    cancellation = cancelled(data)
-    await bus.publish(cancellation)
-    await _handled(app, scalar, cancellation)
+    data = booking_confirmed()
+    cancellation = await publish(cancelled(data))
+    await _handled(scalar, cancellation)
 
-    await bus.publish(confirmation)  # the late confirmation
-    await _handled(app, scalar, confirmation)
+    confirmation = await publish(data)  # the late confirmation
+    await _handled(scalar, confirmation)
 
     _assert_void(await _pdf(client, data.booking_id, signer.headers(user_id=data.user_id)))
-    assert not (notification_settings.TICKET_STORAGE_DIR / f"{data.booking_id}.pdf").exists()
+    assert not (settings.TICKET_STORAGE_DIR / f"{data.booking_id}.pdf").exists()
     sql = "SELECT count(*) FROM ticket_document WHERE booking_id = :id"
-    assert await scalar(app, sql, id=data.booking_id) == 0
+    assert await scalar(sql, id=data.booking_id) == 0
     mails = smtp_sink.to(data.user_email)
     assert len(mails) == 1  # the cancellation only: no tickets that are not valid
     assert not list(mails[0].iter_attachments())
 
 
 async def test_voiding_is_idempotent_when_cancellations_repeat(
-    notification: Any, bus: Any, signer: Any, scalar: Any, booking_confirmed: Any
+    client: Any, publish: Any, signer: Any, scalar: Any, booking_confirmed: Any
 ) -> None:
-    app, client = notification
-    confirmation = booking_confirmed(seats=(None,))
-    data = confirmation.data
-    owner = await _confirmed_and_served(notification, bus, signer, confirmation)
-    first = cancelled(data)
-    await bus.publish(first)
-    await bus.publish(first)  # redelivered
-    again = cancelled(data, reason="event_cancelled")  # the same fact under a new id
-    await bus.publish(again)
-    await _handled(app, scalar, first)
-    await _handled(app, scalar, again)
+    data = booking_confirmed(seats=(None,))
+    owner = await _confirmed_and_served(client, publish, signer, data)
+    first = await publish(cancelled(data))
+    await publish(envelope=first)  # redelivered
+    again = await publish(cancelled(data, reason="event_cancelled"))  # the same fact, a new id
+    await _handled(scalar, first)
+    await _handled(scalar, again)
 
     response = await _pdf(client, data.booking_id, owner)
     _assert_void(response)
     assert response.json()["details"]["reason"] == "cancelled_by_user"  # the first reason stays
     sql = "SELECT count(*) FROM ticket_void WHERE booking_id = :id"
-    assert await scalar(app, sql, id=data.booking_id) == 1
+    assert await scalar(sql, id=data.booking_id) == 1
 
 
 async def test_pdf_is_404_when_the_payment_it_stands_on_is_refunded(
-    notification: Any, notification_settings: Any, bus: Any, signer: Any, booking_confirmed: Any
+    client: Any, settings: Any, publish: Any, signer: Any, booking_confirmed: Any
 ) -> None:
-    _, client = notification
-    confirmation = booking_confirmed()
-    data = confirmation.data
-    owner = await _confirmed_and_served(notification, bus, signer, confirmation)
+    data = booking_confirmed()
+    owner = await _confirmed_and_served(client, publish, signer, data)
 
-    await bus.publish(refunded(data, payment_id=data.payment_id))
+    await publish(refunded(data, payment_id=data.payment_id))
 
     response = await eventually(
         lambda: _pdf(client, data.booking_id, owner),
@@ -183,21 +164,18 @@ async def test_pdf_is_404_when_the_payment_it_stands_on_is_refunded(
     )
     _assert_void(response)
     assert response.json()["details"]["reason"] == "payment_refunded"
-    assert not (notification_settings.TICKET_STORAGE_DIR / f"{data.booking_id}.pdf").exists()
+    assert not (settings.TICKET_STORAGE_DIR / f"{data.booking_id}.pdf").exists()
 
 
 async def test_pdf_stays_when_another_payment_of_the_booking_is_refunded(
-    notification: Any, bus: Any, signer: Any, scalar: Any, booking_confirmed: Any
+    client: Any, publish: Any, signer: Any, scalar: Any, booking_confirmed: Any
 ) -> None:
-    app, client = notification
-    confirmation = booking_confirmed()
-    data = confirmation.data
-    owner = await _confirmed_and_served(notification, bus, signer, confirmation)
+    data = booking_confirmed()
+    owner = await _confirmed_and_served(client, publish, signer, data)
 
     # e.g. a late second payment refunded: the booking still stands on its own payment
-    refund = refunded(data, payment_id=uuid.uuid4())
-    await bus.publish(refund)
-    await _handled(app, scalar, refund)
+    refund = await publish(refunded(data, payment_id=uuid.uuid4()))
+    await _handled(scalar, refund)
 
     response = await _pdf(client, data.booking_id, owner)
     assert response.status_code == 200

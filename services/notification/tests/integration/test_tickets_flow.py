@@ -27,13 +27,11 @@ async def _wait_for_pdf(client: Any, booking_id: uuid.UUID, headers: dict[str, s
 
 
 async def test_pdf_is_served_and_mailed_once_when_booking_confirmed(
-    notification: Any, bus: Any, smtp_sink: Any, signer: Any, booking_confirmed: Any
+    client: Any, publish: Any, smtp_sink: Any, signer: Any, booking_confirmed: Any
 ) -> None:
-    _, client = notification
-    envelope = booking_confirmed(seats=("A-B-7", "A-B-8", None))
-    data = envelope.data
+    data = booking_confirmed(seats=("A-B-7", "A-B-8", None))
     owner = signer.headers(user_id=data.user_id, email=data.user_email)
-    await bus.publish(envelope)
+    envelope = await publish(data)
 
     response = await _wait_for_pdf(client, data.booking_id, owner)
     assert response.headers["content-type"] == "application/pdf"
@@ -63,24 +61,22 @@ async def test_pdf_is_served_and_mailed_once_when_booking_confirmed(
 
 
 async def test_redelivery_sends_no_second_email_when_envelope_is_the_same(
-    notification: Any,
-    bus: Any,
+    client: Any,
+    publish: Any,
     smtp_sink: Any,
     signer: Any,
     booking_confirmed: Any,
     consumed: Any,
     scalar: Any,
 ) -> None:
-    app, client = notification
-    envelope = booking_confirmed()
-    data = envelope.data
+    data = booking_confirmed()
     owner = signer.headers(user_id=data.user_id, email=data.user_email)
-    await bus.publish(envelope)
+    envelope = await publish(data)
     first = await _wait_for_pdf(client, data.booking_id, owner)
     await eventually(lambda: _async(smtp_sink.to(data.user_email)), what="first email")
 
     duplicates = consumed("booking.confirmed", "duplicate")
-    await bus.publish(envelope)
+    await publish(envelope=envelope)
     await eventually(
         lambda: _async(consumed("booking.confirmed", "duplicate")),
         until=lambda n: n > duplicates,
@@ -88,19 +84,17 @@ async def test_redelivery_sends_no_second_email_when_envelope_is_the_same(
     )
     assert len(smtp_sink.to(data.user_email)) == 1
     sql_rows = "SELECT count(*) FROM notification WHERE message_id = :id"
-    assert await scalar(app, sql_rows, id=envelope.id) == 1
+    assert await scalar(sql_rows, id=envelope.id) == 1
     sql_docs = "SELECT count(*) FROM ticket_document WHERE booking_id = :id"
-    assert await scalar(app, sql_docs, id=data.booking_id) == 1
+    assert await scalar(sql_docs, id=data.booking_id) == 1
     assert (await _pdf_for(client, data.booking_id, owner)).content == first.content
 
 
 async def test_pdf_is_hidden_from_other_users_but_not_admins_when_confirmed(
-    notification: Any, bus: Any, signer: Any, booking_confirmed: Any
+    client: Any, publish: Any, signer: Any, booking_confirmed: Any
 ) -> None:
-    _, client = notification
-    envelope = booking_confirmed(seats=(None,))
-    data = envelope.data
-    await bus.publish(envelope)
+    data = booking_confirmed(seats=(None,))
+    await publish(data)
     await _wait_for_pdf(client, data.booking_id, signer.headers(user_id=data.user_id))
 
     stranger = await _pdf_for(client, data.booking_id, signer.headers())
@@ -113,10 +107,7 @@ async def test_pdf_is_hidden_from_other_users_but_not_admins_when_confirmed(
     assert anonymous.status_code == 401 and anonymous.json()["error"] == "unauthorized"
 
 
-async def test_pdf_is_404_when_booking_unknown_or_id_malformed(
-    notification: Any, signer: Any
-) -> None:
-    _, client = notification
+async def test_pdf_is_404_when_booking_unknown_or_id_malformed(client: Any, signer: Any) -> None:
     unknown = await _pdf_for(client, uuid.uuid4(), signer.headers(role="admin"))
     assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
     malformed = await client.get("/api/notifications/tickets/nope/pdf", headers=signer.headers())
@@ -125,17 +116,16 @@ async def test_pdf_is_404_when_booking_unknown_or_id_malformed(
 
 async def test_ticket_is_stored_and_retries_reuse_it_when_smtp_is_down(
     smtp_down: Any,
-    smtp_down_bus: Any,
+    smtp_down_publish: Any,
     smtp_down_settings: Any,
     signer: Any,
     booking_confirmed: Any,
     dead_letters: Any,
 ) -> None:
-    _, client = smtp_down
-    envelope = booking_confirmed()
-    data = envelope.data
+    client = smtp_down.client
+    data = booking_confirmed()
     owner = signer.headers(user_id=data.user_id)
-    await smtp_down_bus.publish(envelope)
+    envelope = await smtp_down_publish(data)
 
     await _wait_for_pdf(client, data.booking_id, owner)  # invariant 5: the ticket is there
     stored = smtp_down_settings.TICKET_STORAGE_DIR / f"{data.booking_id}.pdf"

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from notification_service.domain import (
     GENERAL_ADMISSION,
+    Addressee,
     clean_text,
     display_name,
     format_money,
@@ -73,3 +74,10 @@ def test_clean_text_never_leaves_line_breaks_when_given_any_text(value: str) -> 
 def test_display_name_falls_back_to_email_when_name_unknown() -> None:
     assert display_name(None, "a@example.test") == "a@example.test"
     assert display_name("  Ada \n Lovelace ", "a@example.test") == "Ada Lovelace"
+
+
+def test_addressee_greets_by_clean_name_or_address_when_name_is_hostile_or_unknown() -> None:
+    hostile = Addressee("ada@example.test", "Ada\r\nBcc: eve@example.test")
+    assert hostile.name == hostile.greeting == "Ada Bcc: eve@example.test"
+    unknown = Addressee("ada@example.test")
+    assert (unknown.name, unknown.greeting) == ("", "ada@example.test")

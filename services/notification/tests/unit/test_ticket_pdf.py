@@ -15,7 +15,7 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
-from notification_service.tickets import (
+from notification_service.ticket_pdf import (
     TicketLine,
     TicketSheet,
     render_ticket_pdf,

@@ -8,6 +8,8 @@ transaction, so:
 - an SMTP failure is recorded as ``failed`` in a transaction of its own (the handler's rolls
   back) and re-raised, so the runner retries with backoff and finally dead-letters it; a later
   success turns the row into ``sent``;
+- no known address, or one that cannot be put on an envelope, is recorded ``failed`` at once
+  and the message is done: no retry would help;
 - a crash after the SMTP server accepted the email but before the commit redelivers the
   message and sends it once more (same Message-ID header, so clients can fold the two):
   at-least-once — an email may repeat in that narrow window, it is never lost.
@@ -31,12 +33,9 @@ from notification_service.service.bookings import (
     tell_booking_expired,
     tell_refunded,
 )
-from notification_service.service.delivery import Courier, Outgoing
 from notification_service.service.queries import get_ticket_pdf, list_notifications
 
 __all__ = [
-    "Courier",
-    "Outgoing",
     "get_ticket_pdf",
     "list_notifications",
     "send_password_reset",

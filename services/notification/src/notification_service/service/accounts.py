@@ -6,20 +6,19 @@ except a verification request, which may be for an address not confirmed yet.
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service import emails, repository
-from notification_service.domain import NotificationKind, clean_text, display_name
-from notification_service.emails import Email
-from notification_service.service.delivery import Courier, Outgoing, deliver
+from notification_service.context import Context
+from notification_service.domain import Addressee, NotificationKind
+from notification_service.service.delivery import tell
 from shared.contracts.auth import (
     OrganizerDecidedV1,
     UserPasswordResetRequestedV1,
     UserRegisteredV1,
     UserVerificationRequestedV1,
 )
+from shared.messaging import Envelope
 
 AccountMessage = (
     UserRegisteredV1
@@ -29,125 +28,76 @@ AccountMessage = (
 )
 
 
-async def _tell(
-    session: AsyncSession,
-    courier: Courier,
-    *,
-    message_id: uuid.UUID,
-    data: AccountMessage,
-    kind: NotificationKind,
-    email: Email,
-    remember_address: bool = True,
-) -> None:
-    """Keep the recipient projection (overwritten unless the address is still unproven), then
-    send ``email`` to the address the message names."""
+async def _addressee(
+    session: AsyncSession, data: AccountMessage, *, overwrite: bool = True
+) -> Addressee:
+    """The address the message names, kept in the recipient projection (overwriting what was
+    there unless the address is still unproven)."""
     await repository.add_recipient(
         session,
         user_id=data.user_id,
         email=data.email,
         full_name=data.full_name,
-        overwrite=remember_address,
+        overwrite=overwrite,
     )
-    await deliver(
-        session,
-        courier,
-        Outgoing(
-            message_id=message_id,
-            kind=kind,
-            user_id=data.user_id,
-            to_email=data.email,
-            to_name=clean_text(data.full_name),
-            email=email,
-        ),
-    )
+    return Addressee(data.email, data.full_name)
 
 
 async def welcome_user(
-    session: AsyncSession, courier: Courier, *, message_id: uuid.UUID, data: UserRegisteredV1
+    session: AsyncSession, envelope: Envelope[UserRegisteredV1], ctx: Context
 ) -> None:
     """Remember the new user's address and send the welcome email (with the verification token)."""
+    data = envelope.data
+    to = await _addressee(session, data)
     email = emails.welcome(
-        greeting=display_name(data.full_name, data.email),
+        greeting=to.greeting,
         verification_token=data.verification_token,
-        base_url=courier.settings.PUBLIC_BASE_URL,
+        base_url=ctx.settings.PUBLIC_BASE_URL,
     )
-    await _tell(
-        session,
-        courier,
-        message_id=message_id,
-        data=data,
-        kind=NotificationKind.WELCOME,
-        email=email,
-    )
+    await tell(session, ctx, envelope, kind=NotificationKind.WELCOME, to=to, email=email)
 
 
 async def send_verification(
-    session: AsyncSession,
-    courier: Courier,
-    *,
-    message_id: uuid.UUID,
-    data: UserVerificationRequestedV1,
+    session: AsyncSession, envelope: Envelope[UserVerificationRequestedV1], ctx: Context
 ) -> None:
     """Email a (new) verification token to the address it verifies.
 
     The projection is only filled for an unknown user, not overwritten: the address may be
     one the user is still proving is theirs.
     """
+    data = envelope.data
+    to = await _addressee(session, data, overwrite=False)
     email = emails.verification(
-        greeting=display_name(data.full_name, data.email),
+        greeting=to.greeting,
         verification_token=data.verification_token,
         expires_at=data.expires_at,
-        base_url=courier.settings.PUBLIC_BASE_URL,
+        base_url=ctx.settings.PUBLIC_BASE_URL,
     )
-    await _tell(
-        session,
-        courier,
-        message_id=message_id,
-        data=data,
-        kind=NotificationKind.EMAIL_VERIFICATION,
-        email=email,
-        remember_address=False,
-    )
+    await tell(session, ctx, envelope, kind=NotificationKind.EMAIL_VERIFICATION, to=to, email=email)
 
 
 async def tell_organizer_decision(
-    session: AsyncSession, courier: Courier, *, message_id: uuid.UUID, data: OrganizerDecidedV1
+    session: AsyncSession, envelope: Envelope[OrganizerDecidedV1], ctx: Context
 ) -> None:
     """Tell an applicant whether they became an organizer."""
+    data = envelope.data
+    to = await _addressee(session, data)
     email = emails.organizer_decision(
-        greeting=display_name(data.full_name, data.email),
-        approved=data.approved,
-        reason=data.reason,
+        greeting=to.greeting, approved=data.approved, reason=data.reason
     )
-    await _tell(
-        session,
-        courier,
-        message_id=message_id,
-        data=data,
-        kind=NotificationKind.ORGANIZER_DECISION,
-        email=email,
-    )
+    await tell(session, ctx, envelope, kind=NotificationKind.ORGANIZER_DECISION, to=to, email=email)
 
 
 async def send_password_reset(
-    session: AsyncSession,
-    courier: Courier,
-    *,
-    message_id: uuid.UUID,
-    data: UserPasswordResetRequestedV1,
+    session: AsyncSession, envelope: Envelope[UserPasswordResetRequestedV1], ctx: Context
 ) -> None:
     """Email the password-reset token."""
+    data = envelope.data
+    to = await _addressee(session, data)
     email = emails.password_reset(
-        greeting=display_name(data.full_name, data.email),
+        greeting=to.greeting,
         reset_token=data.reset_token,
         expires_at=data.expires_at,
-        base_url=courier.settings.PUBLIC_BASE_URL,
+        base_url=ctx.settings.PUBLIC_BASE_URL,
     )
-    await _tell(
-        session,
-        courier,
-        message_id=message_id,
-        data=data,
-        kind=NotificationKind.PASSWORD_RESET,
-        email=email,
-    )
+    await tell(session, ctx, envelope, kind=NotificationKind.PASSWORD_RESET, to=to, email=email)

@@ -9,21 +9,13 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service import repository
+from notification_service.domain import TicketsNotFound, TicketsVoid
 from notification_service.schemas import NotificationRead
-from shared.errors import NotFound
 from shared.logging import get_logger
 from shared.pagination import Page, PageParams, paginate
 from shared.security import Principal
 
-log = get_logger("notification.service")
-
-
-class NoTickets(NotFound):
-    message = "No tickets for this booking (yet)."
-
-
-class TicketsVoid(NotFound):
-    message = "This booking was cancelled; its tickets are no longer valid."
+log = get_logger(__name__)
 
 
 async def list_notifications(
@@ -54,4 +46,4 @@ async def get_ticket_pdf(
     void = await repository.get_ticket_void(session, booking_id)
     if void is not None and (void.user_id == user.id or user.is_admin):
         raise TicketsVoid(details={"booking_id": str(booking_id), "reason": void.reason})
-    raise NoTickets()
+    raise TicketsNotFound()

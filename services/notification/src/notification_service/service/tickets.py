@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import uuid
 
-from notification_service import repository, tickets
-from notification_service.service.delivery import Courier
+from notification_service import repository, ticket_pdf
+from notification_service.context import Context
 from shared.contracts.booking import BookingConfirmedV1
 from shared.logging import get_logger
 
-log = get_logger("notification.service")
+log = get_logger(__name__)
 
 
 async def store_ticket_document(
-    courier: Courier, data: BookingConfirmedV1, *, buyer_name: str, buyer_email: str
-) -> tickets.StoredPdf | None:
+    ctx: Context, data: BookingConfirmedV1, *, buyer_name: str, buyer_email: str
+) -> ticket_pdf.StoredPdf | None:
     """The booking's PDF on disk and in ``ticket_document``, committed on its own; None when
     the booking's tickets are already void (its cancellation was consumed first)."""
-    sheet = tickets.TicketSheet(
+    sheet = ticket_pdf.TicketSheet(
         booking_id=data.booking_id,
         title=data.event.title,
         starts_at=data.event.starts_at,
@@ -32,20 +32,20 @@ async def store_ticket_document(
         buyer_email=buyer_email,
         currency=data.currency,
         tickets=tuple(
-            tickets.TicketLine(
+            ticket_pdf.TicketLine(
                 ticket_id=t.ticket_id, seat_id=t.seat_id, tier=t.tier, price=t.price, code=t.code
             )
             for t in data.tickets
         ),
     )
-    storage_dir = courier.settings.TICKET_STORAGE_DIR
-    async with courier.sessionmaker() as session, session.begin():
+    storage_dir = ctx.settings.TICKET_STORAGE_DIR
+    async with ctx.sessionmaker() as session, session.begin():
         await repository.lock_booking_tickets(session, data.booking_id)
         if await repository.get_ticket_void(session, data.booking_id) is not None:
             log.info("ticket_pdf_void_not_rendered", booking_id=str(data.booking_id))
             return None
         document = await repository.get_ticket_document(session, data.booking_id)
-        stored = await tickets.store_ticket_pdf(
+        stored = await ticket_pdf.store_ticket_pdf(
             storage_dir, sheet, recorded_sha256=document.sha256 if document else None
         )
         if document is None or document.sha256 != stored.sha256:
@@ -64,7 +64,7 @@ async def store_ticket_document(
 
 
 async def void_tickets(
-    courier: Courier,
+    ctx: Context,
     *,
     booking_id: uuid.UUID,
     user_id: uuid.UUID,
@@ -77,7 +77,7 @@ async def void_tickets(
     voids them — a refund of a second payment leaves a confirmed booking's tickets alone, and
     a refund before any PDF waits for booking's cancellation. Idempotent; True if it voided.
     """
-    async with courier.sessionmaker() as session, session.begin():
+    async with ctx.sessionmaker() as session, session.begin():
         await repository.lock_booking_tickets(session, booking_id)
         if refunded_payment_id is not None:
             document = await repository.get_ticket_document(session, booking_id)
@@ -88,6 +88,6 @@ async def void_tickets(
         )
         recorded = await repository.delete_ticket_document(session, booking_id)
     # after the commit: a crash before it leaves the file, and the redelivery deletes it
-    await tickets.remove_ticket_pdf(courier.settings.TICKET_STORAGE_DIR, booking_id, recorded)
+    await ticket_pdf.remove_ticket_pdf(ctx.settings.TICKET_STORAGE_DIR, booking_id, recorded)
     log.info("ticket_pdf_voided", booking_id=str(booking_id), reason=reason)
     return True
