@@ -6,29 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from booking_service.clients import EventClient
+from booking_service.context import Context
 from booking_service.settings import Settings
-from booking_service.tickets import TicketKeyRing
 from shared.idempotency import IdempotencyKeyHeader
-from shared.runtime import RuntimeDep
+from shared.runtime import context_of, settings_of
 
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+ContextDep = Annotated[Context, Depends(context_of)]
 
-async def get_settings(rt: RuntimeDep) -> Settings:
-    settings = rt.settings
-    assert isinstance(settings, Settings)
-    return settings
-
-
-async def get_event_client(rt: RuntimeDep) -> EventClient:
-    return EventClient(rt.http, rt.settings)
-
-
-async def get_ticket_keys(rt: RuntimeDep) -> TicketKeyRing:
-    keys: TicketKeyRing = rt.state.ticket_keys
-    return keys
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-TicketKeysDep = Annotated[TicketKeyRing, Depends(get_ticket_keys)]
-EventClientDep = Annotated[EventClient, Depends(get_event_client)]
 IdempotencyKey = IdempotencyKeyHeader

@@ -1,4 +1,5 @@
-"""Pure booking rules: states, allowed transitions, deadlines, who may see what. No I/O."""
+"""Pure booking rules: states, allowed transitions, deadlines, who may see what, and every
+error the service raises. No I/O."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import enum
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+
+from shared.errors import BadRequest, Conflict, Forbidden
 
 
 class BookingStatus(enum.StrEnum):
@@ -50,11 +53,6 @@ REASON_CANCELLED_BY_USER = "cancelled_by_user"
 REASON_CANCELLED_BY_ADMIN = "cancelled_by_admin"
 REASON_PAID_AFTER_CANCEL = "paid_after_cancel"
 REASON_PAYMENT_REFUNDED = "payment_refunded"
-
-# A claimed Idempotency-Key whose first request never finished (a crash) is taken over after this.
-IDEMPOTENCY_CLAIM_STALE_AFTER = timedelta(seconds=60)
-# Keys are kept at least this long (API.md: "kept at least 24 h").
-IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
 
 
 def can_transition(current: BookingStatus, target: BookingStatus) -> bool:
@@ -192,3 +190,36 @@ def payment_failure_cancels(*, retryable: bool) -> bool:
 
 def payment_failed_reason(reason: str) -> str:
     return f"payment_failed: {reason}"
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class HoldExpired(Conflict):
+    code, message = "hold_expired", "The hold has expired or does not exist."
+
+
+class HoldForbidden(Forbidden):
+    message = "This hold belongs to someone else."
+
+
+class SeatsUnavailable(Conflict):
+    code, message = "seats_unavailable", "Some of these seats are no longer available."
+
+
+class InvalidTicket(BadRequest):
+    code, message = "invalid_ticket", "This is not a genuine ticket code."
+
+
+class AlreadyCheckedIn(Conflict):
+    code, message = "already_checked_in", "This ticket has already been used."
+
+
+class RetakeRefused(Exception):
+    """Event would not re-take a late payment's seats (taken meanwhile, buyer limit, sales
+    closed, …): a final answer, so the payment is refunded."""
+
+    def __init__(self, code: str, details: dict[str, object]) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details

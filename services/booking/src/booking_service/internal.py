@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from booking_service import service
-from booking_service.schemas import InternalBookingRead
+from shared.contracts.booking import BookingSnapshotV1
 from shared.openapi import errors
 from shared.runtime import SessionDep
 from shared.security import InternalCaller
@@ -16,6 +16,6 @@ router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[Internal
 
 
 @router.get("/bookings/{booking_id}", responses=errors(401))
-async def get_booking(booking_id: uuid.UUID, session: SessionDep) -> InternalBookingRead:
+async def get_booking(booking_id: uuid.UUID, session: SessionDep) -> BookingSnapshotV1:
     """A booking as payment needs it to charge."""
     return await service.get_booking_for_service(session, booking_id=booking_id)

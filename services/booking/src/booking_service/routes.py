@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from booking_service import service
-from booking_service.deps import EventClientDep, IdempotencyKey, SettingsDep, TicketKeysDep
+from booking_service.deps import ContextDep, IdempotencyKey
 from booking_service.domain import BookingStatus
 from booking_service.schemas import (
     BookingCreate,
@@ -37,19 +37,17 @@ async def create_booking(
     body: BookingCreate,
     user: CurrentUser,
     session: SessionDep,
-    events: EventClientDep,
-    settings: SettingsDep,
+    ctx: ContextDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Book the caller's hold; it then waits for payment until ``expires_at``."""
     result = await service.create_booking(
         session,
-        events=events,
+        events=ctx.events,
+        settings=ctx.settings,
         user=user,
         hold_id=body.hold_id,
         idempotency_key=idempotency_key,
-        payment_window_seconds=settings.PAYMENT_WINDOW_SECONDS,
-        producer=settings.SERVICE_NAME,
     )
     headers = {REPLAY_HEADER: "true"} if result.replayed else None
     return JSONResponse(result.body, status_code=result.status, headers=headers)
@@ -70,9 +68,9 @@ async def list_bookings(
 
 
 @router.get("/.well-known/ticket-keys")
-async def ticket_keys(keys: TicketKeysDep) -> TicketKeys:
+async def ticket_keys(ctx: ContextDep) -> TicketKeys:
     """The public keys that verify ticket codes offline (JWKS; the code's ``k`` is the kid)."""
-    return TicketKeys.model_validate(keys.jwks())
+    return TicketKeys.model_validate(ctx.ticket_keys.jwks())
 
 
 @router.get("/sales")
@@ -107,10 +105,10 @@ async def list_all_bookings(
 # 409: already_checked_in (details.checked_in_at), invalid_state (booking not confirmed).
 @router.post("/checkin", responses=errors(400, 403, 409))
 async def check_in(
-    body: CheckIn, user: OrganizerUser, session: SessionDep, keys: TicketKeysDep
+    body: CheckIn, user: OrganizerUser, session: SessionDep, ctx: ContextDep
 ) -> CheckInRead:
     """Admit a ticket once (the event's organizer or an admin)."""
-    return await service.check_in(session, user=user, code=body.code, keys=keys)
+    return await service.check_in(session, user=user, code=body.code, keys=ctx.ticket_keys)
 
 
 @router.get("/{booking_id}")
@@ -125,10 +123,8 @@ async def get_booking(
 # confirmed, or (for the buyer) a ticket was checked in or the event has started.
 @router.post("/{booking_id}/cancel", responses=errors(403, 409))
 async def cancel_booking(
-    booking_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    booking_id: uuid.UUID, user: CurrentUser, session: SessionDep
 ) -> BookingDetail:
     """Cancel (owner or admin): a pending booking frees its seats; a paid one is refunded.
     Once a ticket was checked in or the event has started, only an admin may cancel."""
-    return await service.cancel_booking(
-        session, user=user, booking_id=booking_id, producer=settings.SERVICE_NAME
-    )
+    return await service.cancel_booking(session, user=user, booking_id=booking_id)

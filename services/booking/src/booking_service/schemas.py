@@ -113,30 +113,6 @@ def _common(booking: Booking) -> dict[str, object]:
     }
 
 
-class InternalBookingRead(BaseModel):
-    """What payment needs to charge a booking (``GET /internal/bookings/{id}``)."""
-
-    id: uuid.UUID
-    user_id: uuid.UUID
-    event_id: uuid.UUID
-    status: BookingStatus
-    amount: int
-    currency: str
-    expires_at: datetime
-
-    @classmethod
-    def of(cls, booking: Booking) -> InternalBookingRead:
-        return cls(
-            id=booking.id,
-            user_id=booking.user_id,
-            event_id=booking.event_id,
-            status=BookingStatus(booking.status),
-            amount=booking.amount,
-            currency=booking.currency,
-            expires_at=booking.expires_at,
-        )
-
-
 # --- check-in -------------------------------------------------------------------------------
 
 

@@ -4,8 +4,8 @@ Use cases called by routes open their own transaction(s); those called by messag
 inside the consumer's transaction, next to its inbox claim.
 """
 
-from booking_service.service.checkin import AlreadyCheckedIn, InvalidTicket, check_in
-from booking_service.service.create import SeatsUnavailable, create_booking
+from booking_service.service.checkin import check_in
+from booking_service.service.create import create_booking
 from booking_service.service.events import record_event
 from booking_service.service.manage import (
     cancel_booking,
@@ -19,16 +19,9 @@ from booking_service.service.payments import (
     settle_refund,
 )
 from booking_service.service.reports import event_sales, list_all_bookings, sales_overview
-from booking_service.service.saga import (
-    cancel_event_bookings,
-    expire_overdue_bookings,
-    purge_idempotency_keys,
-)
+from booking_service.service.saga import cancel_event_bookings, expire_overdue_bookings
 
 __all__ = [
-    "AlreadyCheckedIn",
-    "InvalidTicket",
-    "SeatsUnavailable",
     "cancel_booking",
     "cancel_event_bookings",
     "cancel_unpaid_booking",
@@ -41,7 +34,6 @@ __all__ = [
     "get_booking_for_service",
     "list_all_bookings",
     "list_bookings",
-    "purge_idempotency_keys",
     "record_event",
     "sales_overview",
     "settle_refund",

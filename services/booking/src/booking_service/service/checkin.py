@@ -9,23 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking_service import domain
 from booking_service import repository as repo
-from booking_service.domain import BookingStatus
+from booking_service.domain import AlreadyCheckedIn, BookingStatus, InvalidTicket
 from booking_service.schemas import CheckInRead
 from booking_service.tickets import InvalidTicketCode, TicketKeyRing
 from shared.db import utcnow
-from shared.errors import BadRequest, Conflict, Forbidden, InvalidState
+from shared.errors import Forbidden, InvalidState
 from shared.security import Principal
 
 # The same JSON form as the 200 answer's checked_in_at.
 _TIMESTAMP = TypeAdapter(datetime | None)
-
-
-class InvalidTicket(BadRequest):
-    code, message = "invalid_ticket", "This is not a genuine ticket code."
-
-
-class AlreadyCheckedIn(Conflict):
-    code, message = "already_checked_in", "This ticket has already been used."
 
 
 async def check_in(
@@ -46,8 +38,11 @@ async def check_in(
         # waits until this check-in commits (and then refuses the buyer: a ticket was used).
         # Check-ins of the booking's other tickets need not wait for each other.
         booking = await repo.lock_booking_for_share(session, ticket.booking_id)
-        assert booking is not None
-        if booking.event_id != claims.event_id or ticket.seat_id != claims.seat_id:
+        if (
+            booking is None
+            or booking.event_id != claims.event_id
+            or ticket.seat_id != claims.seat_id
+        ):
             raise InvalidTicket(details={"reason": "no such ticket"})
         if not domain.can_manage_event(
             organizer_id=booking.organizer_id, viewer_id=user.id, viewer_is_admin=user.is_admin

@@ -10,8 +10,9 @@ from booking_service import domain
 from booking_service import repository as repo
 from booking_service.domain import BookingStatus
 from booking_service.orm import Booking
-from booking_service.schemas import BookingDetail, BookingRead, InternalBookingRead
+from booking_service.schemas import BookingDetail, BookingRead
 from booking_service.service.saga import cancel_locked
+from shared.contracts.booking import BookingSnapshotV1
 from shared.db import utcnow
 from shared.errors import Forbidden, InvalidState, NotFound
 from shared.pagination import Page, PageParams, paginate
@@ -25,9 +26,7 @@ async def get_booking(
 ) -> BookingDetail:
     """One booking the caller may see: owner, the event's organizer, admin (others: 404)."""
     async with session.begin():
-        booking = await repo.get_booking(session, booking_id)
-        _ensure_visible(booking, user)
-        assert booking is not None
+        booking = _visible(await repo.get_booking(session, booking_id), user)
         return BookingDetail.of(booking)
 
 
@@ -43,16 +42,17 @@ async def list_bookings(
 
 async def get_booking_for_service(
     session: AsyncSession, *, booking_id: uuid.UUID
-) -> InternalBookingRead:
-    """A booking as payment needs it (internal)."""
+) -> BookingSnapshotV1:
+    """A booking as payment needs it to charge (internal)."""
     async with session.begin():
         booking = await repo.get_booking(session, booking_id)
         if booking is None:
             raise NotFound("No such booking.")
-        return InternalBookingRead.of(booking)
+        return BookingSnapshotV1.model_validate(booking, from_attributes=True)
 
 
-def _ensure_visible(booking: Booking | None, user: Principal) -> None:
+def _visible(booking: Booking | None, user: Principal) -> Booking:
+    """The booking if ``user`` may see it; 404 otherwise (as if it did not exist)."""
     if booking is None or not domain.can_view(
         owner_id=booking.user_id,
         organizer_id=booking.organizer_id,
@@ -61,6 +61,7 @@ def _ensure_visible(booking: Booking | None, user: Principal) -> None:
         viewer_is_organizer=user.role == "organizer",
     ):
         raise NotFound("No such booking.")
+    return booking
 
 
 # --- cancelling -----------------------------------------------------------------------------
@@ -77,13 +78,11 @@ _REFUSALS = {
 
 
 async def cancel_booking(
-    session: AsyncSession, *, user: Principal, booking_id: uuid.UUID, producer: str
+    session: AsyncSession, *, user: Principal, booking_id: uuid.UUID
 ) -> BookingDetail:
     """Owner or admin cancels: pending frees the seats; confirmed also gets refunded."""
     async with session.begin():
-        booking = await repo.lock_booking(session, booking_id)
-        _ensure_visible(booking, user)
-        assert booking is not None
+        booking = _visible(await repo.lock_booking(session, booking_id), user)
         if not domain.can_change(
             owner_id=booking.user_id, viewer_id=user.id, viewer_is_admin=user.is_admin
         ):
@@ -94,7 +93,6 @@ async def cancel_booking(
             session,
             booking,
             reason=domain.cancel_reason(by_admin=user.is_admin and booking.user_id != user.id),
-            producer=producer,
         )
         if not cancelled:
             raise InvalidState(f"A booking that is {booking.status} cannot be cancelled.")

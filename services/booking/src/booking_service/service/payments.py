@@ -14,18 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking_service import domain
 from booking_service import repository as repo
-from booking_service.clients import EventClient, RetakeRefused
-from booking_service.domain import BookingStatus, PaymentOutcome, RefundOutcome
+from booking_service.clients import EventClient
+from booking_service.domain import BookingStatus, PaymentOutcome, RefundOutcome, RetakeRefused
 from booking_service.orm import BookedSeat, Booking, Ticket
 from booking_service.service import messages
 from booking_service.service.saga import cancel_locked
 from booking_service.tickets import TicketClaims, TicketSigner
+from shared.contracts.event import HoldRetakeRequestV1, RetakeSeatV1
 from shared.contracts.payment import PaymentFailedV1, PaymentRefundedV1, PaymentSucceededV1
 from shared.db import utcnow
 from shared.logging import get_logger
 from shared.messaging import outbox
 
-log = get_logger("booking_service.service.payments")
+log = get_logger(__name__)
 
 
 async def confirm_paid_booking(
@@ -35,7 +36,6 @@ async def confirm_paid_booking(
     signer: TicketSigner,
     events: EventClient,
     retake_ttl_seconds: int,
-    producer: str,
 ) -> None:
     """Confirm and issue signed tickets (``booking.confirmed``). A payment for an expired booking
     re-takes its seats and confirms, or cancels it at once; one for a cancelled booking is
@@ -63,7 +63,7 @@ async def confirm_paid_booking(
         )
         return
     if outcome is PaymentOutcome.REFUND:
-        await _announce_paid_after_cancel(session, booking, payment.payment_id, producer=producer)
+        await _announce_paid_after_cancel(session, booking, payment.payment_id)
         return
     if outcome is PaymentOutcome.RETAKE:
         await _confirm_late(
@@ -73,7 +73,6 @@ async def confirm_paid_booking(
             signer=signer,
             events=events,
             ttl_seconds=retake_ttl_seconds,
-            producer=producer,
         )
         return
     await _confirm(
@@ -82,7 +81,6 @@ async def confirm_paid_booking(
         payment.payment_id,
         current=BookingStatus.PENDING_PAYMENT,
         signer=signer,
-        producer=producer,
     )
 
 
@@ -93,7 +91,6 @@ async def _confirm(
     *,
     current: BookingStatus,
     signer: TicketSigner,
-    producer: str,
     hold_id: str | None = None,
 ) -> bool:
     now = utcnow()
@@ -113,7 +110,6 @@ async def _confirm(
         messages.confirmed_message(
             booking, tickets=tickets, payment_id=payment_id, hold_id=hold_id or booking.hold_id
         ),
-        producer=producer,
     )
     return True
 
@@ -126,7 +122,6 @@ async def _confirm_late(
     signer: TicketSigner,
     events: EventClient,
     ttl_seconds: int,
-    producer: str,
 ) -> None:
     """The late-payment rule: the same seats again if they are free, else cancel and refund.
 
@@ -135,13 +130,7 @@ async def _confirm_late(
     """
     booking_id = booking.id
     try:
-        claim = await events.retake_seats(
-            event_id=booking.event_id,
-            user_id=booking.user_id,
-            seats=[(seat.seat_id, seat.tier) for seat in booking.seats],
-            ttl_seconds=ttl_seconds,
-            hold_id=booking.hold_id,
-        )
+        retaken = await events.retake_seats(_retake_request(booking, ttl_seconds=ttl_seconds))
     except RetakeRefused as refused:
         log.info(
             "late_payment_refunded",
@@ -150,7 +139,7 @@ async def _confirm_late(
             refused=refused.code,
             details=refused.details,
         )
-        await _cancel_paid_after_expiry(session, booking, payment_id, producer=producer)
+        await _cancel_paid_after_expiry(session, booking, payment_id)
         return
     try:
         async with session.begin_nested():
@@ -160,21 +149,32 @@ async def _confirm_late(
                 payment_id,
                 current=BookingStatus.EXPIRED,
                 signer=signer,
-                producer=producer,
-                hold_id=claim.hold_id,
+                hold_id=retaken.hold_id,
             )
     except IntegrityError:
         # Event gave the seats back but this database still has a live booking on one of them
         # (the unique partial index is the last word): refund, and release event's new hold.
-        log.error("late_payment_seat_taken", booking_id=str(booking_id), hold_id=claim.hold_id)
-        relocked = await repo.lock_booking(session, booking_id)
-        assert relocked is not None
-        await _cancel_paid_after_expiry(
-            session, relocked, payment_id, producer=producer, release_hold_id=claim.hold_id
-        )
+        log.error("late_payment_seat_taken", booking_id=str(booking_id), hold_id=retaken.hold_id)
+    else:
+        if confirmed:
+            log.info("late_payment_confirmed", booking_id=str(booking_id), hold_id=retaken.hold_id)
         return
-    if confirmed:
-        log.info("late_payment_confirmed", booking_id=str(booking_id), hold_id=claim.hold_id)
+    relocked = await repo.lock_booking(session, booking_id)  # the savepoint's rollback expired it
+    if relocked is None:  # cannot happen: this transaction holds the row's lock
+        raise LookupError(f"booking {booking_id} vanished under its row lock")
+    await _cancel_paid_after_expiry(session, relocked, payment_id, release_hold_id=retaken.hold_id)
+
+
+def _retake_request(booking: Booking, *, ttl_seconds: int) -> HoldRetakeRequestV1:
+    """The same places again for the same buyer."""
+    return HoldRetakeRequestV1(
+        event_id=booking.event_id,
+        user_id=booking.user_id,
+        seats=[RetakeSeatV1(seat_id=seat.seat_id, tier=seat.tier) for seat in booking.seats],
+        ttl_seconds=ttl_seconds,
+        # the booking's earlier hold: if still live, its places are not counted twice
+        hold_id=booking.hold_id,
+    )
 
 
 async def _cancel_paid_after_expiry(
@@ -182,7 +182,6 @@ async def _cancel_paid_after_expiry(
     booking: Booking,
     payment_id: uuid.UUID,
     *,
-    producer: str,
     release_hold_id: str | None = None,
 ) -> None:
     """expired → cancelled with the payment id: payment refunds at once. The seats were released
@@ -210,12 +209,11 @@ async def _cancel_paid_after_expiry(
             with_seats=release_hold_id is not None,
             hold_id=release_hold_id,
         ),
-        producer=producer,
     )
 
 
 async def _announce_paid_after_cancel(
-    session: AsyncSession, booking: Booking, payment_id: uuid.UUID, *, producer: str
+    session: AsyncSession, booking: Booking, payment_id: uuid.UUID
 ) -> None:
     """A payment for a booking that is already cancelled (or refunded): tell payment to refund
     it. No seats are listed: they were released with the cancellation."""
@@ -229,7 +227,6 @@ async def _announce_paid_after_cancel(
             payment_id=payment_id,
             with_seats=False,
         ),
-        producer=producer,
     )
     log.info("paid_after_cancel", booking_id=str(booking.id), status=booking.status)
 
@@ -255,21 +252,17 @@ def _issue_ticket(booking: Booking, seat: BookedSeat, signer: TicketSigner) -> T
     )
 
 
-async def cancel_unpaid_booking(
-    session: AsyncSession, *, failure: PaymentFailedV1, producer: str
-) -> None:
+async def cancel_unpaid_booking(session: AsyncSession, *, failure: PaymentFailedV1) -> None:
     """A final payment failure cancels the pending booking; a retryable one leaves it waiting."""
     if not domain.payment_failure_cancels(retryable=failure.retryable):
         return
     booking = await repo.lock_booking(session, failure.booking_id)
     if booking is None or booking.status != BookingStatus.PENDING_PAYMENT:
         return
-    await cancel_locked(
-        session, booking, reason=domain.payment_failed_reason(failure.reason), producer=producer
-    )
+    await cancel_locked(session, booking, reason=domain.payment_failed_reason(failure.reason))
 
 
-async def settle_refund(session: AsyncSession, *, refund: PaymentRefundedV1, producer: str) -> None:
+async def settle_refund(session: AsyncSession, *, refund: PaymentRefundedV1) -> None:
     """The money for a booking went back: the booking becomes ``refunded``. One that still held
     seats (an admin refund of a confirmed booking) also announces them free."""
     booking = await repo.lock_booking(session, refund.booking_id)
@@ -306,5 +299,4 @@ async def settle_refund(session: AsyncSession, *, refund: PaymentRefundedV1, pro
                 was_confirmed=current is BookingStatus.CONFIRMED,
                 payment_id=refund.payment_id,
             ),
-            producer=producer,
         )

@@ -7,25 +7,26 @@ consumer's (or the route's) transaction.
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking_service import domain
 from booking_service import repository as repo
 from booking_service.domain import BookingStatus
 from booking_service.orm import Booking
 from booking_service.service import messages
-from shared import idempotency
 from shared.db import utcnow
 from shared.logging import get_logger
 from shared.messaging import outbox
 
-log = get_logger("booking_service.service.saga")
+if TYPE_CHECKING:  # the context registers the sweeper: a run-time import would be circular
+    from booking_service.context import Context
+
+log = get_logger(__name__)
 
 
-async def cancel_locked(
-    session: AsyncSession, booking: Booking, *, reason: str, producer: str
-) -> bool:
+async def cancel_locked(session: AsyncSession, booking: Booking, *, reason: str) -> bool:
     """Guarded move to cancelled plus ``booking.cancelled``, in the caller's transaction."""
     current = BookingStatus(booking.status)
     if not domain.can_cancel(current):
@@ -47,7 +48,6 @@ async def cancel_locked(
                 was_confirmed=current is BookingStatus.CONFIRMED,
                 payment_id=booking.payment_id,
             ),
-            producer=producer,
         )
     return moved
 
@@ -55,15 +55,11 @@ async def cancel_locked(
 # --- reacting to event (inside the consumer's transaction) ---------------------------------
 
 
-async def cancel_event_bookings(
-    session: AsyncSession, *, event_id: uuid.UUID, producer: str
-) -> int:
+async def cancel_event_bookings(session: AsyncSession, *, event_id: uuid.UUID) -> int:
     """The show is off: cancel every live booking of it (confirmed ones get refunded)."""
     cancelled = 0
     for booking in await repo.lock_active_bookings_of_event(session, event_id):
-        if await cancel_locked(
-            session, booking, reason=domain.REASON_EVENT_CANCELLED, producer=producer
-        ):
+        if await cancel_locked(session, booking, reason=domain.REASON_EVENT_CANCELLED):
             cancelled += 1
     return cancelled
 
@@ -71,13 +67,12 @@ async def cancel_event_bookings(
 # --- the sweeper ----------------------------------------------------------------------------
 
 
-async def expire_overdue_bookings(
-    sessionmaker: async_sessionmaker[AsyncSession], *, producer: str, batch_size: int
-) -> int:
+async def expire_overdue_bookings(ctx: Context) -> int:
     """Unpaid bookings past their deadline become expired (``booking.expired``), batch by batch."""
+    batch_size = ctx.settings.SWEEP_BATCH_SIZE
     expired = 0
     while True:
-        async with sessionmaker() as session, session.begin():
+        async with ctx.sessionmaker() as session, session.begin():
             now = utcnow()
             batch = await repo.lock_overdue_bookings(session, now=now, limit=batch_size)
             for booking in batch:
@@ -89,15 +84,9 @@ async def expire_overdue_bookings(
                     updated_at=now,
                 )
                 if moved:
-                    await outbox.add(session, messages.expired_message(booking), producer=producer)
+                    await outbox.add(session, messages.expired_message(booking))
                     expired += 1
         if len(batch) < batch_size:
             if expired:
                 log.info("bookings_expired", count=expired)
             return expired
-
-
-async def purge_idempotency_keys(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    """Forget Idempotency-Keys older than their guaranteed lifetime."""
-    async with sessionmaker() as session, session.begin():
-        return await idempotency.purge(session, older_than=domain.IDEMPOTENCY_KEY_LIFETIME)

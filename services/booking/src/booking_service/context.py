@@ -1,0 +1,49 @@
+"""What booking owns besides the shared connections: the ticket signer and key ring, and the
+client of event's internal API; built once at start-up, with the expiry sweeper."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from booking_service import service
+from booking_service.clients import EventClient
+from booking_service.settings import Settings
+from booking_service.tickets import TicketKeyRing, TicketSigner, load_private_key, load_public_key
+from shared.http import InternalClient
+from shared.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    ticket_signer: TicketSigner
+    # the signer's key and the retired ones: codes issued before a rotation still verify
+    ticket_keys: TicketKeyRing
+    events: EventClient
+
+
+async def build_context(rt: Runtime[Settings, Context]) -> Context:
+    """Load the ticket keys, connect the event client, start the expiry sweeper."""
+    settings = rt.settings
+    signer = TicketSigner(
+        load_private_key(settings.TICKET_PRIVATE_KEY_PATH, create_if_missing=settings.is_dev)
+    )
+    retired = [load_public_key(path) for path in settings.TICKET_RETIRED_KEY_PATHS]
+    context = Context(
+        settings=settings,
+        sessionmaker=rt.sessionmaker,
+        ticket_signer=signer,
+        ticket_keys=TicketKeyRing([signer.public_key, *retired]),
+        events=EventClient(
+            InternalClient(rt.http, settings, service="event", base_url=settings.EVENT_URL)
+        ),
+    )
+    rt.every(
+        settings.SWEEP_INTERVAL_SECONDS,
+        service.expire_overdue_bookings,
+        name="booking-expiry-sweeper",
+    )
+    return context
