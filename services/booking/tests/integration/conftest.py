@@ -1,7 +1,8 @@
 """Booking on the real PostgreSQL, Redis and RabbitMQ, beside a stand-in for event's internal API.
 
 Booking reaches event over HTTP (``EVENT_URL``), so the stand-in (``fake_event.py``) is a real
-HTTP server on a free 127.0.0.1 port.
+HTTP server on a free 127.0.0.1 port. ``app``, ``client``, ``runtime``, ``context``, ``outbox``,
+``publish`` and ``handle`` come from ``shared.testing.fixtures``.
 """
 
 from __future__ import annotations
@@ -13,24 +14,20 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import aio_pika
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from booking_service.handlers import SUBSCRIPTIONS
 from booking_service.main import create_app
 from booking_service.settings import Settings
 from services.booking.tests.integration.fake_event import EmbeddedServer, FakeEvent
-from shared.contracts import Contract
 from shared.contracts.payment import PaymentRefundedV1, PaymentSucceededV1
-from shared.messaging import Broker, Envelope, Names
-from shared.testing.app import running_app, service_settings
+from shared.messaging import Names
+from shared.testing.app import RunningService, service_settings
+from shared.testing.app import running_service as running_service_of
 from shared.testing.eventually import eventually
 
 
@@ -57,7 +54,7 @@ async def fake_event() -> AsyncIterator[FakeEvent]:
 
 
 @pytest.fixture(scope="session")
-async def booking_settings(
+async def settings(
     infra: Any,
     make_database: Any,
     make_namespace: Any,
@@ -65,11 +62,10 @@ async def booking_settings(
     fake_event: FakeEvent,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
-    url = await make_database("booking")
     settings: Settings = service_settings(
         Settings,
         infra=infra,
-        database_url=url,
+        database_url=await make_database("booking"),
         namespace=make_namespace("booking"),
         signer=signer,
         EVENT_URL=fake_event.url,
@@ -81,25 +77,12 @@ async def booking_settings(
 
 
 @pytest.fixture(scope="session")
-async def booking(booking_settings: Settings) -> AsyncIterator[tuple[FastAPI, Any]]:
-    async with running_app(create_app, booking_settings) as (app, client):
-        yield app, client
+async def running_service(settings: Settings) -> AsyncIterator[RunningService]:
+    async with running_service_of(create_app, settings) as running:
+        yield running
 
 
-@pytest.fixture
-def client(booking: tuple[FastAPI, Any]) -> Any:
-    return booking[1]
-
-
-@pytest.fixture
-def runtime(booking: tuple[FastAPI, Any]) -> Any:
-    return booking[0].state.runtime
-
-
-@pytest.fixture
-def db(runtime: Any) -> async_sessionmaker[AsyncSession]:
-    sessionmaker: async_sessionmaker[AsyncSession] = runtime.sessionmaker
-    return sessionmaker
+# --- people and bookings --------------------------------------------------------------------
 
 
 @dataclass
@@ -165,29 +148,31 @@ def confirmed_booking(
 
 
 @pytest.fixture
-def outbox_messages(db: async_sessionmaker[AsyncSession]) -> Callable[..., Awaitable[list[Any]]]:
-    """``await outbox_messages(booking_id, "booking.created")`` → the envelopes written for it."""
+def expire(runtime: Any, booking_row: Any) -> Callable[..., Awaitable[None]]:
+    """``await expire(booking_id)``: its deadline passes and the real sweeper expires it."""
 
-    async def read(booking_id: Any, routing_key: str | None = None) -> list[dict[str, Any]]:
-        sql = (
-            "SELECT routing_key, payload FROM outbox_message "
-            "WHERE payload->'data'->>'booking_id' = :id "
-            + ("AND routing_key = :key " if routing_key else "")
-            + "ORDER BY created_at"
-        )
-        async with db() as session:
-            rows = (
-                await session.execute(text(sql), {"id": str(booking_id), "key": routing_key})
-            ).all()
-        return [row.payload for row in rows]
+    async def run(booking_id: str) -> None:
+        async with runtime.sessionmaker() as session, session.begin():
+            await session.execute(
+                text("UPDATE booking SET expires_at = now() - interval '1 second' WHERE id = :id"),
+                {"id": booking_id},
+            )
 
-    return read
+        async def status() -> str:
+            return str((await booking_row(booking_id)).status)
+
+        await eventually(status, until=lambda s: s == "expired", what="expiry")
+
+    return run
+
+
+# --- what booking stored ----------------------------------------------------------------------
 
 
 @pytest.fixture
-def booking_row(db: async_sessionmaker[AsyncSession]) -> Callable[[Any], Awaitable[Any]]:
+def booking_row(runtime: Any) -> Callable[[Any], Awaitable[Any]]:
     async def read(booking_id: Any) -> Any:
-        async with db() as session:
+        async with runtime.sessionmaker() as session:
             return (
                 await session.execute(
                     text("SELECT * FROM booking WHERE id = :id"), {"id": str(booking_id)}
@@ -198,11 +183,11 @@ def booking_row(db: async_sessionmaker[AsyncSession]) -> Callable[[Any], Awaitab
 
 
 @pytest.fixture
-def seat_statuses(db: async_sessionmaker[AsyncSession]) -> Callable[[Any], Awaitable[list[str]]]:
+def seat_statuses(runtime: Any) -> Callable[[Any], Awaitable[list[str]]]:
     """``await seat_statuses(booking_id)`` → its booked seats' statuses, in order."""
 
     async def read(booking_id: Any) -> list[str]:
-        async with db() as session:
+        async with runtime.sessionmaker() as session:
             rows = await session.execute(
                 text("SELECT status FROM booked_seat WHERE booking_id = :b ORDER BY position"),
                 {"b": str(booking_id)},
@@ -212,38 +197,14 @@ def seat_statuses(db: async_sessionmaker[AsyncSession]) -> Callable[[Any], Await
     return read
 
 
-@pytest.fixture(scope="session")
-async def broker(booking_settings: Settings) -> AsyncIterator[Broker]:
-    """Another service's connection on booking's messaging namespace, to send it messages."""
-    broker = Broker(booking_settings.AMQP_URL, Names(booking_settings.MESSAGING_NAMESPACE))
-    await broker.connect()
-    yield broker
-    await broker.close()
-
-
 @pytest.fixture
-def send(broker: Broker) -> Callable[..., Awaitable[Envelope[Any]]]:
-    """``await send(contract)`` (or ``send(envelope=...)`` to resend one) through RabbitMQ."""
-
-    async def publish(
-        data: Contract | None = None, *, envelope: Envelope[Any] | None = None
-    ) -> Any:
-        envelope = envelope or Envelope.wrap(data, producer="test")
-        await broker.publish(
-            envelope.to_json(), routing_key=envelope.type, message_id=str(envelope.id)
-        )
-        return envelope
-
-    return publish
-
-
-@pytest.fixture
-async def listen(booking_settings: Settings) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+async def listen(settings: Settings) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
     """``queue = await listen("booking.created")``: a temporary queue bound to the exchange;
-    ``await queue.get_json()`` waits for the next message. Deleted after the test."""
-    connection = await aio_pika.connect(booking_settings.AMQP_URL)
+    ``await queue.get_json()`` waits for the next message that left booking's outbox. Deleted
+    after the test."""
+    connection = await aio_pika.connect(settings.AMQP_URL)
     channel = await connection.channel()
-    exchange_name = Names(booking_settings.MESSAGING_NAMESPACE).exchange
+    exchange_name = Names(settings.MESSAGING_NAMESPACE).exchange
 
     class Listener:
         def __init__(self, queue: aio_pika.abc.AbstractQueue) -> None:
@@ -271,79 +232,39 @@ async def listen(booking_settings: Settings) -> AsyncIterator[Callable[..., Awai
     await connection.close()
 
 
-@pytest.fixture
-def ticket_key_path(booking_settings: Settings) -> Path:
-    path: Path = booking_settings.TICKET_PRIVATE_KEY_PATH
-    return path
-
-
 # --- messages to booking ----------------------------------------------------------------------
-
-
-def _paid(booking: dict[str, Any], payment_id: uuid.UUID | None = None) -> PaymentSucceededV1:
-    """payment.succeeded for a booking as POST /api/bookings answered it."""
-    return PaymentSucceededV1(
-        payment_id=payment_id or uuid.uuid4(),
-        booking_id=uuid.UUID(booking["id"]),
-        user_id=uuid.UUID(booking["user_id"]),
-        amount=booking["amount"],
-        currency=booking["currency"],
-        card_last4="4242",
-    )
-
-
-def _refunded(booking: dict[str, Any], payment_id: uuid.UUID) -> PaymentRefundedV1:
-    return PaymentRefundedV1(
-        refund_id=uuid.uuid4(),
-        payment_id=payment_id,
-        booking_id=uuid.UUID(booking["id"]),
-        user_id=uuid.UUID(booking["user_id"]),
-        amount=booking["amount"],
-        currency=booking["currency"],
-    )
 
 
 @pytest.fixture
 def paid() -> Callable[..., PaymentSucceededV1]:
-    """``paid(booking, payment_id=None)`` → payment.succeeded for a booking (its JSON)."""
-    return _paid
+    """``paid(booking, payment_id=None)`` → payment.succeeded for a booking as POST
+    /api/bookings answered it."""
+
+    def make(booking: dict[str, Any], payment_id: uuid.UUID | None = None) -> PaymentSucceededV1:
+        return PaymentSucceededV1(
+            payment_id=payment_id or uuid.uuid4(),
+            booking_id=uuid.UUID(booking["id"]),
+            user_id=uuid.UUID(booking["user_id"]),
+            amount=booking["amount"],
+            currency=booking["currency"],
+            card_last4="4242",
+        )
+
+    return make
 
 
 @pytest.fixture
 def refunded() -> Callable[..., PaymentRefundedV1]:
     """``refunded(booking, payment_id)`` → payment.refunded for it."""
-    return _refunded
 
+    def make(booking: dict[str, Any], payment_id: uuid.UUID) -> PaymentRefundedV1:
+        return PaymentRefundedV1(
+            refund_id=uuid.uuid4(),
+            payment_id=payment_id,
+            booking_id=uuid.UUID(booking["id"]),
+            user_id=uuid.UUID(booking["user_id"]),
+            amount=booking["amount"],
+            currency=booking["currency"],
+        )
 
-@pytest.fixture
-def handle(runtime: Any) -> Callable[[Contract], Awaitable[str]]:
-    """``await handle(contract)``: one new message through the real consumer runner (inbox +
-    transaction), synchronously; answers the runner's outcome ("handled", "duplicate")."""
-
-    async def run(data: Contract) -> str:
-        envelope = Envelope.wrap(data, producer="test")
-        outcome: str = await runtime.consumer.handle(envelope, SUBSCRIPTIONS[envelope.type])
-        return outcome
-
-    return run
-
-
-@pytest.fixture
-def expire(
-    db: async_sessionmaker[AsyncSession], booking_row: Any
-) -> Callable[..., Awaitable[None]]:
-    """``await expire(booking_id)``: its deadline passes and the real sweeper expires it."""
-
-    async def run(booking_id: str) -> None:
-        async with db() as session, session.begin():
-            await session.execute(
-                text("UPDATE booking SET expires_at = now() - interval '1 second' WHERE id = :id"),
-                {"id": booking_id},
-            )
-
-        async def status() -> str:
-            return str((await booking_row(booking_id)).status)
-
-        await eventually(status, until=lambda s: s == "expired", what="expiry")
-
-    return run
+    return make

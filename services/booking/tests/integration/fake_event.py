@@ -27,7 +27,7 @@ class FakeHold:
     user_id: uuid.UUID
     event_id: uuid.UUID
     seats: list[dict[str, Any]]
-    organizer_id: uuid.UUID | None = None
+    organizer_id: uuid.UUID
     currency: str = "USD"
     expires_at: datetime = field(default_factory=lambda: datetime.now(UTC) + timedelta(hours=1))
     starts_at: datetime = datetime(2030, 6, 1, 20, 0, tzinfo=UTC)
@@ -36,11 +36,14 @@ class FakeHold:
     first_answer_delay: float = 0.0
 
     def answer(self) -> dict[str, Any]:
+        """``HoldClaimedV1``, as event answers a claim or a re-take."""
         return {
             "hold_id": self.hold_id,
             "event_id": str(self.event_id),
             "user_id": str(self.user_id),
             "seats": self.seats,
+            "tier": None,
+            "quantity": len(self.seats),
             "amount": sum(s["price"] for s in self.seats),
             "currency": self.currency,
             "expires_at": self.expires_at.isoformat(),
@@ -48,7 +51,7 @@ class FakeHold:
                 "title": "The Show",
                 "starts_at": self.starts_at.isoformat(),
                 "location": "Main Hall",
-                "organizer_id": str(self.organizer_id) if self.organizer_id else None,
+                "organizer_id": str(self.organizer_id),
             },
         }
 
@@ -64,7 +67,8 @@ class Retake:
 class FakeEvent:
     """Event's internal claim and retake endpoints, as the contract describes them.
 
-    Retake answers per event: ``retake_refusals[event_id] = ("seats_unavailable", ["A-A-1"])``
+    ``claim_statuses[hold_id] = 410`` makes the claim of that hold answer that status. Retake
+    answers per event: ``retake_refusals[event_id] = ("seats_unavailable", ["A-A-1"])``
     makes it refuse with a 409 (``retake_statuses[event_id] = 422`` with another status);
     otherwise it grants a new claimed hold on exactly the places asked for.
     """
@@ -75,6 +79,7 @@ class FakeEvent:
         self.retakes: list[Retake] = []
         self.retake_refusals: dict[uuid.UUID, tuple[str, list[str]]] = {}
         self.retake_statuses: dict[uuid.UUID, int] = {}
+        self.claim_statuses: dict[str, int] = {}
         self.organizers: dict[uuid.UUID, uuid.UUID] = {}
         self.down = False
         self.url = ""
@@ -98,12 +103,14 @@ class FakeEvent:
         event_id = event_id or uuid.uuid4()
         if organizer_id is not None:
             self.organizers[event_id] = organizer_id
+        # every event has an organizer (a random one unless the test names it)
+        self.organizers.setdefault(event_id, uuid.uuid4())
         hold = FakeHold(
             hold_id=hold_id or str(uuid.uuid4()),
             user_id=user_id,
             event_id=event_id,
             seats=[{"seat_id": s, "tier": t, "price": p} for s, t, p in places],
-            organizer_id=self.organizers.get(event_id),
+            organizer_id=self.organizers[event_id],
             delay=delay,
             first_answer_delay=first_answer_delay,
         )
@@ -134,7 +141,7 @@ class FakeEvent:
                 {"seat_id": s["seat_id"], "tier": s["tier"], "price": price.get(s["tier"], 1000)}
                 for s in body["seats"]
             ],
-            organizer_id=self.organizers.get(event_id),
+            organizer_id=self.organizers.setdefault(event_id, uuid.uuid4()),
             expires_at=datetime.now(UTC) + timedelta(seconds=body["ttl_seconds"]),
         )
         self.retakes.append(Retake(body, 201))
@@ -146,6 +153,8 @@ class FakeEvent:
         self.claims.append(hold_id)
         if self.down:
             return _error(503, "upstream_unavailable")
+        if hold_id in self.claim_statuses:
+            return _error(self.claim_statuses[hold_id], "refused")
         body = await request.json()
         hold = self.holds.get(hold_id)
         if hold is None:

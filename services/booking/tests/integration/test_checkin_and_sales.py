@@ -17,17 +17,6 @@ from booking_service import tickets
 pytestmark = [pytest.mark.integration]
 
 
-async def _confirmed(
-    book: Any, handle: Any, paid: Any, client: Any, user: Any, **kwargs: Any
-) -> dict[str, Any]:
-    booking = (await book(user, **kwargs)).json()
-    await handle(paid(booking))
-    detail = await client.get(f"/api/bookings/{booking['id']}", headers=user.headers)
-    body: dict[str, Any] = detail.json()
-    assert body["status"] == "confirmed"
-    return body
-
-
 def _altered(code: str, **changes: Any) -> str:
     payload_part, signature_part = code.split(".")
     raw = json.loads(base64.urlsafe_b64decode(payload_part + "=" * (-len(payload_part) % 4)))
@@ -40,10 +29,10 @@ def _altered(code: str, **changes: Any) -> str:
 
 
 async def test_checkin_admits_once_then_409_with_first_time_when_scanned_again(
-    client: Any, customer: Any, book: Any, handle: Any, paid: Any
+    client: Any, customer: Any, confirmed_booking: Any
 ) -> None:
     organizer = customer("organizer")
-    booking = await _confirmed(book, handle, paid, client, customer(), organizer_id=organizer.id)
+    booking = await confirmed_booking(customer(), organizer_id=organizer.id)
     ticket = booking["tickets"][0]
 
     first = await client.post(
@@ -64,10 +53,10 @@ async def test_checkin_admits_once_then_409_with_first_time_when_scanned_again(
 
 
 async def test_checkin_admits_exactly_one_when_two_gates_scan_at_once(
-    client: Any, customer: Any, book: Any, handle: Any, paid: Any
+    client: Any, customer: Any, confirmed_booking: Any
 ) -> None:
     admin = customer("admin")
-    booking = await _confirmed(book, handle, paid, client, customer())
+    booking = await confirmed_booking(customer())
     code = booking["tickets"][0]["code"]
 
     answers = await asyncio.gather(
@@ -88,10 +77,10 @@ async def test_checkin_admits_exactly_one_when_two_gates_scan_at_once(
     ],
 )
 async def test_checkin_is_400_invalid_ticket_when_code_is_altered(
-    client: Any, customer: Any, book: Any, handle: Any, paid: Any, change: dict[str, str]
+    client: Any, customer: Any, change: dict[str, str], confirmed_booking: Any
 ) -> None:
     admin = customer("admin")
-    booking = await _confirmed(book, handle, paid, client, customer())
+    booking = await confirmed_booking(customer())
     altered = _altered(booking["tickets"][0]["code"], **change)
 
     response = await client.post(
@@ -112,9 +101,9 @@ async def test_checkin_is_400_invalid_ticket_when_code_is_malformed(
 
 
 async def test_checkin_is_400_when_code_is_signed_by_a_foreign_key(
-    client: Any, customer: Any, book: Any, handle: Any, paid: Any
+    client: Any, customer: Any, confirmed_booking: Any
 ) -> None:
-    booking = await _confirmed(book, handle, paid, client, customer())
+    booking = await confirmed_booking(customer())
     ticket = booking["tickets"][0]
     forged = tickets.TicketSigner(Ed25519PrivateKey.generate()).sign(
         tickets.TicketClaims(
@@ -131,10 +120,10 @@ async def test_checkin_is_400_when_code_is_signed_by_a_foreign_key(
 
 
 async def test_checkin_is_409_invalid_state_when_booking_was_cancelled(
-    client: Any, customer: Any, book: Any, handle: Any, paid: Any
+    client: Any, customer: Any, confirmed_booking: Any
 ) -> None:
     buyer, admin = customer(), customer("admin")
-    booking = await _confirmed(book, handle, paid, client, buyer)
+    booking = await confirmed_booking(buyer)
     await client.post(f"/api/bookings/{booking['id']}/cancel", headers=buyer.headers)
 
     response = await client.post(
@@ -146,10 +135,10 @@ async def test_checkin_is_409_invalid_state_when_booking_was_cancelled(
 
 
 async def test_checkin_is_403_when_caller_is_another_organizer_or_a_customer(
-    client: Any, customer: Any, book: Any, handle: Any, paid: Any
+    client: Any, customer: Any, confirmed_booking: Any
 ) -> None:
     buyer = customer()
-    booking = await _confirmed(book, handle, paid, client, buyer, organizer_id=uuid.uuid4())
+    booking = await confirmed_booking(buyer, organizer_id=uuid.uuid4())
     body = {"code": booking["tickets"][0]["code"]}
 
     other_organizer = await client.post(
@@ -175,9 +164,9 @@ async def test_checkin_is_422_when_body_is_invalid(
 
 
 async def test_ticket_keys_are_published_and_verify_issued_codes(
-    client: Any, customer: Any, book: Any, handle: Any, paid: Any
+    client: Any, customer: Any, confirmed_booking: Any
 ) -> None:
-    booking = await _confirmed(book, handle, paid, client, customer())
+    booking = await confirmed_booking(customer())
 
     response = await client.get("/api/bookings/.well-known/ticket-keys")
 
@@ -216,26 +205,20 @@ async def test_event_organizer_reads_booking_but_cannot_cancel_it(
 
 
 async def test_event_sales_count_confirmed_places_and_revenue_per_tier(
-    client: Any, customer: Any, book: Any, handle: Any, paid: Any, expire: Any
+    client: Any, customer: Any, book: Any, expire: Any, confirmed_booking: Any
 ) -> None:
     organizer = customer("organizer")
     event_id = uuid.uuid4()
     mine = {"event_id": event_id, "organizer_id": organizer.id}
-    await _confirmed(
-        book,
-        handle,
-        paid,
-        client,
+    await confirmed_booking(
         customer(),
         seats=[("S-A-1", "vip", 8000), ("S-A-2", "vip", 8000), (None, "floor", 3000)],
         **mine,
     )
-    await _confirmed(book, handle, paid, client, customer(), seats=[(None, "floor", 3000)], **mine)
+    await confirmed_booking(customer(), seats=[(None, "floor", 3000)], **mine)
     await book(customer(), seats=[("S-A-3", "vip", 8000)], **mine)  # pending: not sold
     cancelled_buyer = customer()
-    gone = await _confirmed(
-        book, handle, paid, client, cancelled_buyer, seats=[("S-A-4", "vip", 8000)], **mine
-    )
+    gone = await confirmed_booking(cancelled_buyer, seats=[("S-A-4", "vip", 8000)], **mine)
     await client.post(f"/api/bookings/{gone['id']}/cancel", headers=cancelled_buyer.headers)
     lapsed = (await book(customer(), seats=[("S-A-5", "vip", 8000)], **mine)).json()
     await expire(lapsed["id"])
@@ -290,27 +273,19 @@ async def test_event_sales_are_404_for_admin_when_booking_never_heard_of_the_eve
 
 
 async def test_sales_overview_lists_only_own_events_for_organizer_and_all_for_admin(
-    client: Any, customer: Any, book: Any, handle: Any, paid: Any
+    client: Any, customer: Any, book: Any, confirmed_booking: Any
 ) -> None:
     organizer = customer("organizer")
     first, second, foreign = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    await _confirmed(
-        book, handle, paid, client, customer(), event_id=first, organizer_id=organizer.id
-    )
-    await _confirmed(
-        book,
-        handle,
-        paid,
-        client,
+    await confirmed_booking(customer(), event_id=first, organizer_id=organizer.id)
+    await confirmed_booking(
         customer(),
         event_id=first,
         organizer_id=organizer.id,
         seats=[(None, "floor", 3000), (None, "floor", 3000)],
     )
     await book(customer(), event_id=second, organizer_id=organizer.id)
-    await _confirmed(
-        book, handle, paid, client, customer(), event_id=foreign, organizer_id=uuid.uuid4()
-    )
+    await confirmed_booking(customer(), event_id=foreign, organizer_id=uuid.uuid4())
 
     mine = (await client.get("/api/bookings/sales", headers=organizer.headers)).json()
     everything = (await client.get("/api/bookings/sales", headers=customer("admin").headers)).json()
@@ -330,12 +305,12 @@ async def test_sales_overview_lists_only_own_events_for_organizer_and_all_for_ad
 
 
 async def test_admin_lists_every_booking_with_filters(
-    client: Any, customer: Any, book: Any, handle: Any, paid: Any
+    client: Any, customer: Any, book: Any, confirmed_booking: Any
 ) -> None:
     admin, buyer = customer("admin"), customer()
     event_id = uuid.uuid4()
     pending = (await book(buyer, event_id=event_id)).json()
-    confirmed = await _confirmed(book, handle, paid, client, customer(), event_id=event_id)
+    confirmed = await confirmed_booking(customer(), event_id=event_id)
 
     url = "/api/bookings/admin/all"
     by_event = await client.get(f"{url}?event_id={event_id}", headers=admin.headers)

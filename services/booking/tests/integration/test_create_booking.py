@@ -18,7 +18,7 @@ pytestmark = [
 
 
 async def test_booking_is_created_pending_with_booking_created_when_hold_is_claimed(
-    client: Any, customer: Any, fake_event: Any, outbox_messages: Any, listen: Any
+    client: Any, customer: Any, fake_event: Any, outbox: Any, listen: Any
 ) -> None:
     user = customer()
     created = await listen("booking.created")
@@ -46,7 +46,7 @@ async def test_booking_is_created_pending_with_booking_created_when_hold_is_clai
     assert body["created_at"]
     assert body["event"]["title"] == "The Show"
 
-    [message] = await outbox_messages(body["id"], "booking.created")
+    [message] = await outbox("booking.created", booking_id=body["id"])
     assert message["data"]["hold_id"] == hold.hold_id
     assert message["data"]["user_id"] == str(user.id)
     assert message["data"]["amount"] == 16000
@@ -64,6 +64,35 @@ async def test_booking_is_409_hold_expired_when_event_does_not_know_the_hold(
     )
     assert response.status_code == 409
     assert response.json()["error"] == "hold_expired"
+
+
+@pytest.mark.parametrize("status", [404, 409, 410])
+async def test_booking_is_409_hold_expired_when_event_refuses_the_claim_as_gone(
+    client: Any, customer: Any, fake_event: Any, status: int
+) -> None:
+    user = customer()
+    hold = fake_event.add_hold(user_id=user.id)
+    fake_event.claim_statuses[hold.hold_id] = status
+    response = await client.post(
+        "/api/bookings", json={"hold_id": hold.hold_id}, headers=user.headers
+    )
+    assert response.status_code == 409
+    assert response.json()["error"] == "hold_expired"
+
+
+@pytest.mark.parametrize("status", [401, 422, 429, 500])
+async def test_booking_is_503_upstream_unavailable_when_event_answers_something_else(
+    client: Any, customer: Any, fake_event: Any, status: int
+) -> None:
+    user = customer()
+    hold = fake_event.add_hold(user_id=user.id)
+    fake_event.claim_statuses[hold.hold_id] = status
+    response = await client.post(
+        "/api/bookings", json={"hold_id": hold.hold_id}, headers=user.headers
+    )
+    assert response.status_code == 503
+    assert response.json()["error"] == "upstream_unavailable"
+    assert fake_event.claims.count(hold.hold_id) == 1  # a final answer: not asked again
 
 
 async def test_booking_is_403_when_hold_belongs_to_someone_else(
@@ -132,7 +161,7 @@ async def test_same_hold_twice_is_409_already_exists_when_already_booked(
 
 
 async def test_second_booking_is_409_seats_unavailable_when_a_seat_is_already_booked(
-    book: Any, customer: Any, db: Any
+    book: Any, customer: Any, runtime: Any
 ) -> None:
     event_id = uuid.uuid4()
     first = await book(customer(), event_id=event_id, seats=[("C-D-1", "standard", 2500)])
@@ -145,7 +174,7 @@ async def test_second_booking_is_409_seats_unavailable_when_a_seat_is_already_bo
     assert second.status_code == 409, second.text
     assert second.json()["error"] == "seats_unavailable"
     assert second.json()["details"] == {"unavailable": ["C-D-1"]}
-    async with db() as session:
+    async with runtime.sessionmaker() as session:
         count = await session.scalar(
             text("SELECT count(*) FROM booking WHERE event_id = :e"), {"e": str(event_id)}
         )
@@ -212,7 +241,7 @@ async def test_same_key_is_409_idempotency_conflict_when_body_differs(
 
 
 async def test_concurrent_requests_with_same_key_create_exactly_one_booking(
-    client: Any, customer: Any, fake_event: Any, db: Any
+    client: Any, customer: Any, fake_event: Any, runtime: Any
 ) -> None:
     user = customer()
     hold = fake_event.add_hold(user_id=user.id, delay=0.3)
@@ -231,7 +260,7 @@ async def test_concurrent_requests_with_same_key_create_exactly_one_booking(
     )
     assert len({r.json()["id"] for r in responses if r.status_code == 201}) == 1
     assert fake_event.claims.count(hold.hold_id) == 1
-    async with db() as session:
+    async with runtime.sessionmaker() as session:
         count = await session.scalar(
             text("SELECT count(*) FROM booking WHERE hold_id = :h"), {"h": hold.hold_id}
         )
@@ -253,18 +282,23 @@ async def test_failed_first_attempt_frees_the_key_when_client_retries(
 
 
 async def test_stale_claim_is_taken_over_when_first_request_died(
-    client: Any, customer: Any, fake_event: Any, db: Any
+    client: Any, customer: Any, fake_event: Any, runtime: Any, settings: Any
 ) -> None:
     user = customer()
     hold = fake_event.add_hold(user_id=user.id)
-    async with db() as session, session.begin():
-        # what a crash between claiming the key and finishing leaves behind
+    async with runtime.sessionmaker() as session, session.begin():
+        # what a crash between claiming the key and finishing leaves behind, a second past
+        # the time after which a claim counts as stale
         await session.execute(
             text(
                 "INSERT INTO idempotency_key (user_id, key, request_hash, created_at) "
-                "VALUES (:u, 'crashed', :h, now() - interval '2 minutes')"
+                "VALUES (:u, 'crashed', :h, now() - make_interval(secs => :age))"
             ),
-            {"u": str(user.id), "h": fingerprint({"hold_id": hold.hold_id})},
+            {
+                "u": str(user.id),
+                "h": fingerprint({"hold_id": hold.hold_id}),
+                "age": settings.IDEMPOTENCY_STALE_SECONDS + 1,
+            },
         )
     response = await client.post(
         "/api/bookings",

@@ -131,14 +131,14 @@ async def test_openapi_documents_every_error_status_when_an_operation_can_answer
 
 
 async def test_token_is_401_token_revoked_when_its_session_was_revoked(
-    client: Any, signer: Any, send: Any
+    client: Any, signer: Any, publish: Any
 ) -> None:
     """L1: logout, password change, demotion… end a session's tokens here within seconds."""
     user_id, session_id = uuid.uuid4(), uuid.uuid4()
     headers = signer.headers(user_id=user_id, sid=str(session_id))
     assert (await client.get("/api/bookings", headers=headers)).status_code == 200
 
-    await send(
+    await publish(
         SessionRevokedV1(
             user_id=user_id,
             session_ids=[session_id],

@@ -41,13 +41,13 @@ def _published(event_id: uuid.UUID, organizer_id: uuid.UUID) -> EventPublishedV1
 
 
 async def test_event_sales_are_zero_for_owner_when_published_event_has_no_bookings(
-    client: Any, customer: Any, send: Any
+    client: Any, customer: Any, publish: Any
 ) -> None:
     organizer, event_id = customer("organizer"), uuid.uuid4()
     url = f"/api/bookings/events/{event_id}/sales"
     assert (await client.get(url, headers=organizer.headers)).status_code == 404  # not heard yet
 
-    await send(_published(event_id, organizer.id))  # through RabbitMQ: the queue is bound
+    await publish(_published(event_id, organizer.id))  # through RabbitMQ: the queue is bound
 
     async def owner_reads() -> Any:
         return await client.get(url, headers=organizer.headers)

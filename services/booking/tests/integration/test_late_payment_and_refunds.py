@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from booking_service.handlers import SUBSCRIPTIONS
 from shared.contracts.payment import PaymentFailedV1
 from shared.errors import UpstreamUnavailable
 from shared.messaging import Envelope
@@ -23,7 +22,7 @@ async def test_late_payment_retakes_seats_and_confirms_when_they_are_still_free(
     paid: Any,
     fake_event: Any,
     booking_row: Any,
-    outbox_messages: Any,
+    outbox: Any,
     seat_statuses: Any,
 ) -> None:
     user = customer()
@@ -47,11 +46,11 @@ async def test_late_payment_retakes_seats_and_confirms_when_they_are_still_free(
     # the earlier hold is named, so event does not count its places against the buyer twice
     assert retake.body["hold_id"] == booking["hold_id"]
     assert row.hold_id != booking["hold_id"] and row.hold_id.startswith("retake-")
-    [confirmed] = await outbox_messages(booking["id"], "booking.confirmed")
+    [confirmed] = await outbox("booking.confirmed", booking_id=booking["id"])
     assert confirmed["data"]["hold_id"] == row.hold_id  # event drops the NEW hold
     assert [t["seat_id"] for t in confirmed["data"]["tickets"]] == ["L-A-1", None]
     assert await seat_statuses(booking["id"]) == ["confirmed", "confirmed"]
-    assert await outbox_messages(booking["id"], "booking.cancelled") == []
+    assert await outbox("booking.cancelled", booking_id=booking["id"]) == []
 
 
 async def test_late_payment_cancels_for_refund_when_seats_were_taken_meanwhile(
@@ -62,7 +61,7 @@ async def test_late_payment_cancels_for_refund_when_seats_were_taken_meanwhile(
     paid: Any,
     fake_event: Any,
     booking_row: Any,
-    outbox_messages: Any,
+    outbox: Any,
 ) -> None:
     event_id = uuid.uuid4()
     booking = (await book(customer(), event_id=event_id, seats=[("L-B-1", "vip", 8000)])).json()
@@ -76,13 +75,13 @@ async def test_late_payment_cancels_for_refund_when_seats_were_taken_meanwhile(
     row = await booking_row(booking["id"])
     assert row.status == "cancelled" and row.cancel_reason == "paid_after_expiry"
     assert row.payment_id == payment.payment_id
-    [message] = await outbox_messages(booking["id"], "booking.cancelled")
+    [message] = await outbox("booking.cancelled", booking_id=booking["id"])
     assert message["data"]["reason"] == "paid_after_expiry"
     assert message["data"]["payment_id"] == str(payment.payment_id)
     assert message["data"]["was_confirmed"] is False
     assert message["data"]["seats"] == []  # someone else has them now: event must not free them
     assert message["data"]["hold_id"] == booking["hold_id"]
-    assert await outbox_messages(booking["id"], "booking.confirmed") == []
+    assert await outbox("booking.confirmed", booking_id=booking["id"]) == []
 
 
 async def test_late_payment_is_refunded_when_the_event_was_cancelled(
@@ -105,7 +104,7 @@ async def test_late_payment_cancels_and_releases_new_hold_when_this_database_has
     handle: Any,
     paid: Any,
     booking_row: Any,
-    outbox_messages: Any,
+    outbox: Any,
 ) -> None:
     """Event re-took the seat, but a live booking here holds it: the unique index wins."""
     event_id = uuid.uuid4()
@@ -119,7 +118,7 @@ async def test_late_payment_cancels_and_releases_new_hold_when_this_database_has
 
     row = await booking_row(late["id"])
     assert row.status == "cancelled" and row.payment_id == payment.payment_id
-    [message] = await outbox_messages(late["id"], "booking.cancelled")
+    [message] = await outbox("booking.cancelled", booking_id=late["id"])
     assert message["data"]["hold_id"].startswith("retake-")  # event releases the new hold
     assert message["data"]["seats"] == [{"seat_id": "L-C-1", "tier": "vip", "price": 8000}]
     assert message["data"]["payment_id"] == str(payment.payment_id)
@@ -138,20 +137,21 @@ async def test_late_payment_is_retried_when_event_is_unreachable(
     booking = (await book(customer())).json()
     await expire(booking["id"])
     envelope = Envelope.wrap(paid(booking), producer="payment")
+    on_paid = runtime.consumer.subscriptions[envelope.type]
     fake_event.down = True
     try:
         with pytest.raises(UpstreamUnavailable):
-            await runtime.consumer.handle(envelope, SUBSCRIPTIONS[envelope.type])
+            await runtime.consumer.handle(envelope, on_paid)
         assert (await booking_row(booking["id"])).status == "expired"
     finally:
         fake_event.down = False
     # the broker redelivers the same message: now it goes through
-    assert await runtime.consumer.handle(envelope, SUBSCRIPTIONS[envelope.type]) == "handled"
+    assert await runtime.consumer.handle(envelope, on_paid) == "handled"
     assert (await booking_row(booking["id"])).status == "confirmed"
 
 
 async def test_payment_for_a_cancelled_booking_is_announced_for_refund(
-    client: Any, customer: Any, book: Any, handle: Any, paid: Any, outbox_messages: Any
+    client: Any, customer: Any, book: Any, handle: Any, paid: Any, outbox: Any
 ) -> None:
     user = customer()
     booking = (await book(user)).json()
@@ -160,14 +160,14 @@ async def test_payment_for_a_cancelled_booking_is_announced_for_refund(
 
     await handle(payment)
 
-    messages = await outbox_messages(booking["id"], "booking.cancelled")
+    messages = await outbox("booking.cancelled", booking_id=booking["id"])
     assert [m["data"]["reason"] for m in messages] == ["cancelled_by_user", "paid_after_cancel"]
     assert messages[1]["data"]["payment_id"] == str(payment.payment_id)
     assert messages[1]["data"]["seats"] == []
 
 
 async def test_second_payment_changes_nothing_when_booking_confirmed_by_another(
-    customer: Any, book: Any, handle: Any, paid: Any, booking_row: Any, outbox_messages: Any
+    customer: Any, book: Any, handle: Any, paid: Any, booking_row: Any, outbox: Any
 ) -> None:
     booking = (await book(customer())).json()
     first = paid(booking)
@@ -177,8 +177,8 @@ async def test_second_payment_changes_nothing_when_booking_confirmed_by_another(
 
     row = await booking_row(booking["id"])
     assert row.status == "confirmed" and row.payment_id == first.payment_id
-    assert len(await outbox_messages(booking["id"], "booking.confirmed")) == 1
-    assert await outbox_messages(booking["id"], "booking.cancelled") == []
+    assert len(await outbox("booking.confirmed", booking_id=booking["id"])) == 1
+    assert await outbox("booking.cancelled", booking_id=booking["id"]) == []
 
 
 async def test_refund_makes_cancelled_paid_booking_refunded(
@@ -189,7 +189,7 @@ async def test_refund_makes_cancelled_paid_booking_refunded(
     paid: Any,
     refunded: Any,
     booking_row: Any,
-    outbox_messages: Any,
+    outbox: Any,
 ) -> None:
     user = customer()
     booking = (await book(user)).json()
@@ -202,7 +202,7 @@ async def test_refund_makes_cancelled_paid_booking_refunded(
 
     row = await booking_row(booking["id"])
     assert row.status == "refunded" and row.cancel_reason == "cancelled_by_user"
-    assert len(await outbox_messages(booking["id"], "booking.cancelled")) == 1
+    assert len(await outbox("booking.cancelled", booking_id=booking["id"])) == 1
     listed = await client.get("/api/bookings?status=refunded", headers=user.headers)
     assert [b["id"] for b in listed.json()["items"]] == [booking["id"]]
 
@@ -214,7 +214,7 @@ async def test_refund_of_confirmed_booking_refunds_it_and_frees_its_seats(
     paid: Any,
     refunded: Any,
     booking_row: Any,
-    outbox_messages: Any,
+    outbox: Any,
     seat_statuses: Any,
 ) -> None:
     """An admin refunded the payment directly (POST /api/payments/{id}/refund)."""
@@ -226,7 +226,7 @@ async def test_refund_of_confirmed_booking_refunds_it_and_frees_its_seats(
 
     row = await booking_row(booking["id"])
     assert row.status == "refunded" and row.cancel_reason == "payment_refunded"
-    [message] = await outbox_messages(booking["id"], "booking.cancelled")
+    [message] = await outbox("booking.cancelled", booking_id=booking["id"])
     assert message["data"]["was_confirmed"] is True
     assert message["data"]["seats"] == [{"seat_id": "R-A-1", "tier": "vip", "price": 8000}]
     assert await seat_statuses(booking["id"]) == ["refunded"]
@@ -263,7 +263,7 @@ async def test_refund_arriving_before_the_payment_wins_when_messages_are_out_of_
     refunded: Any,
     fake_event: Any,
     booking_row: Any,
-    outbox_messages: Any,
+    outbox: Any,
 ) -> None:
     booking = (await book(customer())).json()
     await expire(booking["id"])
@@ -276,7 +276,7 @@ async def test_refund_arriving_before_the_payment_wins_when_messages_are_out_of_
     row = await booking_row(booking["id"])
     assert row.status == "refunded" and row.payment_id == payment.payment_id
     assert len(fake_event.retakes) == retakes_before
-    assert await outbox_messages(booking["id"], "booking.confirmed") == []
+    assert await outbox("booking.confirmed", booking_id=booking["id"]) == []
 
 
 async def test_refund_of_another_payment_changes_nothing_when_booking_stands_on_its_own(
@@ -291,7 +291,7 @@ async def test_refund_of_another_payment_changes_nothing_when_booking_stands_on_
 
 
 async def test_payment_failed_after_success_changes_nothing_when_out_of_order(
-    customer: Any, book: Any, handle: Any, paid: Any, booking_row: Any, outbox_messages: Any
+    customer: Any, book: Any, handle: Any, paid: Any, booking_row: Any, outbox: Any
 ) -> None:
     booking = (await book(customer())).json()
     payment = paid(booking)
@@ -308,8 +308,8 @@ async def test_payment_failed_after_success_changes_nothing_when_out_of_order(
     await handle(payment)
 
     assert (await booking_row(booking["id"])).status == "confirmed"
-    assert len(await outbox_messages(booking["id"], "booking.confirmed")) == 1
-    assert await outbox_messages(booking["id"], "booking.cancelled") == []
+    assert len(await outbox("booking.confirmed", booking_id=booking["id"])) == 1
+    assert await outbox("booking.cancelled", booking_id=booking["id"]) == []
 
 
 async def test_refund_for_unknown_booking_is_ignored(handle: Any, refunded: Any) -> None:

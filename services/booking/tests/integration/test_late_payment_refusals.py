@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from booking_service.handlers import SUBSCRIPTIONS
 from shared.errors import UpstreamUnavailable
-from shared.messaging import Envelope
 
 pytestmark = [pytest.mark.integration]
 
@@ -22,6 +20,8 @@ pytestmark = [pytest.mark.integration]
         (409, "sales_closed"),  # the sales window closed (or the event was cancelled)
         (404, "not_found"),  # the event is gone
         (422, "validation_error"),  # the places no longer exist
+        (410, "gone"),  # the event is gone for good
+        (403, "forbidden"),  # the buyer may not buy any more
     ],
 )
 async def test_late_payment_cancels_for_refund_when_event_refuses_the_retake(
@@ -32,7 +32,7 @@ async def test_late_payment_cancels_for_refund_when_event_refuses_the_retake(
     paid: Any,
     fake_event: Any,
     booking_row: Any,
-    outbox_messages: Any,
+    outbox: Any,
     seat_statuses: Any,
     status: int,
     code: str,
@@ -54,11 +54,11 @@ async def test_late_payment_cancels_for_refund_when_event_refuses_the_retake(
     row = await booking_row(booking["id"])
     assert (row.status, row.cancel_reason) == ("cancelled", "paid_after_expiry")
     assert row.payment_id == payment.payment_id
-    [message] = await outbox_messages(booking["id"], "booking.cancelled")
+    [message] = await outbox("booking.cancelled", booking_id=booking["id"])
     assert message["data"]["reason"] == "paid_after_expiry"
     assert message["data"]["payment_id"] == str(payment.payment_id)
     assert (message["data"]["was_confirmed"], message["data"]["seats"]) == (False, [])
-    assert await outbox_messages(booking["id"], "booking.confirmed") == []
+    assert await outbox("booking.confirmed", booking_id=booking["id"]) == []
     assert await seat_statuses(booking["id"]) == ["cancelled"]
 
 
@@ -67,7 +67,7 @@ async def test_late_payment_is_retried_not_refunded_when_event_answers_something
     customer: Any,
     book: Any,
     expire: Any,
-    runtime: Any,
+    handle: Any,
     paid: Any,
     fake_event: Any,
     booking_row: Any,
@@ -79,10 +79,9 @@ async def test_late_payment_is_retried_not_refunded_when_event_answers_something
     await expire(booking["id"])
     fake_event.retake_refusals[event_id] = ("whatever", [])
     fake_event.retake_statuses[event_id] = status
-    envelope = Envelope.wrap(paid(booking), producer="payment")
 
     with pytest.raises(UpstreamUnavailable):
-        await runtime.consumer.handle(envelope, SUBSCRIPTIONS[envelope.type])
+        await handle(paid(booking))
 
     row = await booking_row(booking["id"])
     assert (row.status, row.payment_id) == ("expired", None)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from shared.contracts.booking import BookingSnapshotV1
 from shared.settings import DEV_INTERNAL_TOKEN
 
 pytestmark = [
@@ -95,7 +96,7 @@ async def test_list_is_401_when_no_token(client: Any) -> None:
 
 
 async def test_cancel_frees_seats_and_announces_when_pending(
-    client: Any, customer: Any, book: Any, outbox_messages: Any
+    client: Any, customer: Any, book: Any, outbox: Any
 ) -> None:
     user = customer()
     event_id = uuid.uuid4()
@@ -107,7 +108,7 @@ async def test_cancel_frees_seats_and_announces_when_pending(
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "cancelled" and body["cancel_reason"] == "cancelled_by_user"
-    [message] = await outbox_messages(created["id"], "booking.cancelled")
+    [message] = await outbox("booking.cancelled", booking_id=created["id"])
     assert message["data"]["was_confirmed"] is False
     assert message["data"]["payment_id"] is None
     assert message["data"]["seats"] == [{"seat_id": "B-C-3", "tier": "standard", "price": 2500}]
@@ -116,7 +117,7 @@ async def test_cancel_frees_seats_and_announces_when_pending(
 
 
 async def test_cancel_is_409_invalid_state_when_already_cancelled(
-    client: Any, customer: Any, book: Any, outbox_messages: Any
+    client: Any, customer: Any, book: Any, outbox: Any
 ) -> None:
     user = customer()
     created = (await book(user)).json()
@@ -124,7 +125,7 @@ async def test_cancel_is_409_invalid_state_when_already_cancelled(
     response = await client.post(f"/api/bookings/{created['id']}/cancel", headers=user.headers)
     assert response.status_code == 409
     assert response.json()["error"] == "invalid_state"
-    assert len(await outbox_messages(created["id"], "booking.cancelled")) == 1
+    assert len(await outbox("booking.cancelled", booking_id=created["id"])) == 1
 
 
 async def test_admin_cancel_is_recorded_as_by_admin(client: Any, customer: Any, book: Any) -> None:
@@ -154,6 +155,8 @@ async def test_internal_read_gives_what_payment_needs(
         "currency": "USD",
         "expires_at": created["expires_at"],
     }
+    snapshot = BookingSnapshotV1.model_validate_json(response.content)  # what payment parses
+    assert (snapshot.id, snapshot.status) == (uuid.UUID(created["id"]), "pending_payment")
 
 
 async def test_internal_read_is_401_when_internal_token_missing(client: Any) -> None:
