@@ -13,12 +13,12 @@ from email import message_from_bytes
 from email.message import Message
 from typing import Any
 
-import httpx2
 import pytest
 from aiosmtpd.controller import Controller
 
 from devstack.stack import RunningStack, StackConfig, run_stack
 from shared.testing.infra import free_port
+from tests.e2e.api_client import Actor, Cast
 
 ADMIN_EMAIL = "root@e2e.test"
 ADMIN_PASSWORD = "e2e-admin-password"
@@ -74,21 +74,14 @@ def stack(mailbox: Mailbox) -> Iterator[RunningStack]:
         yield running
 
 
-_next_address = iter(range(10, 250))
+@pytest.fixture
+async def cast(stack: RunningStack) -> AsyncIterator[Cast]:
+    """The test's people on the shared stack, each on a fresh loopback address."""
+    async with Cast(stack.gateway_url) as people:
+        yield people
 
 
 @pytest.fixture
-async def client_factory(stack: RunningStack) -> AsyncIterator[Any]:
-    """``make()`` → a client bound to a fresh 127.0.0.x (its own rate-limit bucket)."""
-    clients: list[httpx2.AsyncClient] = []
-
-    def make() -> httpx2.AsyncClient:
-        address = f"127.0.0.{next(_next_address)}"
-        transport = httpx2.AsyncHTTPTransport(local_address=address)
-        client = httpx2.AsyncClient(base_url=stack.gateway_url, transport=transport, timeout=20)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
+async def admin(cast: Cast, admin_credentials: tuple[str, str]) -> Actor:
+    """The shared stack's admin, signed in from a fresh address."""
+    return await cast.admin(admin_credentials)

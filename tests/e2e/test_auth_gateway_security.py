@@ -7,17 +7,15 @@ import base64
 import hashlib
 import hmac
 import json
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx2
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from shared.testing.eventually import eventually
+from tests.e2e.api_client import Actor, Cast, bearer, sign_in, verify_email
 
 pytestmark = pytest.mark.e2e
 
@@ -34,33 +32,17 @@ def _segment(obj: dict[str, Any]) -> str:
     return _b64(json.dumps(obj, separators=(",", ":")).encode())
 
 
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def _register(client: httpx2.AsyncClient, name: str = "sec") -> dict[str, Any]:
-    email = f"{name}-{uuid.uuid4().hex[:10]}@example.test"
-    password = "correct horse battery"
-    created = await client.post(
-        "/api/auth/register", json={"email": email, "password": password, "full_name": "Sec"}
-    )
-    assert created.status_code == 201, created.text
-    pair = await client.post("/api/auth/login", json={"email": email, "password": password})
-    assert pair.status_code == 200, pair.text
-    return {**created.json(), "password": password, **pair.json()}
-
-
 def _signing_key(stack: Any) -> Any:
     pem = (stack.config.keys_dir / "jwt_ed25519.pem").read_bytes()
     return serialization.load_pem_private_key(pem, password=None)
 
 
-def _claims(user: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+def _claims(user: Actor, **overrides: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
     claims = {
-        "sub": user["id"],
-        "email": user["email"],
-        "role": user["role"],
+        "sub": user.id,
+        "email": user.email,
+        "role": user.user["role"],
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=5)).timestamp()),
         "jti": uuid.uuid4().hex,
@@ -70,13 +52,11 @@ def _claims(user: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     return {**claims, **overrides}
 
 
-async def _forgeries(
-    client: httpx2.AsyncClient, stack: Any, user: dict[str, Any]
-) -> dict[str, str]:
+async def _forgeries(stack: Any, user: Actor) -> dict[str, str]:
     """Every kind of bad token, with the real signing key where a signature is needed."""
-    jwks = (await client.get("/api/auth/.well-known/jwks.json")).json()
+    jwks = (await user.get("/api/auth/.well-known/jwks.json")).json()
     kid = jwks["keys"][0]["kid"]
-    real = user["access_token"]
+    real = user.token
     header, payload, signature = real.split(".")
     key = _signing_key(stack)
     sign = lambda **c: jwt.encode(_claims(user, **c), key, algorithm="EdDSA", headers={"kid": kid})  # noqa: E731
@@ -102,16 +82,15 @@ async def _forgeries(
 
 
 async def test_forged_tokens_are_refused_with_401_by_auth_and_booking_when_presented(
-    stack: Any, client_factory: Any
+    stack: Any, cast: Cast
 ) -> None:
-    client = client_factory()
-    user = await _register(client)
+    user = await cast.person("sec")
     for path in PROTECTED:  # the real token works on both
-        assert (await client.get(path, headers=_bearer(user["access_token"]))).status_code == 200
-    for name, token in (await _forgeries(client, stack, user)).items():
-        attacker = client_factory()  # each forgery from its own address: the gateway's per-IP
+        assert (await user.get(path)).status_code == 200
+    for name, token in (await _forgeries(stack, user)).items():
+        attacker = cast.actor()  # each forgery from its own address: the gateway's per-IP
         for path in PROTECTED:  # limit (burst 20) is not what this test is about
-            response = await attacker.get(path, headers=_bearer(token))
+            response = await attacker.get(path, headers=bearer(token))
             assert response.status_code == 401, (name, path, response.text)
             body = response.json()
             assert body["success"] is False and body["error"] == "unauthorized", (name, path)
@@ -119,11 +98,10 @@ async def test_forged_tokens_are_refused_with_401_by_auth_and_booking_when_prese
 
 
 async def test_expired_token_is_refused_with_token_expired_when_presented(
-    stack: Any, client_factory: Any
+    stack: Any, cast: Cast
 ) -> None:
-    client = client_factory()
-    user = await _register(client)
-    kid = (await client.get("/api/auth/.well-known/jwks.json")).json()["keys"][0]["kid"]
+    user = await cast.person("sec")
+    kid = (await user.get("/api/auth/.well-known/jwks.json")).json()["keys"][0]["kid"]
     past = datetime.now(UTC) - timedelta(hours=1)
     token = jwt.encode(
         _claims(
@@ -134,24 +112,21 @@ async def test_expired_token_is_refused_with_token_expired_when_presented(
         headers={"kid": kid},
     )
     for path in PROTECTED:
-        response = await client.get(path, headers=_bearer(token))
+        response = await user.get(path, headers=bearer(token))
         assert response.status_code == 401 and response.json()["error"] == "token_expired", path
 
 
 async def test_role_cannot_be_escalated_when_patching_me_or_forging_the_claim(
-    stack: Any, client_factory: Any
+    stack: Any, cast: Cast
 ) -> None:
-    client = client_factory()
-    user = await _register(client)
-    patched = await client.patch(
-        "/api/auth/me", json={"role": "admin"}, headers=_bearer(user["access_token"])
-    )
+    user = await cast.person("sec")
+    patched = await user.patch("/api/auth/me", json={"role": "admin"})
     assert patched.status_code == 422 and patched.json()["error"] == "validation_error"
-    forged = (await _forgeries(client, stack, user))["tampered_claims"]
+    forged = (await _forgeries(stack, user))["tampered_claims"]
     for path in ("/api/auth/admin/users", "/api/bookings/admin/all"):
-        response = await client.get(path, headers=_bearer(forged))
+        response = await user.get(path, headers=bearer(forged))
         assert response.status_code == 401, path
-    me = await client.get("/api/auth/me", headers=_bearer(user["access_token"]))
+    me = await user.get("/api/auth/me")
     assert me.json()["role"] == "customer"
 
 
@@ -169,123 +144,81 @@ async def test_role_cannot_be_escalated_when_patching_me_or_forging_the_claim(
     ],
 )
 async def test_customer_gets_403_on_admin_routes_when_calling_through_the_gateway(
-    client_factory: Any, method: str, path: str
+    cast: Cast, method: str, path: str
 ) -> None:
-    client = client_factory()
-    user = await _register(client)
-    response = await client.request(method, path, headers=_bearer(user["access_token"]), json={})
+    user = await cast.person("sec")
+    response = await user.call(method, path, json={})
     assert response.status_code == 403 and response.json()["error"] == "forbidden"
 
 
 async def test_sign_in_failures_look_the_same_when_email_unknown_or_password_wrong(
-    client_factory: Any,
+    cast: Cast,
 ) -> None:
-    client = client_factory()
-    user = await _register(client)
-    wrong = await client.post(
-        "/api/auth/login", json={"email": user["email"], "password": "wrong password!"}
-    )
-    unknown = await client.post(
-        "/api/auth/login",
-        json={"email": f"nobody-{uuid.uuid4().hex}@example.test", "password": "wrong password!"},
-    )
+    user = await cast.person("sec")
+    wrong = await sign_in(user, user.email, "wrong password!")
+    unknown = await sign_in(user, f"nobody-{uuid.uuid4().hex}@example.test", "wrong password!")
     assert wrong.status_code == unknown.status_code == 401
     strip = lambda r: r.content.replace(r.json()["request_id"].encode(), b"")  # noqa: E731
     assert strip(wrong) == strip(unknown)
 
 
 async def test_reused_refresh_token_revokes_its_family_when_replayed_through_the_gateway(
-    client_factory: Any,
+    cast: Cast,
 ) -> None:
-    client = client_factory()
-    user = await _register(client)
-    first = user["refresh_token"]
-    rotated = await client.post("/api/auth/refresh", json={"refresh_token": first})
+    user = await cast.person("sec")
+    first = user.refresh_token
+    refresh = cast.actor()  # anonymous: a refresh token is all it takes
+    rotated = await refresh.post("/api/auth/refresh", json={"refresh_token": first})
     assert rotated.status_code == 200
-    replay = await client.post("/api/auth/refresh", json={"refresh_token": first})
+    replay = await refresh.post("/api/auth/refresh", json={"refresh_token": first})
     assert replay.status_code == 401 and replay.json()["error"] == "unauthorized"
-    newer = await client.post(
+    newer = await refresh.post(
         "/api/auth/refresh", json={"refresh_token": rotated.json()["refresh_token"]}
     )
     assert newer.status_code == 401
 
 
-async def _verified_user(client: httpx2.AsyncClient, mailbox: Any) -> dict[str, Any]:
-    """Register, read the verification token from the welcome email, verify."""
-    user = await _register(client, "applicant")
-
-    async def token() -> str | None:
-        for message in mailbox.to(user["email"]):
-            parts = [message] if not message.is_multipart() else message.walk()
-            for part in parts:
-                if part.get_content_type() == "text/plain":
-                    text = part.get_payload(decode=True).decode()
-                    found = re.search(r"^([A-Za-z0-9_-]{43})\r?$", text, re.MULTILINE)
-                    if found:
-                        return found.group(1)
-        return None
-
-    value = await eventually(token, timeout=20, what="verification email")
-    verified = await client.post("/api/auth/verify-email", json={"token": value})
-    assert verified.status_code == 204, verified.text
-    return user
-
-
 async def test_document_upload_is_checked_by_content_and_size_when_applying(
-    client_factory: Any, mailbox: Any, admin_credentials: tuple[str, str]
+    cast: Cast, admin: Actor, mailbox: Any
 ) -> None:
-    client = client_factory()
-    user = await _verified_user(client, mailbox)
-    auth = _bearer(user["access_token"])
+    user = await cast.person("applicant")
+    await verify_email(user, mailbox)
     form = {"organization_name": "Gate Events", "details": "Concerts."}
     url = "/api/auth/organizer-applications"
 
-    disguised = await client.post(
+    disguised = await user.post(
         url,
         data=form,
         files={"document": ("cv.pdf", b"<html>hi</html>", "application/pdf")},
-        headers=auth,
     )
     assert disguised.status_code == 422
     assert disguised.json()["details"]["fields"][0]["field"] == "document"
-    empty = await client.post(
-        url, data=form, files={"document": ("e.pdf", b"", "application/pdf")}, headers=auth
-    )
+    empty = await user.post(url, data=form, files={"document": ("e.pdf", b"", "application/pdf")})
     assert empty.status_code == 422
-    over_app = await client.post(
+    over_app = await user.post(
         url,
         data=form,
         files={"document": ("big.pdf", PDF + b"0" * (5 * MB), "application/pdf")},
-        headers=auth,
     )
     assert over_app.status_code == 413
     assert over_app.json()["details"] == {"max_bytes": 5 * MB}  # the app's answer
-    over_gateway = await client.post(
+    over_gateway = await user.post(
         url,
         data=form,
         files={"document": ("huge.pdf", PDF + b"0" * (6 * MB + 1), "application/pdf")},
-        headers=auth,
     )
     assert over_gateway.status_code == 413
     assert over_gateway.json()["error"] == "payload_too_large"
     assert over_gateway.json()["details"] == {}  # nginx refused it before auth saw it
 
-    created = await client.post(
-        url, data=form, files={"document": ("x.txt", PDF, "text/plain")}, headers=auth
-    )
+    created = await user.post(url, data=form, files={"document": ("x.txt", PDF, "text/plain")})
     assert created.status_code == 201, created.text
     application = created.json()
     assert application["status"] == "pending"
     assert application["document"]["content_type"] == "application/pdf"
 
-    admin_client = client_factory()
-    admin = await admin_client.post(
-        "/api/auth/login",
-        json={"email": admin_credentials[0], "password": admin_credentials[1]},
-    )
-    download = await admin_client.get(
-        f"/api/auth/admin/organizer-applications/{application['id']}/document",
-        headers=_bearer(admin.json()["access_token"]),
+    download = await admin.get(
+        f"/api/auth/admin/organizer-applications/{application['id']}/document"
     )
     assert download.status_code == 200 and download.content == PDF
     assert download.headers["content-type"] == "application/pdf"
@@ -310,9 +243,9 @@ async def test_document_upload_is_checked_by_content_and_size_when_applying(
     ],
 )
 async def test_anonymous_endpoints_answer_422_per_field_when_input_invalid_through_gateway(
-    client_factory: Any, path: str, body: dict[str, Any], fields: set[str]
+    cast: Cast, path: str, body: dict[str, Any], fields: set[str]
 ) -> None:
-    response = await client_factory().post(path, json=body)
+    response = await cast.actor().post(path, json=body)
     assert response.status_code == 422
     payload = response.json()
     assert payload["error"] == "validation_error"
@@ -320,11 +253,9 @@ async def test_anonymous_endpoints_answer_422_per_field_when_input_invalid_throu
 
 
 async def test_signed_in_endpoints_answer_422_per_field_when_input_invalid_through_gateway(
-    client_factory: Any,
+    cast: Cast,
 ) -> None:
-    client = client_factory()
-    user = await _register(client)
-    auth = _bearer(user["access_token"])
+    user = await cast.person("sec")
     cases = [
         ("PATCH", "/api/auth/me", {"full_name": ""}, {"full_name"}),
         (
@@ -336,11 +267,9 @@ async def test_signed_in_endpoints_answer_422_per_field_when_input_invalid_throu
         ("POST", "/api/auth/logout", {}, {"refresh_token"}),
     ]
     for method, path, body, fields in cases:
-        response = await client.request(method, path, json=body, headers=auth)
+        response = await user.call(method, path, json=body)
         assert response.status_code == 422, path
         assert {f["field"] for f in response.json()["details"]["fields"]} == fields, path
-    form = await client.post(
-        "/api/auth/organizer-applications", data={"details": "x"}, headers=auth
-    )
+    form = await user.post("/api/auth/organizer-applications", data={"details": "x"})
     assert form.status_code == 422
     assert {f["field"] for f in form.json()["details"]["fields"]} == {"organization_name"}

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
-import httpx2
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -21,6 +20,7 @@ from devstack.stack import RunningStack, StackConfig, run_stack
 from shared.contracts.booking import BookedSeat, BookingConfirmedV1, EventSummary
 from shared.messaging import Envelope, Names
 from shared.testing.eventually import eventually
+from tests.e2e.api_client import PASSWORD, Cast, audit_log, bearer, login, register, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -49,50 +49,20 @@ def own_stack() -> Iterator[RunningStack]:
         yield running
 
 
-_addresses = iter(range(10, 250))
-
-
 @pytest.fixture
-async def make_client(own_stack: RunningStack) -> AsyncIterator[Any]:
-    clients: list[httpx2.AsyncClient] = []
-
-    def make() -> httpx2.AsyncClient:
-        transport = httpx2.AsyncHTTPTransport(local_address=f"127.0.1.{next(_addresses)}")
-        client = httpx2.AsyncClient(base_url=own_stack.gateway_url, transport=transport, timeout=20)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
-
-
-async def _register(client: httpx2.AsyncClient) -> tuple[str, str]:
-    email, password = f"r-{uuid.uuid4().hex[:10]}@example.test", "correct horse battery"
-    created = await client.post(
-        "/api/auth/register", json={"email": email, "password": password, "full_name": "R"}
-    )
-    assert created.status_code == 201, created.text
-    return email, password
-
-
-async def _login(client: httpx2.AsyncClient, email: str, password: str) -> httpx2.Response:
-    return await client.post("/api/auth/login", json={"email": email, "password": password})
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+async def cast(own_stack: RunningStack) -> AsyncIterator[Cast]:
+    async with Cast(own_stack.gateway_url) as people:
+        yield people
 
 
 async def test_account_sign_in_is_throttled_by_auth_when_failures_reach_the_limit(
-    make_client: Any,
+    cast: Cast,
 ) -> None:
-    client = make_client()
-    email, password = await _register(client)
+    person = await register(cast.actor(), "r", signed_in=False)
     for _ in range(3):
-        assert (await _login(client, email, "wrong password!")).status_code == 401
-    from_elsewhere = make_client()  # the account, not the address, is locked
-    throttled = await _login(from_elsewhere, email, password)
+        assert (await sign_in(person, person.email, "wrong password!")).status_code == 401
+    from_elsewhere = cast.actor()  # the account, not the address, is locked
+    throttled = await sign_in(from_elsewhere, person.email, PASSWORD)
     assert throttled.status_code == 429
     assert throttled.json()["error"] == "rate_limited"
     assert throttled.json()["details"]["retry_after_seconds"] > 0  # auth's answer, not nginx's
@@ -100,17 +70,17 @@ async def test_account_sign_in_is_throttled_by_auth_when_failures_reach_the_limi
 
 
 async def test_address_is_throttled_across_accounts_when_its_failures_reach_the_limit(
-    make_client: Any,
+    cast: Cast,
 ) -> None:
-    client = make_client()
+    guesser = cast.actor()
     statuses = [
-        (await _login(client, f"x{i}-{uuid.uuid4().hex}@example.test", "wrong pw!")).status_code
+        (await sign_in(guesser, f"x{i}-{uuid.uuid4().hex}@example.test", "wrong pw!")).status_code
         for i in range(7)
     ]
     assert statuses == [401] * 6 + [429]
     # another address is not affected
-    email, password = await _register(make_client())
-    assert (await _login(make_client(), email, password)).status_code == 200
+    person = await register(cast.actor(), "r", signed_in=False)
+    assert (await sign_in(cast.actor(), person.email, PASSWORD)).status_code == 200
 
 
 def _new_key(path: Any) -> None:
@@ -125,12 +95,11 @@ def _new_key(path: Any) -> None:
 
 
 async def test_old_key_tokens_work_during_rollover_and_fail_once_dropped_when_rotating(
-    own_stack: RunningStack, make_client: Any
+    own_stack: RunningStack, cast: Cast
 ) -> None:
-    client = make_client()
-    email, password = await _register(client)
-    old_token = (await _login(client, email, password)).json()["access_token"]
-    assert (await client.get("/api/bookings", headers=_bearer(old_token))).status_code == 200
+    client = await register(cast.actor(), "r")
+    old_token = client.token
+    assert (await client.get("/api/bookings")).status_code == 200
 
     keys_dir = own_stack.config.keys_dir
     assert keys_dir is not None
@@ -143,12 +112,12 @@ async def test_old_key_tokens_work_during_rollover_and_fail_once_dropped_when_ro
         await asyncio.to_thread(own_stack.restart, "auth")
         jwks = (await client.get("/api/auth/.well-known/jwks.json")).json()
         assert len(jwks["keys"]) == 2
-        new_token = (await _login(client, email, password)).json()["access_token"]
+        new_token = (await login(client, client.email, PASSWORD))["access_token"]
         for token in (old_token, new_token):
-            assert (await client.get("/api/auth/me", headers=_bearer(token))).status_code == 200
+            assert (await client.get("/api/auth/me", headers=bearer(token))).status_code == 200
 
             async def booking_status(token: str = token) -> int:
-                response = await client.get("/api/bookings", headers=_bearer(token))
+                response = await client.get("/api/bookings", headers=bearer(token))
                 return response.status_code
 
             await eventually(booking_status, until=lambda s: s == 200, what="booking accepts")
@@ -156,15 +125,15 @@ async def test_old_key_tokens_work_during_rollover_and_fail_once_dropped_when_ro
         # the old key is dropped: its tokens stop working everywhere
         env.pop("JWT_PREVIOUS_KEY_PATHS")
         await asyncio.to_thread(own_stack.restart, "auth")
-        me = await client.get("/api/auth/me", headers=_bearer(old_token))
+        me = await client.get("/api/auth/me", headers=bearer(old_token))
         assert me.status_code == 401 and me.json()["error"] == "unauthorized"
 
         async def old_on_booking() -> int:
-            response = await client.get("/api/bookings", headers=_bearer(old_token))
+            response = await client.get("/api/bookings", headers=bearer(old_token))
             return response.status_code
 
         await eventually(old_on_booking, until=lambda s: s == 401, what="booking refuses old")
-        assert (await client.get("/api/bookings", headers=_bearer(new_token))).status_code == 200
+        assert (await client.get("/api/bookings", headers=bearer(new_token))).status_code == 200
     finally:
         env.pop("JWT_PREVIOUS_KEY_PATHS", None)
         env.pop("JWT_PRIVATE_KEY_PATH", None)
@@ -172,19 +141,17 @@ async def test_old_key_tokens_work_during_rollover_and_fail_once_dropped_when_ro
 
 
 async def test_audit_log_shows_account_actions_and_consumed_bookings_when_admin_reads_it(
-    own_stack: RunningStack, make_client: Any
+    own_stack: RunningStack, cast: Cast
 ) -> None:
-    client = make_client()
-    email, password = await _register(client)
-    user = (await _login(client, email, password)).json()
-    me = (await client.get("/api/auth/me", headers=_bearer(user["access_token"]))).json()
+    client = await register(cast.actor(), "r")
+    me = (await client.get("/api/auth/me")).json()
     booking_id = uuid.uuid4()
     envelope = Envelope.wrap(
         BookingConfirmedV1(
             booking_id=booking_id,
             hold_id="hold-1",
             user_id=uuid.UUID(me["id"]),
-            user_email=email,
+            user_email=client.email,
             event_id=uuid.uuid4(),
             event=EventSummary(title="Show", starts_at=datetime.now(UTC), location="Hall"),
             amount=2500,
@@ -206,21 +173,10 @@ async def test_audit_log_shows_account_actions_and_consumed_bookings_when_admin_
     finally:
         await connection.close()
 
-    admin = make_client()
-    token = (await _login(admin, *ADMIN)).json()["access_token"]
-
-    async def entries() -> list[dict[str, Any]]:
-        response = await admin.get(
-            "/api/auth/admin/audit-logs",
-            params={"actor_id": me["id"]},
-            headers=_bearer(token),
-        )
-        assert response.status_code == 200
-        items: list[dict[str, Any]] = response.json()["items"]
-        return items
-
+    admin = await cast.admin(ADMIN)
     items = await eventually(
-        entries, until=lambda i: any(e["action"] == "booking.confirmed" for e in i)
+        lambda: audit_log(admin, actor_id=me["id"]),
+        until=lambda i: any(e["action"] == "booking.confirmed" for e in i),
     )
     actions = [e["action"] for e in items]
     assert actions[0] == "booking.confirmed" and "user.login" in actions
@@ -228,5 +184,5 @@ async def test_audit_log_shows_account_actions_and_consumed_bookings_when_admin_
     confirmed = items[0]
     assert confirmed["target"] == f"booking:{booking_id}"
     assert confirmed["details"]["amount"] == 2500
-    login = next(e for e in items if e["action"] == "user.login")
-    assert login["ip"].startswith("127.0.1.")  # the real client address behind nginx
+    signed_in = next(e for e in items if e["action"] == "user.login")
+    assert signed_in["ip"] == client.address  # the real client address behind nginx

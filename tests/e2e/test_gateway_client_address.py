@@ -10,21 +10,18 @@ reach auth, which the real gateway limit on /api/auth/login would refuse first.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
-import httpx2
 import pytest
 
 from devstack.gateway import GATEWAY_SOURCE_ADDRESS
 from devstack.stack import RunningStack, StackConfig, run_stack
+from tests.e2e.api_client import PASSWORD, Actor, Cast, audit_log, register, sign_in
 
 pytestmark = pytest.mark.e2e
 
 ADMIN = ("root@client-address.test", "client-address-admin-password")
-ATTACKER = GATEWAY_SOURCE_ADDRESS
-VICTIM = "127.0.4.20"  # a real client whose address the attacker names
-ADMIN_ADDRESS = "127.0.4.30"
 PER_IP_LIMIT = 50  # auth's LOGIN_MAX_FAILURES_PER_IP default
 
 
@@ -39,83 +36,50 @@ def own_stack() -> Iterator[RunningStack]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def client_from(own_stack: RunningStack) -> Iterator[Callable[[str], httpx2.Client]]:
-    """`client_from(address)`: a client of the gateway bound to that loopback address."""
-    clients: dict[str, httpx2.Client] = {}
-
-    def make(address: str) -> httpx2.Client:
-        if address not in clients:
-            transport = httpx2.HTTPTransport(local_address=address)
-            clients[address] = httpx2.Client(
-                base_url=own_stack.gateway_url, transport=transport, timeout=20, trust_env=False
-            )
-        return clients[address]
-
-    yield make
-    for client in clients.values():
-        client.close()
-
-
-def _login(client: httpx2.Client, email: str, password: str, spoof: str) -> httpx2.Response:
-    body = {"email": email, "password": password}
-    return client.post("/api/auth/login", json=body, headers={"X-Forwarded-For": spoof})
-
-
 @dataclass
 class Spray:
-    victim_email: str
-    victim_password: str
+    cast: Cast
+    attacker: Actor
+    victim: Actor
     statuses: list[int]
 
 
 @pytest.fixture(scope="module")
-def spray(client_from: Callable[[str], httpx2.Client]) -> Spray:
-    """The victim registers; then 50 failed sign-ins from the attacker, each naming the victim."""
-    email, password = f"victim-{uuid.uuid4().hex[:10]}@example.test", "correct horse battery"
-    created = client_from(VICTIM).post(
-        "/api/auth/register", json={"email": email, "password": password, "full_name": "V"}
-    )
-    assert created.status_code == 201, created.text
-    attacker = client_from(ATTACKER)
-    statuses = []
-    for i in range(PER_IP_LIMIT):
-        unknown = f"spray{i}-{uuid.uuid4().hex[:8]}@example.test"
-        statuses.append(_login(attacker, unknown, "wrong pw!", VICTIM).status_code)
-    return Spray(email, password, statuses)
+async def spray(own_stack: RunningStack) -> AsyncIterator[Spray]:
+    """The victim registers; then 50 failed sign-ins from the attacker, each naming the victim's
+    address in X-Forwarded-For."""
+    async with Cast(own_stack.gateway_url) as cast:
+        victim = await register(cast.actor(), "victim", signed_in=False)
+        attacker = cast.actor(GATEWAY_SOURCE_ADDRESS)
+        statuses = []
+        for i in range(PER_IP_LIMIT):
+            unknown = f"spray{i}-{uuid.uuid4().hex[:8]}@example.test"
+            spoofed = {"X-Forwarded-For": victim.address}
+            answer = await sign_in(attacker, unknown, "wrong pw!", headers=spoofed)
+            statuses.append(answer.status_code)
+        yield Spray(cast, attacker, victim, statuses)
 
 
-def test_named_address_is_not_locked_out_when_a_client_spoofs_it(
-    spray: Spray, client_from: Callable[[str], httpx2.Client]
-) -> None:
+async def test_named_address_is_not_locked_out_when_a_client_spoofs_it(spray: Spray) -> None:
     assert spray.statuses == [401] * PER_IP_LIMIT
-    own = client_from(VICTIM).post(
-        "/api/auth/login", json={"email": spray.victim_email, "password": spray.victim_password}
-    )
+    own = await sign_in(spray.victim, spray.victim.email, PASSWORD)
     assert own.status_code == 200, own.text
 
 
-def test_sign_in_is_throttled_by_the_real_address_when_x_forwarded_for_rotates(
-    spray: Spray, client_from: Callable[[str], httpx2.Client]
+async def test_sign_in_is_throttled_by_the_real_address_when_x_forwarded_for_rotates(
+    spray: Spray,
 ) -> None:
     # The 51st failure, under a header never used before: still the attacker's 51st.
     email = f"spray-last-{uuid.uuid4().hex[:8]}@example.test"
-    throttled = _login(client_from(ATTACKER), email, "wrong pw!", "203.0.113.9")
+    spoofed = {"X-Forwarded-For": "203.0.113.9"}
+    throttled = await sign_in(spray.attacker, email, "wrong pw!", headers=spoofed)
     assert throttled.status_code == 429, throttled.text
     assert throttled.json()["details"]["retry_after_seconds"] > 0  # auth's answer, not nginx's
 
 
-def test_audit_log_has_the_real_address_when_x_forwarded_for_is_spoofed(
-    spray: Spray, client_from: Callable[[str], httpx2.Client]
+async def test_audit_log_has_the_real_address_when_x_forwarded_for_is_spoofed(
+    spray: Spray,
 ) -> None:
-    admin = client_from(ADMIN_ADDRESS)
-    token = admin.post("/api/auth/login", json={"email": ADMIN[0], "password": ADMIN[1]})
-    assert token.status_code == 200, token.text
-    response = admin.get(
-        "/api/auth/admin/audit-logs",
-        params={"action": "user.login_failed", "page_size": 100},
-        headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-    )
-    assert response.status_code == 200, response.text
-    addresses = {entry["ip"] for entry in response.json()["items"]}
-    assert addresses == {ATTACKER}
+    admin = await spray.cast.admin(ADMIN)
+    failures = await audit_log(admin, action="user.login_failed")
+    assert {entry["ip"] for entry in failures} == {GATEWAY_SOURCE_ADDRESS}

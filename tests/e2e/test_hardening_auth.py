@@ -5,55 +5,27 @@ event action."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
 import pytest
 
-from devstack.stack import RunningStack
 from shared.testing.eventually import eventually
-from tests.e2e.test_saga_support import (
+from tests.e2e.api_client import (
     PASSWORD,
     Actor,
-    addresses,
-    book,
-    booking_reaches,
-    client,
+    Cast,
+    audit_log,
+    confirmed_booking,
+    create_event,
     event_body,
-    login,
-    pay,
-    promote_to_organizer,
     published_event,
-    register,
+    sign_in,
 )
 
 pytestmark = pytest.mark.e2e
 
-_addresses = addresses(61)
 NUL = "\u0000"
-
-
-@pytest.fixture
-async def actors(stack: RunningStack) -> AsyncIterator[Any]:
-    """``make()`` → an Actor on its own loopback address (its own gateway and throttle bucket)."""
-    made: list[httpx2.AsyncClient] = []
-
-    def make() -> Actor:
-        http = client(stack.gateway_url, next(_addresses))
-        made.append(http)
-        return Actor(http)
-
-    yield make
-    for http in made:
-        await http.aclose()
-
-
-@pytest.fixture
-async def admin(actors: Any, admin_credentials: tuple[str, str]) -> Actor:
-    actor: Actor = actors()
-    await login(actor, *admin_credentials)
-    return actor
 
 
 def _refused_field(response: httpx2.Response) -> set[str]:
@@ -82,23 +54,23 @@ def _refused_field(response: httpx2.Response) -> set[str]:
     ],
 )
 async def test_public_auth_endpoint_answers_422_when_a_field_holds_a_nul(
-    actors: Any, path: str, body: dict[str, str], field: str
+    cast: Cast, path: str, body: dict[str, str], field: str
 ) -> None:
-    anonymous: Actor = actors()
+    anonymous = cast.actor()
     assert field in _refused_field(await anonymous.post(path, json=body))
 
 
-async def test_me_update_answers_422_when_the_name_holds_a_nul(actors: Any) -> None:
-    person = await register(actors(), "nul")
-    response = await person.call("PATCH", "/api/auth/me", json={"full_name": f"A{NUL}B"})
+async def test_me_update_answers_422_when_the_name_holds_a_nul(cast: Cast) -> None:
+    person = await cast.person("nul")
+    response = await person.patch("/api/auth/me", json={"full_name": f"A{NUL}B"})
     assert _refused_field(response) == {"full_name"}
 
 
 @pytest.mark.parametrize("path", ["/api/auth/forgot-password", "/api/auth/resend-verification"])
 async def test_accepted_answer_has_no_body_as_documented_when_sent_through_the_gateway(
-    actors: Any, path: str
+    cast: Cast, path: str
 ) -> None:
-    anonymous: Actor = actors()
+    anonymous = cast.actor()
     response = await anonymous.post(path, json={"email": "nobody-here@example.test"})
     assert response.status_code == 202
     assert response.content == b"" and "content-type" not in response.headers
@@ -107,9 +79,9 @@ async def test_accepted_answer_has_no_body_as_documented_when_sent_through_the_g
 
 
 async def test_documented_jwks_path_is_the_one_the_gateway_serves_when_schema_is_read(
-    actors: Any,
+    cast: Cast,
 ) -> None:
-    anonymous: Actor = actors()
+    anonymous = cast.actor()
     paths = (await anonymous.get("/api/auth/openapi.json")).json()["paths"]
     documented = [p for p in paths if p.endswith("/.well-known/jwks.json")]
     assert documented == ["/api/auth/.well-known/jwks.json"]
@@ -117,68 +89,53 @@ async def test_documented_jwks_path_is_the_one_the_gateway_serves_when_schema_is
     assert served.status_code == 200 and served.json()["keys"]
 
 
-async def _sign_in(actor: Actor, email: str, password: str) -> httpx2.Response:
-    return await actor.http.post("/api/auth/login", json={"email": email, "password": password})
-
-
 async def test_owner_signs_in_after_a_short_wait_when_a_stranger_keeps_failing(
-    actors: Any,
+    cast: Cast,
 ) -> None:
-    owner = await register(actors(), "owner")
-    email = owner.user["email"]
-    stranger: Actor = actors()
-    guesses = [(await _sign_in(stranger, email, f"guess number {i}")).status_code for i in range(5)]
+    owner = await cast.person("owner")
+    email = owner.email
+    stranger = cast.actor()
+    guesses = [(await sign_in(stranger, email, f"guess number {i}")).status_code for i in range(5)]
     assert guesses == [401] * 5
     # the first release locked the account for 15 minutes here, even for its owner
-    waiting = await _sign_in(owner, email, PASSWORD)
+    waiting = await sign_in(owner, email, PASSWORD)
     assert waiting.status_code == 429 and waiting.json()["error"] == "rate_limited"
     assert int(waiting.headers["retry-after"]) == 1
     signed_in = await eventually(
-        lambda: _sign_in(owner, email, PASSWORD), until=lambda r: r.status_code != 429, timeout=4
+        lambda: sign_in(owner, email, PASSWORD), until=lambda r: r.status_code != 429, timeout=4
     )
     assert signed_in.status_code == 200
     # the stranger's failures go on: each waits longer than the last …
     waits = []
     for _ in range(2):
         failed = await eventually(
-            lambda: _sign_in(stranger, email, "yet another guess"),
+            lambda: sign_in(stranger, email, "yet another guess"),
             until=lambda r: r.status_code != 429,
             timeout=10,
         )
         assert failed.status_code == 401
-        throttled = await _sign_in(stranger, email, "and another")
+        throttled = await sign_in(stranger, email, "and another")
         assert throttled.status_code == 429
         waits.append(int(throttled.headers["retry-after"]))
     assert waits == [2, 4]
     # … while the owner signs in at once
-    assert (await _sign_in(owner, email, PASSWORD)).status_code == 200
-
-
-async def _audit(admin: Actor, **params: str) -> list[dict[str, Any]]:
-    response = await admin.get("/api/auth/admin/audit-logs", params={**params, "page_size": "100"})
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
+    assert (await sign_in(owner, email, PASSWORD)).status_code == 200
 
 
 async def test_audit_log_names_the_admin_when_an_admin_refunds_a_payment(
-    actors: Any, admin: Actor
+    cast: Cast, admin: Actor
 ) -> None:
-    organizer = await register(actors(), "stage")
-    await promote_to_organizer(admin, organizer)
+    organizer = await cast.organizer(admin, "stage")
     event = await published_event(organizer, rows=["A"])
-    buyer = await register(actors(), "buyer")
-    booking = await book(buyer, event["id"], ["A-A-1"])
-    paid = await pay(buyer, booking["id"])
-    assert paid.status_code == 201, paid.text
-    await booking_reaches(buyer, booking["id"], "confirmed")
+    buyer = await cast.person("buyer")
+    booking, payment_id = await confirmed_booking(buyer, event["id"], ["A-A-1"])
     refund = await admin.post(
-        f"/api/payments/{paid.json()['id']}/refund", json={"reason": "goodwill gesture"}
+        f"/api/payments/{payment_id}/refund", json={"reason": "goodwill gesture"}
     )
     assert refund.status_code == 200, refund.text
 
     rows = await eventually(
-        lambda: _audit(admin, action="payment.refunded"),
+        lambda: audit_log(admin, action="payment.refunded"),
         until=lambda items: any(r["target"] == f"booking:{booking['id']}" for r in items),
         what="payment.refunded in the audit log",
     )
@@ -189,26 +146,24 @@ async def test_audit_log_names_the_admin_when_an_admin_refunds_a_payment(
 
 
 async def test_audit_log_names_the_organizer_when_they_create_publish_cancel_and_delete_events(
-    actors: Any, admin: Actor
+    cast: Cast, admin: Actor
 ) -> None:
-    organizer = await register(actors(), "showrunner")
-    await promote_to_organizer(admin, organizer)
+    organizer = await cast.organizer(admin, "showrunner")
     shown = await published_event(organizer, rows=["A"])
     cancelled = await organizer.post(
         f"/api/events/{shown['id']}/cancel", json={"reason": "the band split up"}
     )
     assert cancelled.status_code == 200, cancelled.text
-    draft = await organizer.post("/api/events", json=event_body(rows=["B"]))
-    assert draft.status_code == 201, draft.text
-    deleted = await organizer.call("DELETE", f"/api/events/{draft.json()['id']}")
+    draft = await create_event(organizer, event_body(rows=["B"]))
+    deleted = await organizer.delete(f"/api/events/{draft['id']}")
     assert deleted.status_code == 204, deleted.text
 
     wanted = {
         ("event.created", shown["id"]),
         ("event.published", shown["id"]),
         ("event.cancelled", shown["id"]),
-        ("event.created", draft.json()["id"]),
-        ("event.deleted", draft.json()["id"]),
+        ("event.created", draft["id"]),
+        ("event.deleted", draft["id"]),
     }
 
     def seen(items: list[dict[str, Any]]) -> set[tuple[str, str]]:
@@ -219,7 +174,7 @@ async def test_audit_log_names_the_organizer_when_they_create_publish_cancel_and
         }
 
     rows = await eventually(
-        lambda: _audit(admin, actor_id=organizer.id),
+        lambda: audit_log(admin, actor_id=organizer.id),
         until=lambda items: wanted <= seen(items),
         what="the organizer's event actions in the audit log",
     )

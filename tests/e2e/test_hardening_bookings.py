@@ -13,81 +13,49 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from shared.testing.eventually import eventually
-from tests.e2e.test_saga_support import (
+from tests.e2e.api_client import (
     Actor,
-    addresses,
-    book,
+    Cast,
     booking_reaches,
-    client,
-    login,
-    pay,
+    confirmed_booking,
     payment_reaches,
-    promote_to_organizer,
     published_event,
-    register,
     seats_become,
 )
 
 pytestmark = pytest.mark.e2e
 
-_addresses = addresses(57)
-
-
-def _actor(gateway_url: str, clients: list[Any]) -> Actor:
-    http = client(gateway_url, next(_addresses))
-    clients.append(http)
-    return Actor(http)
-
 
 @dataclass
 class World:
-    gateway_url: str
+    cast: Cast
     admin: Actor
-    clients: list[Any]
-    organizer: Actor = field(init=False)
-    event: dict[str, Any] = field(default_factory=dict)
-
-    def actor(self) -> Actor:
-        return _actor(self.gateway_url, self.clients)
-
-    async def person(self, name: str) -> Actor:
-        return await register(self.actor(), name)
-
-    async def organizer_named(self, name: str) -> Actor:
-        person = await self.person(name)
-        await promote_to_organizer(self.admin, person)
-        return person
+    organizer: Actor
+    event: dict[str, Any]
 
 
 @pytest.fixture(scope="module")
 async def world(stack: Any, admin_credentials: tuple[str, str]) -> AsyncIterator[World]:
-    clients: list[Any] = []
-    admin = _actor(stack.gateway_url, clients)
-    await login(admin, *admin_credentials)
-    the_world = World(stack.gateway_url, admin, clients)
-    the_world.organizer = await the_world.organizer_named("hana")
-    the_world.event = await published_event(the_world.organizer, rows=["A", "B"])
-    yield the_world
-    for http in clients:
-        await http.aclose()
+    async with Cast(stack.gateway_url) as cast:
+        admin = await cast.admin(admin_credentials)
+        organizer = await cast.organizer(admin, "hana")
+        event = await published_event(organizer, rows=["A", "B"])
+        yield World(cast, admin, organizer, event)
 
 
 async def test_buyer_cancel_is_409_and_admin_cancel_refunds_when_the_ticket_was_checked_in(
     world: World,
 ) -> None:
-    buyer, event_id = await world.person("ivo"), world.event["id"]
-    booking = await book(buyer, event_id, ["A-A-1"])
-    payment = (await pay(buyer, booking["id"])).json()
-    assert payment["status"] == "succeeded", payment
-    confirmed = await booking_reaches(buyer, booking["id"], "confirmed")
+    buyer, event_id = await world.cast.person("ivo"), world.event["id"]
+    booking, payment_id = await confirmed_booking(buyer, event_id, ["A-A-1"])
     checkin = await world.organizer.post(
-        "/api/bookings/checkin", json={"code": confirmed["tickets"][0]["code"]}
+        "/api/bookings/checkin", json={"code": booking["tickets"][0]["code"]}
     )
     assert checkin.status_code == 200, checkin.text
 
@@ -99,14 +67,14 @@ async def test_buyer_cancel_is_409_and_admin_cancel_refunds_when_the_ticket_was_
     still = (await buyer.get(f"/api/bookings/{booking['id']}")).json()
     assert (still["status"], still["cancel_reason"]) == ("confirmed", None)
     assert still["tickets"][0]["checked_in_at"] == checkin.json()["checked_in_at"]
-    kept = (await buyer.get(f"/api/payments/{payment['id']}")).json()
+    kept = (await buyer.get(f"/api/payments/{payment_id}")).json()
     assert kept["status"] == "succeeded"  # no refund
 
     by_admin = await world.admin.post(f"/api/bookings/{booking['id']}/cancel")
 
     assert by_admin.status_code == 200, by_admin.text
     assert by_admin.json()["cancel_reason"] == "cancelled_by_admin"
-    await payment_reaches(buyer, payment["id"], "refunded")
+    await payment_reaches(buyer, payment_id, "refunded")
     refunded = await booking_reaches(buyer, booking["id"], "refunded")
     assert refunded["cancel_reason"] == "cancelled_by_admin"
     await seats_become(buyer, event_id, ["A-A-1"], "available")
@@ -115,7 +83,8 @@ async def test_buyer_cancel_is_409_and_admin_cancel_refunds_when_the_ticket_was_
 async def test_event_sales_are_zero_for_owner_when_the_published_event_has_no_bookings(
     world: World,
 ) -> None:
-    owner, rival = await world.organizer_named("olga"), await world.organizer_named("rolf")
+    owner = await world.cast.organizer(world.admin, "olga")
+    rival = await world.cast.organizer(world.admin, "rolf")
     event = await published_event(owner, rows=["A"])
     url = f"/api/bookings/events/{event['id']}/sales"
 
@@ -150,7 +119,7 @@ async def test_event_sales_are_zero_for_owner_when_the_published_event_has_no_bo
 async def test_health_docs_and_openapi_answer_200_when_asked_under_api_bookings(
     world: World, signed_in: bool
 ) -> None:
-    caller = await world.person("doc") if signed_in else world.actor()
+    caller = await world.cast.person("doc") if signed_in else world.cast.actor()
     for path, content_type in [
         ("/api/bookings/health", "application/json"),
         ("/api/bookings/docs", "text/html"),
@@ -168,7 +137,7 @@ async def test_health_docs_and_openapi_answer_200_when_asked_under_api_bookings(
 
 
 async def test_control_characters_are_422_when_sent_to_booking(world: World) -> None:
-    buyer = await world.person("nul")
+    buyer = await world.cast.person("nul")
     raw = {"content-type": "application/json"}
 
     create = await buyer.post(

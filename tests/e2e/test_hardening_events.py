@@ -5,15 +5,14 @@ after the event and general-admission capacity past the 100,000-place cap are re
 contract's own create example is accepted; a demoted organizer's new token cannot manage their
 own event; the per-event hold rules (verified email, live holds per client address, the
 cool-down after a lapsed hold); best available on a 100,000-seat tier. Every actor has its own
-loopback address (127.0.85.x; 127.0.86.x on the short-hold stack) — the gateway's real per-IP
-limit stays on.
+loopback address — the gateway's real per-IP limit stays on.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,45 +22,30 @@ import pytest
 
 from devstack.stack import RunningStack, StackConfig, run_stack
 from shared.testing.eventually import eventually
-from tests.e2e.test_saga_support import (
+from tests.e2e.api_client import (
     PASSWORD,
     Actor,
-    addresses,
-    client,
+    Cast,
+    fresh_address,
+    future,
     login,
     promote_to_organizer,
-    register,
+    published_event,
+    update_user,
+    verify_email,
 )
+from tests.e2e.api_client import event_body as base_event_body
 
 pytestmark = pytest.mark.e2e
 
-_addresses = addresses(85)
-_short_hold_addresses = addresses(86)
 NUL = "a\u0000b"
-
-
-def future(**delta: float) -> str:
-    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
+VIP = {"code": "vip", "name": "VIP", "price": 8000}
+FLOOR = {"code": "floor", "name": "Floor", "price": 3000, "capacity": 50}
 
 
 def event_body(**overrides: Any) -> dict[str, Any]:
-    starts = datetime.now(UTC) + timedelta(days=30)
-    body: dict[str, Any] = {
-        "title": f"Hardened {uuid.uuid4().hex[:6]}",
-        "description": "Probed and fixed.",
-        "location": "Main Hall",
-        "starts_at": starts.isoformat(),
-        "ends_at": (starts + timedelta(hours=3)).isoformat(),
-        "currency": "USD",
-        "max_tickets_per_order": 6,
-        "max_tickets_per_buyer": 6,
-        "tiers": [
-            {"code": "vip", "name": "VIP", "price": 8000},
-            {"code": "floor", "name": "Floor", "price": 3000, "capacity": 50},
-        ],
-        "seating": [{"section": "A", "tier": "vip", "rows": ["A", "B"], "seats_per_row": 10}],
-    }
-    return body | overrides
+    """Seated VIP rows A and B (10 each) and a 50-place standing floor; any field overridden."""
+    return base_event_body(rows=["A", "B"], **({"tiers": [VIP, FLOOR]} | overrides))
 
 
 def field_names(response: httpx2.Response) -> set[str]:
@@ -72,53 +56,25 @@ def field_names(response: httpx2.Response) -> set[str]:
 
 @dataclass
 class Scene:
-    gateway_url: str
+    cast: Cast
     admin: Actor
     organizer: Actor
-    clients: list[httpx2.AsyncClient]
-    block: Iterator[str]
-
-    def http(self, address: str | None = None) -> httpx2.AsyncClient:
-        """A client on ``address`` (a fresh one of the scene's block if not given)."""
-        made = client(self.gateway_url, address or next(self.block))
-        self.clients.append(made)
-        return made
-
-    async def customer(self, name: str) -> Actor:
-        return await register(Actor(self.http()), name)
 
     async def published(self, **overrides: Any) -> dict[str, Any]:
-        created = await self.organizer.post("/api/events", json=event_body(**overrides))
-        assert created.status_code == 201, created.text
-        event: dict[str, Any] = created.json()
-        published = await self.organizer.post(f"/api/events/{event['id']}/publish")
-        assert published.status_code == 200, published.text
-        return event
+        return await published_event(self.organizer, event_body(**overrides))
 
 
-async def _scene(
-    gateway_url: str, admin_credentials: tuple[str, str], block: Iterator[str]
-) -> Scene:
-    clients: list[httpx2.AsyncClient] = []
-
-    def http() -> httpx2.AsyncClient:
-        made = client(gateway_url, next(block))
-        clients.append(made)
-        return made
-
-    admin = Actor(http())
-    await login(admin, *admin_credentials)
-    organizer = await register(Actor(http()), "olivia")
-    await promote_to_organizer(admin, organizer)
-    return Scene(gateway_url, admin, organizer, clients, block)
+@asynccontextmanager
+async def _scene(gateway_url: str, admin_credentials: tuple[str, str]) -> AsyncIterator[Scene]:
+    async with Cast(gateway_url) as cast:
+        admin = await cast.admin(admin_credentials)
+        yield Scene(cast, admin, await cast.organizer(admin, "olivia"))
 
 
 @pytest.fixture(scope="module")
 async def scene(stack: RunningStack, admin_credentials: tuple[str, str]) -> AsyncIterator[Scene]:
-    made = await _scene(stack.gateway_url, admin_credentials, _addresses)
-    yield made
-    for http in made.clients:
-        await http.aclose()
+    async with _scene(stack.gateway_url, admin_credentials) as made:
+        yield made
 
 
 # --- bad input is a 422 ------------------------------------------------------------------------
@@ -127,7 +83,7 @@ async def scene(stack: RunningStack, admin_credentials: tuple[str, str]) -> Asyn
 async def test_public_listing_is_422_when_a_parameter_carries_a_nul_or_an_impossible_time(
     scene: Scene,
 ) -> None:
-    anonymous = scene.http()
+    anonymous = scene.cast.actor()
     for params in ({"q": NUL}, {"location": NUL}):
         response = await anonymous.get("/api/events", params=params)
         assert field_names(response) == {"query"}, params  # the whole query string is refused
@@ -199,17 +155,14 @@ async def test_the_contracts_own_create_example_is_accepted_with_a_tier_of_no_pl
 async def test_a_demoted_organizer_cannot_manage_their_own_event_with_the_new_token(
     scene: Scene,
 ) -> None:
-    former = await scene.customer("dora")
+    former = await scene.cast.person("dora")
     await promote_to_organizer(scene.admin, former)
     created = await former.post("/api/events", json=event_body())
     assert created.status_code == 201, created.text
     event = created.json()
 
-    demoted = await scene.admin.call(
-        "PATCH", f"/api/auth/admin/users/{former.id}", json={"role": "customer"}
-    )
-    assert demoted.status_code == 200, demoted.text
-    await login(former, former.user["email"], PASSWORD)
+    await update_user(scene.admin, former, role="customer")
+    await login(former, former.email, PASSWORD)
 
     path = f"/api/events/{event['id']}"
     for method, url, body in [
@@ -228,27 +181,6 @@ async def test_a_demoted_organizer_cannot_manage_their_own_event_with_the_new_to
 # --- hold rules --------------------------------------------------------------------------------
 
 
-async def _verify_email(actor: Actor, mailbox: Any) -> None:
-    """Read the verification token from the welcome email, verify, sign in again (the new
-    access token says ``email_verified: true``)."""
-
-    async def token() -> str | None:
-        for message in mailbox.to(actor.user["email"]):
-            parts = message.walk() if message.is_multipart() else [message]
-            for part in parts:
-                if part.get_content_type() == "text/plain":
-                    text = part.get_payload(decode=True).decode()
-                    found = re.search(r"^([A-Za-z0-9_-]{43})\r?$", text, re.MULTILINE)
-                    if found:
-                        return found.group(1)
-        return None
-
-    value = await eventually(token, timeout=20, what="verification email")
-    verified = await actor.post("/api/auth/verify-email", json={"token": value})
-    assert verified.status_code == 204, verified.text
-    await login(actor, actor.user["email"], PASSWORD)
-
-
 async def test_hold_is_403_email_not_verified_when_the_event_requires_a_verified_email(
     scene: Scene, mailbox: Any
 ) -> None:
@@ -256,8 +188,8 @@ async def test_hold_is_403_email_not_verified_when_the_event_requires_a_verified
     detail = await scene.organizer.get(f"/api/events/{event['id']}")
     assert detail.json()["hold_rules"]["verified_email_required"] is True
     path = f"/api/events/{event['id']}/holds"
-    unverified, verified = await scene.customer("uma"), await scene.customer("vera")
-    await _verify_email(verified, mailbox)
+    unverified, verified = await scene.cast.person("uma"), await scene.cast.person("vera")
+    await verify_email(verified, mailbox)
 
     refused = await unverified.post(path, json={"seat_ids": ["A-A-1"]})
     held = await verified.post(path, json={"seat_ids": ["A-A-1"]})
@@ -272,9 +204,9 @@ async def test_live_holds_per_client_address_are_capped_when_the_event_sets_a_ca
 ) -> None:
     event = await scene.published(hold_rules={"max_live_holds_per_address": 2})
     path = f"/api/events/{event['id']}/holds"
-    buyers = [await scene.customer(name) for name in ("ann", "ben", "cid")]
-    shared_address = next(scene.block)  # one NAT, three people behind it
-    behind_nat = [Actor(scene.http(shared_address), b.user, b.token) for b in buyers]
+    buyers = [await scene.cast.person(name) for name in ("ann", "ben", "cid")]
+    shared_address = fresh_address()  # one NAT, three people behind it
+    behind_nat = [scene.cast.beside(b, shared_address) for b in buyers]
 
     first = await behind_nat[0].post(path, json={"seat_ids": ["A-A-1"]})
     second = await behind_nat[1].post(path, json={"tier": "floor", "quantity": 2})
@@ -311,7 +243,7 @@ async def test_best_available_on_a_100k_seat_tier_takes_the_front_row_and_refuse
     event = await scene.published(**hall)
     assert event["capacity"] == 100_000
     path = f"/api/events/{event['id']}/holds"
-    me, you = await scene.customer("max"), await scene.customer("mia")
+    me, you = await scene.cast.person("max"), await scene.cast.person("mia")
     best = {"tier": "hall", "best_available": True}
 
     mine = await me.post(path, json=best | {"quantity": 4})
@@ -328,7 +260,7 @@ async def test_best_available_on_a_100k_seat_tier_takes_the_front_row_and_refuse
 async def test_health_docs_and_openapi_of_events_answer_200_through_the_gateway(
     scene: Scene,
 ) -> None:
-    anonymous = scene.http()
+    anonymous = scene.cast.actor()
     for path in ("/api/events/health", "/api/events/docs", "/api/events/openapi.json"):
         response = await anonymous.get(path)
         assert response.status_code == 200, (path, response.text)
@@ -359,10 +291,8 @@ def short_hold_stack(admin_credentials: tuple[str, str]) -> Iterator[RunningStac
 async def short_scene(
     short_hold_stack: RunningStack, admin_credentials: tuple[str, str]
 ) -> AsyncIterator[Scene]:
-    made = await _scene(short_hold_stack.gateway_url, admin_credentials, _short_hold_addresses)
-    yield made
-    for http in made.clients:
-        await http.aclose()
+    async with _scene(short_hold_stack.gateway_url, admin_credentials) as made:
+        yield made
 
 
 async def test_a_buyer_who_let_a_hold_lapse_waits_out_the_cooldown_before_holding_again(
@@ -370,28 +300,26 @@ async def test_a_buyer_who_let_a_hold_lapse_waits_out_the_cooldown_before_holdin
 ) -> None:
     event = await short_scene.published(hold_rules={"rehold_cooldown_seconds": COOLDOWN_SECONDS})
     path = f"/api/events/{event['id']}/holds"
-    lapser = await register(Actor(short_scene.http()), "lapse")
+    lapser = await short_scene.cast.person("lapse")
     held = await lapser.post(path, json={"seat_ids": ["A-A-1"]})
     assert held.status_code == 201, held.text
 
     async def hold_state() -> int:
-        return (
-            await lapser.http.get(f"{path}/{held.json()['hold_id']}", headers=auth(lapser))
-        ).status_code
+        return (await lapser.once("GET", f"{path}/{held.json()['hold_id']}")).status_code
 
     await eventually(hold_state, until=lambda s: s == 404, timeout=10, what="the hold lapsed")
-    # raw requests: Actor.call would wait out any 429 by itself
-    refused = await lapser.http.post(path, json={"seat_ids": ["A-A-2"]}, headers=auth(lapser))
+    # one request each: Actor.call would wait out any 429 by itself
+    refused = await lapser.once("POST", path, json={"seat_ids": ["A-A-2"]})
     assert refused.status_code == 429, refused.text
     assert refused.json()["error"] == "rate_limited"
     assert refused.json()["details"]["rehold_cooldown_seconds"] == COOLDOWN_SECONDS
     assert 1 <= int(refused.headers["retry-after"]) <= COOLDOWN_SECONDS
 
-    other = await register(Actor(short_scene.http()), "other")
+    other = await short_scene.cast.person("other")
     assert (await other.post(path, json={"seat_ids": ["A-A-2"]})).status_code == 201
 
     async def hold_again() -> int:
-        response = await lapser.http.post(path, json={"seat_ids": ["A-A-3"]}, headers=auth(lapser))
+        response = await lapser.once("POST", path, json={"seat_ids": ["A-A-3"]})
         return response.status_code
 
     assert await eventually(hold_again, until=lambda s: s == 201, timeout=10) == 201
@@ -400,14 +328,10 @@ async def test_a_buyer_who_let_a_hold_lapse_waits_out_the_cooldown_before_holdin
 async def test_a_released_hold_starts_no_cooldown(short_scene: Scene) -> None:
     event = await short_scene.published(hold_rules={"rehold_cooldown_seconds": 600})
     path = f"/api/events/{event['id']}/holds"
-    buyer = await register(Actor(short_scene.http()), "rel")
+    buyer = await short_scene.cast.person("rel")
     held = await buyer.post(path, json={"seat_ids": ["A-A-1"]})
     assert held.status_code == 201, held.text
     released = await buyer.call("DELETE", f"{path}/{held.json()['hold_id']}")
     assert released.status_code == 204
-    again = await buyer.http.post(path, json={"seat_ids": ["A-A-1"]}, headers=auth(buyer))
+    again = await buyer.once("POST", path, json={"seat_ids": ["A-A-1"]})
     assert again.status_code == 201, again.text
-
-
-def auth(actor: Actor) -> dict[str, str]:
-    return {"Authorization": f"Bearer {actor.token}"}

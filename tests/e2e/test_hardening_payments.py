@@ -19,28 +19,29 @@ import pytest
 
 from devstack.stack import RunningStack, StackConfig, run_stack
 from shared.testing.eventually import eventually
-from tests.e2e.test_saga_support import (
+from tests.e2e.api_client import (
     DECLINED_CARD,
     ERROR_CARD,
     GOOD_CARD,
     Actor,
-    addresses,
+    Cast,
+    audit_log,
     book,
     booking_reaches,
-    client,
-    login,
+    confirmed_booking,
     pay,
+    payment_body,
     payment_reaches,
-    promote_to_organizer,
+    payments_of,
     published_event,
-    register,
+    ticket_pdf,
+    ticket_pdf_path,
 )
 
 pytestmark = pytest.mark.e2e
 
 PAYMENT_WINDOW_SECONDS = 6
 VOID_MESSAGE = "This booking was cancelled; its tickets are no longer valid."
-_addresses = addresses(73)
 
 
 def arabic_indic(digits: str) -> str:
@@ -73,52 +74,28 @@ def hardening_stack(mailbox: Any, admin_credentials: tuple[str, str]) -> Iterato
 
 @dataclass
 class Scene:
-    gateway_url: str
+    cast: Cast
     admin: Actor
     event: dict[str, Any]
-    clients: list[httpx2.AsyncClient]
 
-    async def person(self, name: str) -> Actor:
-        http = client(self.gateway_url, next(_addresses))
-        self.clients.append(http)
-        return await register(Actor(http), name)
+    async def confirmed(self, buyer: Actor, seat: str) -> tuple[dict[str, Any], str]:
+        """A paid, confirmed booking of ``buyer`` and its payment id."""
+        return await confirmed_booking(buyer, self.event["id"], [seat])
 
 
 @pytest.fixture(scope="module")
 async def scene(
     hardening_stack: RunningStack, admin_credentials: tuple[str, str]
 ) -> AsyncIterator[Scene]:
-    clients: list[httpx2.AsyncClient] = []
-    admin = Actor(client(hardening_stack.gateway_url, next(_addresses)))
-    clients.append(admin.http)
-    await login(admin, *admin_credentials)
-    the_scene = Scene(hardening_stack.gateway_url, admin, {}, clients)
-    organizer = await the_scene.person("orla")
-    await promote_to_organizer(admin, organizer)
-    the_scene.event = await published_event(organizer, rows=list("ABCDEF"))
-    yield the_scene
-    for http in clients:
-        await http.aclose()
-
-
-async def _payments_of(buyer: Actor, booking_id: str) -> list[dict[str, Any]]:
-    listed = await buyer.get("/api/payments", params={"booking_id": booking_id})
-    assert listed.status_code == 200, listed.text
-    items: list[dict[str, Any]] = listed.json()["items"]
-    return items
-
-
-async def _confirmed(scene: Scene, buyer: Actor, seat: str) -> tuple[dict[str, Any], str]:
-    """A paid, confirmed booking of ``buyer`` and its payment id."""
-    booking = await book(buyer, scene.event["id"], [seat])
-    paid = await pay(buyer, booking["id"])
-    assert paid.status_code == 201 and paid.json()["status"] == "succeeded", paid.text
-    await booking_reaches(buyer, booking["id"], "confirmed")
-    return booking, str(paid.json()["id"])
+    async with Cast(hardening_stack.gateway_url) as cast:
+        admin = await cast.admin(admin_credentials)
+        organizer = await cast.organizer(admin, "orla")
+        event = await published_event(organizer, rows=list("ABCDEF"))
+        yield Scene(cast, admin, event)
 
 
 async def test_card_in_non_ascii_digits_is_422_and_nothing_is_charged(scene: Scene) -> None:
-    buyer = await scene.person("amal")
+    buyer = await scene.cast.person("amal")
     booking = await book(buyer, scene.event["id"], ["A-A-1"])
 
     for number in (arabic_indic(GOOD_CARD), fullwidth(GOOD_CARD), fullwidth(DECLINED_CARD)):
@@ -129,7 +106,7 @@ async def test_card_in_non_ascii_digits_is_422_and_nothing_is_charged(scene: Sce
         assert [f["field"] for f in body["details"]["fields"]] == ["card_number"]
         assert number not in refused.text
 
-    assert await _payments_of(buyer, booking["id"]) == []
+    assert await payments_of(buyer, booking["id"]) == []
     still = (await buyer.get(f"/api/bookings/{booking['id']}")).json()
     assert still["status"] == "pending_payment"
     paid = await pay(buyer, booking["id"])  # the same card in ASCII digits is charged
@@ -137,15 +114,9 @@ async def test_card_in_non_ascii_digits_is_422_and_nothing_is_charged(scene: Sce
 
 
 async def test_payment_replay_says_so_when_same_key_and_body(scene: Scene) -> None:
-    buyer = await scene.person("rey")
+    buyer = await scene.cast.person("rey")
     booking = await book(buyer, scene.event["id"], ["A-B-1"])
-    body = {
-        "booking_id": booking["id"],
-        "card_number": GOOD_CARD,
-        "exp_month": 12,
-        "exp_year": 2099,
-        "cvc": "123",
-    }
+    body = payment_body(booking["id"])
     key = {"Idempotency-Key": f"pay-{uuid.uuid4()}"}
 
     first = await buyer.post("/api/payments", json=body, headers=key)
@@ -155,11 +126,11 @@ async def test_payment_replay_says_so_when_same_key_and_body(scene: Scene) -> No
     assert "idempotent-replayed" not in first.headers
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json()
-    assert [p["id"] for p in await _payments_of(buyer, booking["id"])] == [first.json()["id"]]
+    assert [p["id"] for p in await payments_of(buyer, booking["id"])] == [first.json()["id"]]
 
 
 async def test_paying_an_expired_booking_is_409_and_nothing_is_charged(scene: Scene) -> None:
-    buyer = await scene.person("eve")
+    buyer = await scene.cast.person("eve")
     booking = await book(buyer, scene.event["id"], ["A-C-1"])
     await booking_reaches(buyer, booking["id"], "expired", timeout=PAYMENT_WINDOW_SECONDS + 12)
 
@@ -177,7 +148,7 @@ async def test_paying_an_expired_booking_is_409_and_nothing_is_charged(scene: Sc
     assert good.status_code == 409, good.text
     assert good.json()["error"] == "invalid_state"
     assert good.json()["details"]["booking_status"] == "expired"
-    attempts = await _payments_of(buyer, booking["id"])
+    attempts = await payments_of(buyer, booking["id"])
     assert {(p["status"], p["failure_reason"]) for p in attempts} <= {
         ("failed", "processing_error")
     }
@@ -187,8 +158,8 @@ async def test_paying_an_expired_booking_is_409_and_nothing_is_charged(scene: Sc
 async def test_refund_with_a_nul_in_its_reason_is_422_and_nothing_is_refunded(
     scene: Scene,
 ) -> None:
-    buyer = await scene.person("nul")
-    booking, payment_id = await _confirmed(scene, buyer, "A-D-1")
+    buyer = await scene.cast.person("nul")
+    booking, payment_id = await scene.confirmed(buyer, "A-D-1")
     path = f"/api/payments/{payment_id}/refund"
 
     refused = await scene.admin.post(path, json={"reason": "fraud\u0000"})
@@ -209,12 +180,8 @@ async def test_refund_with_a_nul_in_its_reason_is_422_and_nothing_is_refunded(
     admin_id = (await scene.admin.get("/api/auth/me")).json()["id"]
 
     async def audited() -> list[dict[str, Any]]:
-        logs = await scene.admin.get(
-            "/api/auth/admin/audit-logs",
-            params={"action": "payment.refunded", "actor_id": admin_id, "page_size": 100},
-        )
-        assert logs.status_code == 200, logs.text
-        return [e for e in logs.json()["items"] if e["target"] == f"booking:{booking['id']}"]
+        logs = await audit_log(scene.admin, action="payment.refunded", actor_id=admin_id)
+        return [e for e in logs if e["target"] == f"booking:{booking['id']}"]
 
     [entry] = await eventually(audited, what="refund in the audit log")
     assert entry["actor_id"] == admin_id
@@ -225,15 +192,15 @@ async def test_refund_with_a_nul_in_its_reason_is_422_and_nothing_is_refunded(
 async def test_ticket_pdf_is_404_once_a_confirmed_booking_is_cancelled(
     scene: Scene, who: str
 ) -> None:
-    buyer = await scene.person(f"pdf-{who}")
+    buyer = await scene.cast.person(f"pdf-{who}")
     seat = "A-E-1" if who == "admin" else "A-F-1"
-    booking, _payment_id = await _confirmed(scene, buyer, seat)
-    pdf_path = f"/api/notifications/tickets/{booking['id']}/pdf"
+    booking, _payment_id = await scene.confirmed(buyer, seat)
+    pdf_path = ticket_pdf_path(booking["id"])
 
     async def pdf() -> httpx2.Response:
         return await buyer.get(pdf_path)
 
-    served = await eventually(pdf, until=lambda r: r.status_code == 200, what="PDF ticket")
+    served = await ticket_pdf(buyer, booking["id"])
     assert served.content.startswith(b"%PDF")
 
     canceller = scene.admin if who == "admin" else buyer

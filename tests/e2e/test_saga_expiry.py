@@ -21,26 +21,21 @@ import pytest
 
 from devstack.stack import RunningStack, StackConfig, run_stack
 from shared.testing.eventually import eventually
-from tests.e2e.test_saga_support import (
+from tests.e2e.api_client import (
     ERROR_CARD,
     Actor,
-    addresses,
+    Cast,
     book,
     booking_reaches,
-    client,
     hold,
-    login,
     pay,
-    promote_to_organizer,
     published_event,
-    register,
     seats_become,
 )
 
 pytestmark = pytest.mark.e2e
 
 PAYMENT_WINDOW_SECONDS = 3
-_addresses = addresses(42)
 
 
 @pytest.fixture(scope="module")
@@ -64,33 +59,20 @@ def expiry_stack(mailbox: Any, admin_credentials: tuple[str, str]) -> Iterator[R
 
 @dataclass
 class Scene:
-    gateway_url: str
+    cast: Cast
     organizer: Actor
     event: dict[str, Any]
-    clients: list[Any]
-
-    async def person(self, name: str) -> Actor:
-        http = client(self.gateway_url, next(_addresses))
-        self.clients.append(http)
-        return await register(Actor(http), name)
 
 
 @pytest.fixture(scope="module")
 async def scene(
     expiry_stack: RunningStack, admin_credentials: tuple[str, str]
 ) -> AsyncIterator[Scene]:
-    clients: list[Any] = []
-    admin = Actor(client(expiry_stack.gateway_url, next(_addresses)))
-    clients.append(admin.http)
-    await login(admin, *admin_credentials)
-    the_scene = Scene(expiry_stack.gateway_url, Actor(admin.http), {}, clients)
-    organizer = await the_scene.person("ola")
-    await promote_to_organizer(admin, organizer)
-    the_scene.organizer = organizer
-    the_scene.event = await published_event(organizer, rows=["A", "B", "C"])
-    yield the_scene
-    for http in clients:
-        await http.aclose()
+    async with Cast(expiry_stack.gateway_url) as cast:
+        admin = await cast.admin(admin_credentials)
+        organizer = await cast.organizer(admin, "ola")
+        event = await published_event(organizer, rows=["A", "B", "C"])
+        yield Scene(cast, organizer, event)
 
 
 async def _expired(buyer: Actor, event_id: str, seats: list[str]) -> dict[str, Any]:
@@ -102,7 +84,7 @@ async def _expired(buyer: Actor, event_id: str, seats: list[str]) -> dict[str, A
 
 
 async def test_unpaid_booking_expires_and_its_seats_come_back(scene: Scene) -> None:
-    buyer, next_buyer = await scene.person("eli"), await scene.person("nia")
+    buyer, next_buyer = await scene.cast.person("eli"), await scene.cast.person("nia")
 
     expired = await _expired(buyer, scene.event["id"], ["A-A-1", "A-A-2"])
 
@@ -113,7 +95,7 @@ async def test_unpaid_booking_expires_and_its_seats_come_back(scene: Scene) -> N
 
 async def test_payment_is_409_when_the_booking_already_expired(scene: Scene) -> None:
     """It used to be charged and the seats re-taken without the buyer limit (probe M6)."""
-    buyer = await scene.person("lou")
+    buyer = await scene.cast.person("lou")
     expired = await _expired(buyer, scene.event["id"], ["A-B-1"])
 
     async def probe() -> Any:
