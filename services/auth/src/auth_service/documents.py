@@ -10,25 +10,12 @@ from fastapi import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from auth_service.domain import sniff_document_type
+from auth_service.domain import DocumentInvalid, sniff_document_type
 from auth_service.service import Document
-from shared.errors import DomainError, PayloadTooLarge, error_response
+from shared.errors import PayloadTooLarge, error_response
 
 # Room for the form fields and the multipart framing around the document.
 FORM_OVERHEAD_BYTES = 64 * 1024
-
-
-class DocumentInvalid(DomainError):
-    status_code, code, message = 422, "validation_error", "The request has invalid fields."
-
-    def __init__(self, problem: str, kind: str) -> None:
-        super().__init__(
-            details={
-                "fields": [
-                    {"field": "document", "location": "body", "message": problem, "type": kind}
-                ]
-            }
-        )
 
 
 async def read_document(upload: UploadFile | None, *, max_bytes: int) -> Document | None:

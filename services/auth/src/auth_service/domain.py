@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from shared.errors import AlreadyExists, BadRequest, Forbidden, InvalidState, Unauthorized
+from shared.errors import (
+    AlreadyExists,
+    BadRequest,
+    DomainError,
+    Forbidden,
+    InvalidState,
+    Unauthorized,
+)
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -192,6 +199,21 @@ def sniff_document_type(head: bytes) -> str | None:
         if head.startswith(signature):
             return content_type
     return None
+
+
+class DocumentInvalid(DomainError):
+    """An uploaded document that is empty or not a PDF, PNG or JPEG: a 422 naming the field."""
+
+    status_code, code, message = 422, "validation_error", "The request has invalid fields."
+
+    def __init__(self, problem: str, kind: str) -> None:
+        super().__init__(
+            details={
+                "fields": [
+                    {"field": "document", "location": "body", "message": problem, "type": kind}
+                ]
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,13 @@ admin behind an event action, the admin behind a refund they asked for, else the
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import service
+from auth_service.context import Context
 from shared.contracts.booking import (
     BookingCancelledV1,
     BookingConfirmedV1,
@@ -27,8 +29,17 @@ from shared.contracts.event import (
 from shared.contracts.payment import PaymentFailedV1, PaymentRefundedV1, PaymentSucceededV1
 from shared.messaging import Envelope, Handler
 
+EVENT_FACTS = (EventCreatedV1, EventPublishedV1, EventCancelledV1, EventDeletedV1)
+BOOKING_FACTS = (BookingCreatedV1, BookingConfirmedV1, BookingCancelledV1, BookingExpiredV1)
+PAYMENT_FACTS = (PaymentSucceededV1, PaymentFailedV1, PaymentRefundedV1)
 
-def _booking_details(data: Any) -> dict[str, Any]:
+EventFact = EventCreatedV1 | EventPublishedV1 | EventCancelledV1 | EventDeletedV1
+BookingFact = BookingCreatedV1 | BookingConfirmedV1 | BookingCancelledV1 | BookingExpiredV1
+PaymentFact = PaymentSucceededV1 | PaymentFailedV1 | PaymentRefundedV1
+LifecycleFact = EventFact | BookingFact | PaymentFact
+
+
+def _booking_details(data: BookingFact) -> dict[str, Any]:
     details: dict[str, Any] = {"event_id": str(data.event_id), "places": len(data.seats)}
     for name in ("amount", "currency", "reason", "was_confirmed"):
         if hasattr(data, name):
@@ -39,7 +50,7 @@ def _booking_details(data: Any) -> dict[str, Any]:
     return details
 
 
-def _payment_details(data: Any) -> dict[str, Any]:
+def _payment_details(data: PaymentFact) -> dict[str, Any]:
     details: dict[str, Any] = {"payment_id": str(data.payment_id)}
     for name in ("amount", "currency", "reason", "retryable"):
         if hasattr(data, name):
@@ -52,7 +63,7 @@ def _payment_details(data: Any) -> dict[str, Any]:
     return details
 
 
-def _event_details(data: Any) -> dict[str, Any]:
+def _event_details(data: EventFact) -> dict[str, Any]:
     details: dict[str, Any] = {"title": data.title, "organizer_id": str(data.organizer_id)}
     for name in ("reason", "currency"):
         if getattr(data, name, None) is not None:
@@ -63,57 +74,34 @@ def _event_details(data: Any) -> dict[str, Any]:
     return details
 
 
-async def on_event_lifecycle(session: AsyncSession, envelope: Envelope[Any], rt: Any) -> None:
-    """event.created / published / cancelled / deleted → one audit row, by whoever acted."""
-    data = envelope.data
-    # Messages from before ``actor_id`` existed: the organizer is the only one who could act.
-    actor_id = getattr(data, "actor_id", None) or data.organizer_id
+def _audit_entry(data: LifecycleFact) -> tuple[uuid.UUID, str, dict[str, Any]]:
+    """(actor, target, details) of the audit row for ``data``."""
+    if isinstance(data, EVENT_FACTS):
+        # Messages from before ``actor_id`` existed: the organizer is the only one who could act.
+        actor_id = data.actor_id or data.organizer_id
+        return actor_id, f"event:{data.event_id}", _event_details(data)
+    if isinstance(data, BOOKING_FACTS):
+        return data.user_id, f"booking:{data.booking_id}", _booking_details(data)
+    # an admin's refund is the admin's; every other payment fact is the buyer's
+    actor_id = getattr(data, "actor_id", None) or data.user_id
+    return actor_id, f"booking:{data.booking_id}", _payment_details(data)
+
+
+async def on_lifecycle(
+    session: AsyncSession, envelope: Envelope[LifecycleFact], ctx: Context
+) -> None:
+    """An event, booking or payment lifecycle message → one audit row, by whoever acted."""
+    actor_id, target, details = _audit_entry(envelope.data)
     await service.record_message(
         session,
         action=envelope.type,
         at=envelope.occurred_at,
         actor_id=actor_id,
-        target=f"event:{data.event_id}",
-        details=_event_details(data),
+        target=target,
+        details=details,
     )
 
 
-async def on_booking_lifecycle(session: AsyncSession, envelope: Envelope[Any], rt: Any) -> None:
-    """booking.created / confirmed / cancelled / expired → one audit row."""
-    data = envelope.data
-    await service.record_message(
-        session,
-        action=envelope.type,
-        at=envelope.occurred_at,
-        actor_id=data.user_id,
-        target=f"booking:{data.booking_id}",
-        details=_booking_details(data),
-    )
-
-
-async def on_payment_lifecycle(session: AsyncSession, envelope: Envelope[Any], rt: Any) -> None:
-    """payment.succeeded / failed / refunded → one audit row (an admin's refund is theirs)."""
-    data = envelope.data
-    await service.record_message(
-        session,
-        action=envelope.type,
-        at=envelope.occurred_at,
-        actor_id=getattr(data, "actor_id", None) or data.user_id,
-        target=f"booking:{data.booking_id}",
-        details=_payment_details(data),
-    )
-
-
-SUBSCRIPTIONS: dict[str, Handler] = {
-    EventCreatedV1.TYPE: on_event_lifecycle,
-    EventPublishedV1.TYPE: on_event_lifecycle,
-    EventCancelledV1.TYPE: on_event_lifecycle,
-    EventDeletedV1.TYPE: on_event_lifecycle,
-    BookingCreatedV1.TYPE: on_booking_lifecycle,
-    BookingConfirmedV1.TYPE: on_booking_lifecycle,
-    BookingCancelledV1.TYPE: on_booking_lifecycle,
-    BookingExpiredV1.TYPE: on_booking_lifecycle,
-    PaymentSucceededV1.TYPE: on_payment_lifecycle,
-    PaymentFailedV1.TYPE: on_payment_lifecycle,
-    PaymentRefundedV1.TYPE: on_payment_lifecycle,
+SUBSCRIPTIONS: dict[str, Handler[Context]] = {
+    fact.TYPE: on_lifecycle for fact in (*EVENT_FACTS, *BOOKING_FACTS, *PAYMENT_FACTS)
 }

@@ -23,7 +23,7 @@ async def create_admin(settings: Settings, *, email: str, password: str) -> tupl
         await db.run_migrations(MIGRATIONS_DIR, settings.DATABASE_URL)
     engine = db.make_engine(settings, pool_size=1, max_overflow=0)
     try:
-        async with db.make_sessionmaker(engine)() as session:
+        async with db.make_sessionmaker(engine, service=settings.SERVICE_NAME)() as session:
             if await service.ensure_admin(session, email=email, password=password):
                 return True, f"created admin {email}"
             async with session.begin():

@@ -65,50 +65,72 @@ Reason = Annotated[
 ]
 
 
+# Request bodies are named <thing><action>, like every service's (EventCreate, HoldRetake):
+# the thing the request acts on, then what it does to it.
+
+
 class UserCreate(Input):
+    """Register."""
+
     email: Email
     password: NewPassword
     full_name: FullName
 
 
-class LoginRequest(Input):
-    email: LoginEmail
-    password: LoginPassword
+class UserUpdate(Input):
+    """The caller's own account."""
 
-
-class RefreshRequest(Input):
-    refresh_token: OpaqueToken
-
-
-class EmailRequest(Input):
-    email: Email
-
-
-class TokenRequest(Input):
-    token: OpaqueToken
-
-
-class ChangePasswordRequest(Input):
-    current_password: LoginPassword
-    new_password: NewPassword
-
-
-class ResetPasswordRequest(Input):
-    token: OpaqueToken
-    new_password: NewPassword
-
-
-class DecisionRequest(Input):
-    reason: Reason | None = None
-
-
-class MeUpdate(Input):
     full_name: FullName
 
 
 class UserAdminUpdate(Input):
     role: Role | None = None
     disabled: bool | None = None
+
+
+class SessionCreate(Input):
+    """Sign in."""
+
+    email: LoginEmail
+    password: LoginPassword
+
+
+class SessionRefresh(Input):
+    refresh_token: OpaqueToken
+
+
+class SessionEnd(Input):
+    """Sign out: the session this refresh token belongs to ends too (if it is the caller's)."""
+
+    refresh_token: OpaqueToken
+
+
+class EmailVerify(Input):
+    token: OpaqueToken
+
+
+class VerificationResend(Input):
+    email: Email
+
+
+class PasswordChange(Input):
+    current_password: LoginPassword
+    new_password: NewPassword
+
+
+class PasswordForgot(Input):
+    """Ask for a reset token by email."""
+
+    email: Email
+
+
+class PasswordReset(Input):
+    token: OpaqueToken
+    new_password: NewPassword
+
+
+class ApplicationDecision(Input):
+    reason: Reason | None = None
 
 
 class UserRead(BaseModel):

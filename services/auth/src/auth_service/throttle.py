@@ -115,9 +115,19 @@ class LoginThrottle:
         await self.redis.delete(*self._account_keys(email, ip))
 
 
-async def claim_email_slot(redis: Redis, settings: Settings, *, purpose: str, email: str) -> bool:
-    """True when no ``purpose`` email went to this account within the cool-down (and claims it)."""
-    if settings.ACCOUNT_EMAIL_INTERVAL_SECONDS <= 0:
-        return True
-    key = prefixed(settings, f"auth:email_cooldown:{purpose}:{_digest(email)}")
-    return bool(await redis.set(key, "1", nx=True, ex=settings.ACCOUNT_EMAIL_INTERVAL_SECONDS))
+class MailCooldown:
+    """At most one email of each kind (verification, reset) per account per
+    ``ACCOUNT_EMAIL_INTERVAL_SECONDS``."""
+
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self.redis = redis
+        self.settings = settings
+
+    async def claim(self, *, kind: str, email: str) -> bool:
+        """True when no ``kind`` email went to this account within the cool-down (and claims
+        it)."""
+        seconds = self.settings.ACCOUNT_EMAIL_INTERVAL_SECONDS
+        if seconds <= 0:
+            return True
+        key = prefixed(self.settings, f"auth:email_cooldown:{kind}:{_digest(email)}")
+        return bool(await self.redis.set(key, "1", nx=True, ex=seconds))

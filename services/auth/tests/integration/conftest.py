@@ -8,12 +8,13 @@ from typing import Any
 
 import httpx2
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import text
 
 from auth_service.main import create_app
 from auth_service.settings import Settings
-from shared.testing.app import running_app, service_settings
+from shared.testing.app import RunningService, service_settings
+from shared.testing.app import running_service as running_service_of
+from shared.testing.fixtures import Outbox
 
 ADMIN_EMAIL = "root@auth.test"
 ADMIN_PASSWORD = "root-test-password"
@@ -22,7 +23,7 @@ Account = dict[str, Any]
 
 
 @pytest.fixture(scope="session")
-async def auth_settings(
+async def settings(
     infra: Any, make_database: Any, make_namespace: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
     url = await make_database("auth")
@@ -42,88 +43,58 @@ async def auth_settings(
 
 
 @pytest.fixture(scope="session")
-async def auth_app(auth_settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx2.AsyncClient]]:
-    async with running_app(create_app, auth_settings) as (app, client):
-        yield app, client
-
-
-@pytest.fixture
-def app(auth_app: tuple[FastAPI, httpx2.AsyncClient]) -> FastAPI:
-    return auth_app[0]
-
-
-@pytest.fixture
-def client(auth_app: tuple[FastAPI, httpx2.AsyncClient]) -> httpx2.AsyncClient:
-    return auth_app[1]
+async def running_service(settings: Settings) -> AsyncIterator[RunningService]:
+    async with running_service_of(create_app, settings) as running:
+        yield running
 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def outbox_messages(app: FastAPI, routing_key: str, user_id: str) -> list[dict[str, Any]]:
-    """The ``data`` of every ``routing_key`` message written for ``user_id``, oldest first."""
-    async with app.state.runtime.sessionmaker() as session:
-        rows = (
-            await session.execute(
-                text(
-                    "SELECT payload FROM outbox_message WHERE routing_key = :key "
-                    "AND payload->'data'->>'user_id' = :id ORDER BY created_at, id"
-                ),
-                {"key": routing_key, "id": user_id},
-            )
-        ).all()
-    return [row.payload["data"] for row in rows]
+MailedToken = Callable[[str, str], Awaitable[str]]
 
 
-async def outbox_token(app: FastAPI, routing_key: str, user_id: str) -> str:
-    """The newest token (verification or reset) a message carried for ``user_id``."""
-    data = (await outbox_messages(app, routing_key, user_id))[-1]
-    return str(data.get("verification_token") or data["reset_token"])
+@pytest.fixture
+def mailed_token(outbox: Outbox) -> MailedToken:
+    """``await mailed_token(routing_key, user_id)``: the newest one-time token (verification or
+    reset) a message carried for the user."""
 
+    async def newest(routing_key: str, user_id: str) -> str:
+        data = (await outbox(routing_key, user_id=user_id))[-1]["data"]
+        return str(data.get("verification_token") or data["reset_token"])
 
-async def audit_rows(app: FastAPI, **where: Any) -> list[dict[str, Any]]:
-    clauses = " AND ".join(f"{name} = :{name}" for name in where) or "true"
-    async with app.state.runtime.sessionmaker() as session:
-        rows = (
-            await session.execute(
-                text(f"SELECT * FROM audit_log WHERE {clauses} ORDER BY at"), where
-            )
-        ).mappings()
-        return [dict(r) for r in rows]
+    return newest
 
 
 class Probe:
-    """Reads what the app wrote: outbox messages, one-time tokens, audit rows."""
+    """Reads and writes auth's tables directly: audit rows, any query, a fix-up."""
 
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-
-    async def messages(self, routing_key: str, user_id: str) -> list[dict[str, Any]]:
-        return await outbox_messages(self.app, routing_key, user_id)
-
-    async def token(self, routing_key: str, user_id: str) -> str:
-        return await outbox_token(self.app, routing_key, user_id)
+    def __init__(self, runtime: Any) -> None:
+        self.sessionmaker = runtime.sessionmaker
 
     async def audit(self, **where: Any) -> list[dict[str, Any]]:
-        return await audit_rows(self.app, **where)
+        clauses = " AND ".join(f"{name} = :{name}" for name in where) or "true"
+        return await self.rows(f"SELECT * FROM audit_log WHERE {clauses} ORDER BY at", **where)
 
     async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
-        async with self.app.state.runtime.sessionmaker() as session:
+        async with self.sessionmaker() as session:
             return [dict(r) for r in (await session.execute(text(sql), params)).mappings()]
 
     async def execute(self, sql: str, **params: Any) -> None:
-        async with self.app.state.runtime.sessionmaker() as session, session.begin():
+        async with self.sessionmaker() as session, session.begin():
             await session.execute(text(sql), params)
 
 
 @pytest.fixture
-def probe(app: FastAPI) -> Probe:
-    return Probe(app)
+def probe(runtime: Any) -> Probe:
+    return Probe(runtime)
 
 
 @pytest.fixture
-def register(app: FastAPI, client: httpx2.AsyncClient) -> Callable[..., Awaitable[Account]]:
+def register(
+    client: httpx2.AsyncClient, mailed_token: MailedToken
+) -> Callable[..., Awaitable[Account]]:
     """Register a fresh customer and sign in; the account with its tokens and headers."""
 
     async def make(
@@ -138,7 +109,7 @@ def register(app: FastAPI, client: httpx2.AsyncClient) -> Callable[..., Awaitabl
         assert response.status_code == 201, response.text
         account: Account = {**response.json(), "password": password}
         if verified:
-            token = await outbox_token(app, "user.registered", account["id"])
+            token = await mailed_token("user.registered", account["id"])
             done = await client.post("/api/auth/verify-email", json={"token": token})
             assert done.status_code == 204, done.text
             account["email_verified"] = True

@@ -9,6 +9,9 @@ from typing import Any
 import httpx2
 import pytest
 
+from auth_service.documents import FORM_OVERHEAD_BYTES
+from shared.testing.fixtures import Outbox
+
 pytestmark = pytest.mark.integration
 
 Register = Callable[..., Awaitable[dict[str, Any]]]
@@ -121,6 +124,8 @@ async def test_apply_answers_413_before_parsing_when_body_is_far_too_large(
     assert response.status_code == 413
     body = response.json()
     assert body["error"] == "payload_too_large" and body["request_id"]
+    # the middleware's answer (the route's would name the document's own limit)
+    assert body["details"] == {"max_bytes": FIVE_MB + FORM_OVERHEAD_BYTES}
 
 
 @pytest.mark.parametrize(
@@ -164,7 +169,11 @@ async def test_apply_answers_401_when_anonymous(client: httpx2.AsyncClient) -> N
 
 
 async def test_approval_makes_the_applicant_an_organizer_and_tells_them_when_admin_approves(
-    client: httpx2.AsyncClient, register: Register, admin_headers: dict[str, str], probe: Any
+    client: httpx2.AsyncClient,
+    register: Register,
+    admin_headers: dict[str, str],
+    probe: Any,
+    outbox: Outbox,
 ) -> None:
     account = await register(verified=True)
     application = (await _apply(client, account)).json()
@@ -182,7 +191,8 @@ async def test_approval_makes_the_applicant_an_organizer_and_tells_them_when_adm
         "/api/auth/me", headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"}
     )
     assert me.json()["role"] == "organizer"
-    (message,) = await probe.messages("organizer.decided", account["id"])
+    (sent,) = await outbox("organizer.decided", user_id=account["id"])
+    message = sent["data"]
     assert message["approved"] is True and message["application_id"] == application["id"]
     twice = await client.post(f"{ADMIN_APPS}/{application['id']}/reject", headers=admin_headers)
     assert twice.status_code == 409 and twice.json()["error"] == "invalid_state"
@@ -192,7 +202,7 @@ async def test_approval_makes_the_applicant_an_organizer_and_tells_them_when_adm
 
 
 async def test_rejected_applicant_may_apply_again_when_admin_rejected(
-    client: httpx2.AsyncClient, register: Register, admin_headers: dict[str, str], probe: Any
+    client: httpx2.AsyncClient, register: Register, admin_headers: dict[str, str], outbox: Outbox
 ) -> None:
     account = await register(verified=True)
     application = (await _apply(client, account)).json()
@@ -204,7 +214,8 @@ async def test_rejected_applicant_may_apply_again_when_admin_rejected(
     assert rejected.status_code == 200
     assert rejected.json()["status"] == "rejected"
     assert rejected.json()["reason"] == "Tell us more about your venues."
-    (message,) = await probe.messages("organizer.decided", account["id"])
+    (sent,) = await outbox("organizer.decided", user_id=account["id"])
+    message = sent["data"]
     assert message["approved"] is False and message["reason"] == "Tell us more about your venues."
     again = await _apply(client, account, data=_form(details="Three venues, 10 years."))
     assert again.status_code == 201 and again.json()["id"] != application["id"]

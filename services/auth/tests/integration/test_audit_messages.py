@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 
-from shared.contracts import Contract
 from shared.contracts.event import (
     EventCancelledV1,
     EventCreatedV1,
@@ -17,19 +15,10 @@ from shared.contracts.event import (
     EventPublishedV1,
 )
 from shared.contracts.payment import PaymentRefundedV1
-from shared.messaging import Envelope
 from shared.testing.eventually import eventually
+from shared.testing.fixtures import Publish
 
 pytestmark = pytest.mark.integration
-
-
-async def _publish(app: FastAPI, *messages: Contract) -> None:
-    broker = app.state.runtime.broker
-    for data in messages:
-        envelope = Envelope.wrap(data, producer="test")
-        await broker.publish(
-            envelope.to_json(), routing_key=envelope.type, message_id=str(envelope.id)
-        )
 
 
 async def _rows(probe: Any, count: int, **where: Any) -> list[dict[str, Any]]:
@@ -39,18 +28,18 @@ async def _rows(probe: Any, count: int, **where: Any) -> list[dict[str, Any]]:
 
 
 async def test_event_actions_are_audited_with_the_acting_user_when_event_messages_arrive(
-    app: FastAPI, probe: Any
+    publish: Publish, probe: Any
 ) -> None:
     event_id, organizer, admin = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     starts_at = datetime.now(UTC) + timedelta(days=30)
     common = {"event_id": event_id, "organizer_id": organizer, "title": "Night Show"}
-    await _publish(
-        app,
+    for message in (
         EventCreatedV1(**common, actor_id=organizer),
         EventPublishedV1(**common, starts_at=starts_at, currency="EUR", actor_id=organizer),
         EventCancelledV1(**common, reason="venue flooded", actor_id=admin),
         EventDeletedV1(**common, actor_id=admin),
-    )
+    ):
+        await publish(message)
     rows = await _rows(probe, 4, target=f"event:{event_id}")
     by_action = {r["action"]: r for r in rows}
     assert set(by_action) == {
@@ -73,12 +62,11 @@ async def test_event_actions_are_audited_with_the_acting_user_when_event_message
 
 
 async def test_event_action_is_the_organizers_when_an_older_message_names_no_actor(
-    app: FastAPI, probe: Any
+    publish: Publish, probe: Any
 ) -> None:
     event_id, organizer = uuid.uuid4(), uuid.uuid4()
-    await _publish(
-        app,
-        EventCancelledV1(event_id=event_id, organizer_id=organizer, title="Old", reason=None),
+    await publish(
+        EventCancelledV1(event_id=event_id, organizer_id=organizer, title="Old", reason=None)
     )
     (row,) = await _rows(probe, 1, target=f"event:{event_id}")
     assert row["action"] == "event.cancelled" and row["actor_id"] == organizer
@@ -96,9 +84,11 @@ def _refund(booking_id: uuid.UUID, buyer: uuid.UUID, **extra: Any) -> PaymentRef
     )
 
 
-async def test_refund_is_the_admins_when_an_admin_asked_for_it(app: FastAPI, probe: Any) -> None:
+async def test_refund_is_the_admins_when_an_admin_asked_for_it(
+    publish: Publish, probe: Any
+) -> None:
     booking_id, buyer, admin = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    await _publish(app, _refund(booking_id, buyer, actor_id=admin, reason="duplicate charge"))
+    await publish(_refund(booking_id, buyer, actor_id=admin, reason="duplicate charge"))
     (row,) = await _rows(probe, 1, action="payment.refunded", target=f"booking:{booking_id}")
     assert row["actor_id"] == admin
     assert row["details"]["user_id"] == str(buyer)  # whose money went back
@@ -106,9 +96,9 @@ async def test_refund_is_the_admins_when_an_admin_asked_for_it(app: FastAPI, pro
 
 
 async def test_refund_is_the_buyers_when_it_followed_their_cancellation(
-    app: FastAPI, probe: Any
+    publish: Publish, probe: Any
 ) -> None:
     booking_id, buyer = uuid.uuid4(), uuid.uuid4()
-    await _publish(app, _refund(booking_id, buyer))
+    await publish(_refund(booking_id, buyer))
     (row,) = await _rows(probe, 1, action="payment.refunded", target=f"booking:{booking_id}")
     assert row["actor_id"] == buyer and "user_id" not in row["details"]

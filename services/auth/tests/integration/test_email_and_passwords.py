@@ -9,9 +9,15 @@ from typing import Any
 import httpx2
 import pytest
 
+from auth_service.main import create_app
+from auth_service.settings import Settings
+from shared.testing.app import running_app
+from shared.testing.fixtures import Outbox
+
 pytestmark = pytest.mark.integration
 
 Register = Callable[..., Awaitable[dict[str, Any]]]
+MailedToken = Callable[[str, str], Awaitable[str]]
 
 
 async def _me(client: httpx2.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
@@ -33,10 +39,10 @@ async def _refresh(client: httpx2.AsyncClient, token: str) -> httpx2.Response:
 
 
 async def test_verify_email_marks_the_account_verified_once_when_token_valid(
-    probe: Any, client: httpx2.AsyncClient, register: Register
+    probe: Any, client: httpx2.AsyncClient, register: Register, mailed_token: MailedToken
 ) -> None:
     account = await register()
-    token = await probe.token("user.registered", account["id"])
+    token = await mailed_token("user.registered", account["id"])
     first = await client.post("/api/auth/verify-email", json={"token": token})
     assert first.status_code == 204 and first.content == b""
     assert (await _me(client, account["headers"]))["email_verified"] is True
@@ -53,10 +59,10 @@ async def test_verify_email_answers_400_when_token_unknown(client: httpx2.AsyncC
 
 
 async def test_verify_email_answers_400_when_token_expired(
-    probe: Any, client: httpx2.AsyncClient, register: Register
+    probe: Any, client: httpx2.AsyncClient, register: Register, mailed_token: MailedToken
 ) -> None:
     account = await register(login=False)
-    token = await probe.token("user.registered", account["id"])
+    token = await mailed_token("user.registered", account["id"])
     await probe.execute(
         "UPDATE account_token SET expires_at = now() - interval '1 second' WHERE user_id = :id",
         id=account["id"],
@@ -93,15 +99,16 @@ async def test_anonymous_account_endpoints_answer_422_per_field_when_input_inval
 
 
 async def test_resend_answers_202_and_publishes_a_new_token_when_account_unverified(
-    probe: Any, client: httpx2.AsyncClient, register: Register
+    client: httpx2.AsyncClient, register: Register, outbox: Outbox, mailed_token: MailedToken
 ) -> None:
     account = await register(login=False)
-    first = await probe.token("user.registered", account["id"])
+    first = await mailed_token("user.registered", account["id"])
     response = await client.post(
         "/api/auth/resend-verification", json={"email": account["email"].upper()}
     )
     assert response.status_code == 202 and response.content == b""
-    (message,) = await probe.messages("user.verification_requested", account["id"])
+    (sent,) = await outbox("user.verification_requested", user_id=account["id"])
+    message = sent["data"]
     assert message["email"] == account["email"] and message["expires_at"]
     second = message["verification_token"]
     assert second != first
@@ -112,7 +119,7 @@ async def test_resend_answers_202_and_publishes_a_new_token_when_account_unverif
 
 
 async def test_resend_answers_202_without_a_message_when_email_unknown_or_verified(
-    probe: Any, client: httpx2.AsyncClient, register: Register
+    client: httpx2.AsyncClient, register: Register, outbox: Outbox
 ) -> None:
     verified = await register(login=False, verified=True)
     unknown = await client.post(
@@ -121,14 +128,37 @@ async def test_resend_answers_202_without_a_message_when_email_unknown_or_verifi
     known = await client.post("/api/auth/resend-verification", json={"email": verified["email"]})
     assert unknown.status_code == known.status_code == 202
     assert unknown.content == known.content == b""
-    assert await probe.messages("user.verification_requested", verified["id"]) == []
+    assert await outbox("user.verification_requested", user_id=verified["id"]) == []
+
+
+async def test_one_email_of_each_kind_per_cool_down_when_requests_repeat(
+    settings: Settings, register: Register, outbox: Outbox, probe: Any
+) -> None:
+    account = await register(login=False)
+    cooling = settings.model_copy(
+        update={
+            "ACCOUNT_EMAIL_INTERVAL_SECONDS": 600,
+            "REDIS_PREFIX": f"{settings.REDIS_PREFIX}cool-{uuid.uuid4().hex[:6]}:",
+        }
+    )
+    async with running_app(create_app, cooling) as (_app, client):
+        for path in ["/api/auth/resend-verification"] * 2 + ["/api/auth/forgot-password"] * 2:
+            response = await client.post(path, json={"email": account["email"]})
+            assert response.status_code == 202 and response.content == b""
+    # one verification and one reset email: the kinds cool down apart
+    assert len(await outbox("user.verification_requested", user_id=account["id"])) == 1
+    assert len(await outbox("user.password_reset_requested", user_id=account["id"])) == 1
+    requested = await probe.audit(
+        action="user.password_reset_requested", actor_id=uuid.UUID(account["id"])
+    )
+    assert len(requested) == 1  # a request the cool-down swallowed is not audited either
 
 
 # --- forgot / reset -------------------------------------------------------------------
 
 
 async def test_forgot_password_answers_202_alike_when_account_exists_or_not(
-    probe: Any, client: httpx2.AsyncClient, register: Register
+    probe: Any, client: httpx2.AsyncClient, register: Register, outbox: Outbox
 ) -> None:
     account = await register(login=False)
     known = await client.post("/api/auth/forgot-password", json={"email": account["email"]})
@@ -137,7 +167,8 @@ async def test_forgot_password_answers_202_alike_when_account_exists_or_not(
     )
     assert known.status_code == unknown.status_code == 202
     assert known.content == unknown.content == b""
-    (message,) = await probe.messages("user.password_reset_requested", account["id"])
+    (sent,) = await outbox("user.password_reset_requested", user_id=account["id"])
+    message = sent["data"]
     assert message["email"] == account["email"] and len(message["reset_token"]) >= 43
     # the token itself is never stored, only its hash
     assert not await probe.rows(
@@ -146,12 +177,12 @@ async def test_forgot_password_answers_202_alike_when_account_exists_or_not(
 
 
 async def test_reset_password_sets_the_password_and_ends_every_session_when_token_valid(
-    probe: Any, client: httpx2.AsyncClient, register: Register
+    probe: Any, client: httpx2.AsyncClient, register: Register, mailed_token: MailedToken
 ) -> None:
     account = await register()
     second = (await _login(client, account["email"], account["password"])).json()
     await client.post("/api/auth/forgot-password", json={"email": account["email"]})
-    token = await probe.token("user.password_reset_requested", account["id"])
+    token = await mailed_token("user.password_reset_requested", account["id"])
 
     response = await client.post(
         "/api/auth/reset-password", json={"token": token, "new_password": "brand-new-secret"}
@@ -169,13 +200,13 @@ async def test_reset_password_sets_the_password_and_ends_every_session_when_toke
 
 
 async def test_reset_password_answers_400_when_token_expired_or_superseded(
-    probe: Any, client: httpx2.AsyncClient, register: Register
+    probe: Any, client: httpx2.AsyncClient, register: Register, mailed_token: MailedToken
 ) -> None:
     account = await register(login=False)
     await client.post("/api/auth/forgot-password", json={"email": account["email"]})
-    first = await probe.token("user.password_reset_requested", account["id"])
+    first = await mailed_token("user.password_reset_requested", account["id"])
     await client.post("/api/auth/forgot-password", json={"email": account["email"]})
-    second = await probe.token("user.password_reset_requested", account["id"])
+    second = await mailed_token("user.password_reset_requested", account["id"])
     superseded = await client.post(
         "/api/auth/reset-password", json={"token": first, "new_password": "brand-new-secret"}
     )
@@ -191,10 +222,10 @@ async def test_reset_password_answers_400_when_token_expired_or_superseded(
 
 
 async def test_verification_token_cannot_reset_a_password_when_presented_as_reset(
-    probe: Any, client: httpx2.AsyncClient, register: Register
+    client: httpx2.AsyncClient, register: Register, mailed_token: MailedToken
 ) -> None:
     account = await register(login=False)
-    token = await probe.token("user.registered", account["id"])
+    token = await mailed_token("user.registered", account["id"])
     response = await client.post(
         "/api/auth/reset-password", json={"token": token, "new_password": "brand-new-secret"}
     )

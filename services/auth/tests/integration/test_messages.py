@@ -11,22 +11,21 @@ from typing import Any
 import aio_pika
 import httpx2
 import pytest
-from fastapi import FastAPI
-from sqlalchemy import text
 
 from auth_service.settings import Settings
 from shared.messaging import Names
 from shared.testing.eventually import eventually
+from shared.testing.fixtures import Outbox
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def registered_queue(auth_settings: Settings) -> AsyncIterator[aio_pika.abc.AbstractQueue]:
+async def registered_queue(settings: Settings) -> AsyncIterator[aio_pika.abc.AbstractQueue]:
     """A temporary queue bound to user.registered on this suite's exchange."""
-    connection = await aio_pika.connect_robust(auth_settings.AMQP_URL)
+    connection = await aio_pika.connect_robust(settings.AMQP_URL)
     channel = await connection.channel()
-    names = Names(auth_settings.MESSAGING_NAMESPACE)
+    names = Names(settings.MESSAGING_NAMESPACE)
     exchange = await channel.declare_exchange(
         names.exchange, aio_pika.ExchangeType.TOPIC, durable=True
     )
@@ -56,21 +55,10 @@ async def _register(client: httpx2.AsyncClient) -> dict[str, Any]:
 
 
 async def test_register_writes_user_registered_to_the_outbox_when_user_created(
-    app: FastAPI, client: httpx2.AsyncClient
+    client: httpx2.AsyncClient, outbox: Outbox, probe: Any
 ) -> None:
     user = await _register(client)
-    async with app.state.runtime.sessionmaker() as session:
-        rows = (
-            await session.execute(
-                text(
-                    "SELECT payload FROM outbox_message WHERE routing_key = 'user.registered' "
-                    "AND payload->'data'->>'user_id' = :id"
-                ),
-                {"id": user["id"]},
-            )
-        ).all()
-    assert len(rows) == 1
-    payload = rows[0].payload
+    (payload,) = await outbox("user.registered", user_id=user["id"])
     assert payload["type"] == "user.registered" and payload["version"] == 1
     token = payload["data"].pop("verification_token")
     assert payload["data"] == {
@@ -79,16 +67,16 @@ async def test_register_writes_user_registered_to_the_outbox_when_user_created(
         "full_name": "Message Person",
     }
     assert isinstance(token, str) and len(token) >= 43
-    async with app.state.runtime.sessionmaker() as session:
-        stored = await session.scalar(
-            text("SELECT token_hash FROM account_token WHERE user_id = :id"), {"id": user["id"]}
-        )
+    (row,) = await probe.rows(
+        "SELECT token_hash FROM account_token WHERE user_id = :id", id=uuid.UUID(user["id"])
+    )
+    stored = row["token_hash"]
     # only the token's hash is stored
     assert stored == hashlib.sha256(token.encode()).hexdigest() and token not in str(stored)
 
 
 async def test_failed_registration_writes_no_message_when_email_taken(
-    app: FastAPI, client: httpx2.AsyncClient
+    client: httpx2.AsyncClient, outbox: Outbox
 ) -> None:
     user = await _register(client)
     duplicate = await client.post(
@@ -96,15 +84,7 @@ async def test_failed_registration_writes_no_message_when_email_taken(
         json={"email": user["email"], "password": "long-enough", "full_name": "Again"},
     )
     assert duplicate.status_code == 409
-    async with app.state.runtime.sessionmaker() as session:
-        count = await session.scalar(
-            text(
-                "SELECT count(*) FROM outbox_message WHERE routing_key = 'user.registered' "
-                "AND payload->'data'->>'email' = :email"
-            ),
-            {"email": user["email"]},
-        )
-    assert count == 1
+    assert len(await outbox("user.registered", email=user["email"])) == 1
 
 
 async def test_user_registered_reaches_the_broker_when_relayed(

@@ -12,7 +12,6 @@ from typing import Any
 import httpx2
 import jwt
 import pytest
-from fastapi import FastAPI
 
 from auth_service import service
 from auth_service.main import create_app
@@ -20,10 +19,12 @@ from auth_service.settings import Settings
 from shared.security import INTERNAL_TOKEN_HEADER
 from shared.testing.app import running_app
 from shared.testing.eventually import eventually
+from shared.testing.fixtures import Outbox
 
 pytestmark = pytest.mark.integration
 
 Register = Callable[..., Awaitable[dict[str, Any]]]
+MailedToken = Callable[[str, str], Awaitable[str]]
 
 
 def _sid(access_token: str) -> str:
@@ -74,7 +75,7 @@ async def _internal(client: httpx2.AsyncClient, settings: Settings) -> list[dict
 
 
 async def test_logout_refuses_the_access_token_and_announces_the_session_when_signing_out(
-    client: httpx2.AsyncClient, register: Register, probe: Any, auth_settings: Settings
+    client: httpx2.AsyncClient, register: Register, settings: Settings, outbox: Outbox
 ) -> None:
     account = await register()
     sid = _sid(account["access_token"])
@@ -86,13 +87,14 @@ async def test_logout_refuses_the_access_token_and_announces_the_session_when_si
     )
     assert response.status_code == 204
     await _refused(client, account["access_token"])
-    (message,) = await probe.messages("session.revoked", account["id"])
+    (sent,) = await outbox("session.revoked", user_id=account["id"])
+    message = sent["data"]
     assert message["session_ids"] == [sid] and message["reason"] == "logout"
-    live_for = auth_settings.ACCESS_TOKEN_TTL_SECONDS + auth_settings.JWT_LEEWAY_SECONDS
+    live_for = settings.ACCESS_TOKEN_TTL_SECONDS + settings.JWT_LEEWAY_SECONDS
     expires_at = datetime.fromisoformat(message["expires_at"])
     assert before + timedelta(seconds=live_for) <= expires_at
     assert expires_at <= datetime.now(UTC) + timedelta(seconds=live_for)
-    served = [r for r in await _internal(client, auth_settings) if r["user_id"] == account["id"]]
+    served = [r for r in await _internal(client, settings) if r["user_id"] == account["id"]]
     assert served == [message]
 
 
@@ -106,7 +108,7 @@ async def test_internal_revocations_answer_401_when_the_internal_credential_is_w
 
 
 async def test_change_password_refuses_the_other_sessions_tokens_when_this_one_stays(
-    client: httpx2.AsyncClient, register: Register, probe: Any
+    client: httpx2.AsyncClient, register: Register, outbox: Outbox
 ) -> None:
     account = await register()
     other = await _login(client, account)
@@ -118,27 +120,29 @@ async def test_change_password_refuses_the_other_sessions_tokens_when_this_one_s
     assert response.status_code == 204
     await _refused(client, other["access_token"])
     assert await _me_status(client, account["access_token"]) == (200, None)
-    (message,) = await probe.messages("session.revoked", account["id"])
+    (sent,) = await outbox("session.revoked", user_id=account["id"])
+    message = sent["data"]
     assert message["session_ids"] == [_sid(other["access_token"])]
     assert message["reason"] == "password_changed"
 
 
 async def test_reset_password_refuses_every_sessions_tokens_when_the_password_is_reset(
-    client: httpx2.AsyncClient, register: Register, probe: Any
+    client: httpx2.AsyncClient, register: Register, outbox: Outbox, mailed_token: MailedToken
 ) -> None:
     account = await register()
     other = await _login(client, account)
     assert (
         await client.post("/api/auth/forgot-password", json={"email": account["email"]})
     ).status_code == 202
-    token = await probe.token("user.password_reset_requested", account["id"])
+    token = await mailed_token("user.password_reset_requested", account["id"])
     reset = await client.post(
         "/api/auth/reset-password", json={"token": token, "new_password": "brand-new-secret"}
     )
     assert reset.status_code == 204
     for pair in (account, other):
         await _refused(client, pair["access_token"])
-    (message,) = await probe.messages("session.revoked", account["id"])
+    (sent,) = await outbox("session.revoked", user_id=account["id"])
+    message = sent["data"]
     assert sorted(message["session_ids"]) == sorted(
         [_sid(account["access_token"]), _sid(other["access_token"])]
     )
@@ -146,21 +150,26 @@ async def test_reset_password_refuses_every_sessions_tokens_when_the_password_is
 
 
 async def test_demotion_refuses_the_old_role_tokens_when_an_admin_lowers_the_role(
-    client: httpx2.AsyncClient, register: Register, probe: Any, admin_headers: dict[str, str]
+    client: httpx2.AsyncClient,
+    register: Register,
+    probe: Any,
+    admin_headers: dict[str, str],
+    outbox: Outbox,
 ) -> None:
     account = await register()
     url = f"/api/auth/admin/users/{account['id']}"
     promoted = await client.patch(url, json={"role": "organizer"}, headers=admin_headers)
     assert promoted.status_code == 200
     # a promotion ends nothing: the next token carries the new role
-    assert await probe.messages("session.revoked", account["id"]) == []
+    assert await outbox("session.revoked", user_id=account["id"]) == []
     organizer = await _login(client, account)
     assert _claims(organizer["access_token"])["role"] == "organizer"
     demoted = await client.patch(url, json={"role": "customer"}, headers=admin_headers)
     assert demoted.status_code == 200
     await _refused(client, organizer["access_token"])
     await _refused(client, account["access_token"])
-    (message,) = await probe.messages("session.revoked", account["id"])
+    (sent,) = await outbox("session.revoked", user_id=account["id"])
+    message = sent["data"]
     assert message["reason"] == "role_changed"
     assert sorted(message["session_ids"]) == sorted(
         [_sid(account["access_token"]), _sid(organizer["access_token"])]
@@ -181,10 +190,10 @@ async def test_demotion_refuses_the_old_role_tokens_when_an_admin_lowers_the_rol
 async def test_account_tokens_are_refused_when_an_admin_disables_or_deletes_it(
     client: httpx2.AsyncClient,
     register: Register,
-    probe: Any,
     admin_headers: dict[str, str],
     how: str,
     reason: str,
+    outbox: Outbox,
 ) -> None:
     account = await register()
     url = f"/api/auth/admin/users/{account['id']}"
@@ -194,13 +203,14 @@ async def test_account_tokens_are_refused_when_an_admin_disables_or_deletes_it(
     else:
         assert (await client.delete(url, headers=admin_headers)).status_code == 204
     await _refused(client, account["access_token"])
-    (message,) = await probe.messages("session.revoked", account["id"])
+    (sent,) = await outbox("session.revoked", user_id=account["id"])
+    message = sent["data"]
     assert message["reason"] == reason
     assert message["session_ids"] == [_sid(account["access_token"])]
 
 
 async def test_refresh_reuse_refuses_the_family_tokens_when_a_rotated_token_comes_back(
-    client: httpx2.AsyncClient, register: Register, probe: Any
+    client: httpx2.AsyncClient, register: Register, outbox: Outbox
 ) -> None:
     account = await register()
     rotated = await client.post(
@@ -214,17 +224,18 @@ async def test_refresh_reuse_refuses_the_family_tokens_when_a_rotated_token_come
     )
     assert replay.status_code == 401
     await _refused(client, new_access)
-    (message,) = await probe.messages("session.revoked", account["id"])
+    (sent,) = await outbox("session.revoked", user_id=account["id"])
+    message = sent["data"]
     assert message["reason"] == "refresh_reused"
     assert message["session_ids"] == [_sid(new_access)]
     # presenting a dead token again revokes nothing new and announces nothing more
     again = await client.post("/api/auth/refresh", json={"refresh_token": account["refresh_token"]})
     assert again.status_code == 401
-    assert len(await probe.messages("session.revoked", account["id"])) == 1
+    assert len(await outbox("session.revoked", user_id=account["id"])) == 1
 
 
 async def test_session_is_not_announced_when_its_last_access_token_has_expired(
-    client: httpx2.AsyncClient, register: Register, probe: Any
+    client: httpx2.AsyncClient, register: Register, probe: Any, outbox: Outbox
 ) -> None:
     account = await register()
     await probe.execute(
@@ -238,7 +249,8 @@ async def test_session_is_not_announced_when_its_last_access_token_has_expired(
         headers=_bearer(other["access_token"]),
     )
     assert response.status_code == 204
-    (message,) = await probe.messages("session.revoked", account["id"])
+    (sent,) = await outbox("session.revoked", user_id=account["id"])
+    message = sent["data"]
     assert message["session_ids"] == [_sid(other["access_token"])]
     refreshed = await client.post(
         "/api/auth/refresh", json={"refresh_token": account["refresh_token"]}
@@ -247,7 +259,7 @@ async def test_session_is_not_announced_when_its_last_access_token_has_expired(
 
 
 async def test_restarted_auth_refuses_revoked_tokens_when_the_revocation_predates_it(
-    client: httpx2.AsyncClient, register: Register, auth_settings: Settings
+    client: httpx2.AsyncClient, register: Register, settings: Settings
 ) -> None:
     account = await register()
     assert (
@@ -259,12 +271,12 @@ async def test_restarted_auth_refuses_revoked_tokens_when_the_revocation_predate
     ).status_code == 204
     await _refused(client, account["access_token"])
     # a new process heard no message: it learns the revocation from auth's own table
-    async with running_app(create_app, auth_settings) as (_app, restarted):
+    async with running_app(create_app, settings) as (_app, restarted):
         await _refused(restarted, account["access_token"])
 
 
 async def test_expired_revocations_are_not_served_and_are_pruned_when_past_their_end(
-    app: FastAPI, client: httpx2.AsyncClient, probe: Any, auth_settings: Settings
+    runtime: Any, client: httpx2.AsyncClient, probe: Any, settings: Settings
 ) -> None:
     user_id, session_id = uuid.uuid4(), uuid.uuid4()
     await probe.execute(
@@ -275,19 +287,19 @@ async def test_expired_revocations_are_not_served_and_are_pruned_when_past_their
         user=user_id,
         sid=str(session_id),
     )
-    assert all(r["user_id"] != str(user_id) for r in await _internal(client, auth_settings))
-    async with app.state.runtime.sessionmaker() as session:
+    assert all(r["user_id"] != str(user_id) for r in await _internal(client, settings))
+    async with runtime.sessionmaker() as session:
         assert await service.prune_revocations(session) >= 1
     left = await probe.rows("SELECT id FROM session_revocation WHERE user_id = :u", u=user_id)
     assert left == []
 
 
 async def test_access_token_says_the_email_is_verified_when_refreshed_after_verifying(
-    client: httpx2.AsyncClient, register: Register, probe: Any
+    client: httpx2.AsyncClient, register: Register, mailed_token: MailedToken
 ) -> None:
     account = await register()
     assert _claims(account["access_token"])["email_verified"] is False
-    token = await probe.token("user.registered", account["id"])
+    token = await mailed_token("user.registered", account["id"])
     assert (await client.post("/api/auth/verify-email", json={"token": token})).status_code == 204
     assert _claims(account["access_token"])["email_verified"] is False  # tokens are immutable
     refreshed = await client.post(

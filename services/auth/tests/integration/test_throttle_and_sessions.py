@@ -23,8 +23,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-async def strict(auth_settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
-    settings = auth_settings.model_copy(
+async def strict(settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
+    strict_settings = settings.model_copy(
         update={
             "LOGIN_MAX_FAILURES_PER_ACCOUNT": 3,
             "LOGIN_ACCOUNT_WINDOW_SECONDS": 600,
@@ -36,7 +36,7 @@ async def strict(auth_settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
             "REFRESH_TOKEN_TTL_SECONDS": 3600,
         }
     )
-    async with running_app(create_app, settings) as (_app, client):
+    async with running_app(create_app, strict_settings) as (_app, client):
         yield client
 
 
@@ -117,18 +117,18 @@ async def test_owner_signs_in_after_a_second_when_a_stranger_failed_five_times(
 
 
 async def test_stranger_waits_ever_longer_while_the_owner_waits_at_most_the_cap_when_failures_go_on(
-    auth_settings: Settings,
+    settings: Settings,
 ) -> None:
-    settings = auth_settings.model_copy(
+    ladder = settings.model_copy(
         update={
             "LOGIN_MAX_FAILURES_PER_ACCOUNT": 2,
             "LOGIN_DELAY_BASE_SECONDS": 0.25,
             "LOGIN_DELAY_MAX_SECONDS": 0.5,
             "LOGIN_CLIENT_DELAY_MAX_SECONDS": 60.0,
-            "REDIS_PREFIX": f"{auth_settings.REDIS_PREFIX}ladder-{uuid.uuid4().hex[:6]}:",
+            "REDIS_PREFIX": f"{settings.REDIS_PREFIX}ladder-{uuid.uuid4().hex[:6]}:",
         }
     )
-    async with running_app(create_app, settings) as (app, client):
+    async with running_app(create_app, ladder) as (app, client):
         email, password = await _account(client)
         async with (
             _client_at(app, "203.0.113.9") as stranger,
@@ -158,17 +158,17 @@ async def test_stranger_waits_ever_longer_while_the_owner_waits_at_most_the_cap_
 
 
 async def test_ip_is_throttled_across_accounts_when_its_failures_reach_the_limit(
-    auth_settings: Settings,
+    settings: Settings,
 ) -> None:
-    settings = auth_settings.model_copy(
+    per_ip = settings.model_copy(
         update={
             "LOGIN_MAX_FAILURES_PER_IP": 4,
             "LOGIN_IP_WINDOW_SECONDS": 300,
             # its own key space: the other tests' failures share this address
-            "REDIS_PREFIX": f"{auth_settings.REDIS_PREFIX}ip-{uuid.uuid4().hex[:6]}:",
+            "REDIS_PREFIX": f"{settings.REDIS_PREFIX}ip-{uuid.uuid4().hex[:6]}:",
         }
     )
-    async with running_app(create_app, settings) as (_app, client):
+    async with running_app(create_app, per_ip) as (_app, client):
         statuses = [
             (
                 await _login(client, f"s{i}-{uuid.uuid4().hex}@example.test", "pw-pw-pw-pw")

@@ -7,21 +7,23 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from auth_service import service
-from auth_service.deps import ClientIP, SessionId, SettingsDep, SignerDep, ThrottleDep
+from auth_service.deps import ClientIP, ContextDep, SessionId, SettingsDep
 from auth_service.schemas import (
-    ChangePasswordRequest,
-    EmailRequest,
-    LoginRequest,
-    MeUpdate,
-    RefreshRequest,
-    ResetPasswordRequest,
+    EmailVerify,
+    PasswordChange,
+    PasswordForgot,
+    PasswordReset,
+    SessionCreate,
+    SessionEnd,
+    SessionRefresh,
     TokenPair,
-    TokenRequest,
     UserCreate,
     UserRead,
+    UserUpdate,
+    VerificationResend,
 )
 from shared.openapi import errors, no_content
-from shared.runtime import RuntimeDep, SessionDep
+from shared.runtime import SessionDep
 from shared.security import CurrentUser
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -56,18 +58,13 @@ async def register(
 
 @router.post("/login", responses=errors(401, 403))
 async def login(
-    body: LoginRequest,
-    session: SessionDep,
-    settings: SettingsDep,
-    signer: SignerDep,
-    throttle: ThrottleDep,
-    ip: ClientIP,
+    body: SessionCreate, session: SessionDep, settings: SettingsDep, ctx: ContextDep, ip: ClientIP
 ) -> TokenPair:
     return await service.login(
         session,
         settings=settings,
-        signer=signer,
-        throttle=throttle,
+        signer=ctx.signer,
+        throttle=ctx.throttle,
         email=body.email,
         password=body.password,
         ip=ip,
@@ -76,16 +73,16 @@ async def login(
 
 @router.post("/refresh", responses=errors(401, 403))
 async def refresh(
-    body: RefreshRequest, session: SessionDep, settings: SettingsDep, signer: SignerDep
+    body: SessionRefresh, session: SessionDep, settings: SettingsDep, ctx: ContextDep
 ) -> TokenPair:
     return await service.refresh_session(
-        session, settings=settings, signer=signer, refresh_token=body.refresh_token
+        session, settings=settings, signer=ctx.signer, refresh_token=body.refresh_token
     )
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 async def logout(
-    body: RefreshRequest,
+    body: SessionEnd,
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
@@ -108,7 +105,7 @@ async def get_me(session: SessionDep, user: CurrentUser) -> UserRead:
 
 
 @router.patch("/me", responses=errors(403, 404))
-async def update_me(body: MeUpdate, session: SessionDep, user: CurrentUser) -> UserRead:
+async def update_me(body: UserUpdate, session: SessionDep, user: CurrentUser) -> UserRead:
     updated = await service.update_me(session, user_id=user.id, full_name=body.full_name)
     return UserRead.model_validate(updated)
 
@@ -120,18 +117,18 @@ async def update_me(body: MeUpdate, session: SessionDep, user: CurrentUser) -> U
     responses=errors(403, 404),
 )
 async def change_password(
-    body: ChangePasswordRequest,
+    body: PasswordChange,
     session: SessionDep,
     user: CurrentUser,
     session_id: SessionId,
     settings: SettingsDep,
-    throttle: ThrottleDep,
+    ctx: ContextDep,
     ip: ClientIP,
 ) -> Response:
     await service.change_password(
         session,
         settings=settings,
-        throttle=throttle,
+        throttle=ctx.throttle,
         user_id=user.id,
         session_id=session_id,
         current_password=body.current_password,
@@ -142,7 +139,7 @@ async def change_password(
 
 
 @router.post("/verify-email", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def verify_email(body: TokenRequest, session: SessionDep, ip: ClientIP) -> Response:
+async def verify_email(body: EmailVerify, session: SessionDep, ip: ClientIP) -> Response:
     await service.verify_email(session, token=body.token, ip=ip)
     return _no_content()
 
@@ -157,9 +154,11 @@ _ACCEPTED_DOCS = no_content(202, "Accepted (whether or not the account exists); 
     responses=_ACCEPTED_DOCS,
 )
 async def resend_verification(
-    body: EmailRequest, session: SessionDep, settings: SettingsDep, rt: RuntimeDep
+    body: VerificationResend, session: SessionDep, settings: SettingsDep, ctx: ContextDep
 ) -> Response:
-    await service.resend_verification(session, settings=settings, redis=rt.redis, email=body.email)
+    await service.resend_verification(
+        session, settings=settings, cooldown=ctx.mail_cooldown, email=body.email
+    )
     return _accepted()
 
 
@@ -170,17 +169,17 @@ async def resend_verification(
     responses=_ACCEPTED_DOCS,
 )
 async def forgot_password(
-    body: EmailRequest, session: SessionDep, settings: SettingsDep, rt: RuntimeDep, ip: ClientIP
+    body: PasswordForgot, session: SessionDep, settings: SettingsDep, ctx: ContextDep, ip: ClientIP
 ) -> Response:
     await service.request_password_reset(
-        session, settings=settings, redis=rt.redis, email=body.email, ip=ip
+        session, settings=settings, cooldown=ctx.mail_cooldown, email=body.email, ip=ip
     )
     return _accepted()
 
 
 @router.post("/reset-password", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 async def reset_password(
-    body: ResetPasswordRequest, session: SessionDep, settings: SettingsDep, ip: ClientIP
+    body: PasswordReset, session: SessionDep, settings: SettingsDep, ip: ClientIP
 ) -> Response:
     await service.reset_password(
         session, settings=settings, token=body.token, new_password=body.new_password, ip=ip
@@ -188,9 +187,9 @@ async def reset_password(
     return _no_content()
 
 
-async def jwks(signer: SignerDep, response: Response) -> dict[str, Any]:
+async def jwks(ctx: ContextDep, response: Response) -> dict[str, Any]:
     response.headers["Cache-Control"] = JWKS_CACHE_CONTROL
-    return signer.jwks
+    return ctx.signer.jwks
 
 
 # Served under the prefix (the gateway's path, the documented one) and at the root (what

@@ -4,9 +4,9 @@ one-time tokens (verification, password reset)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import passwords, repository
@@ -17,10 +17,17 @@ from auth_service.domain import (
     one_time_token_usable,
 )
 from auth_service.orm import AccountToken, UserAccount
-from auth_service.service.common import account_state, audit, get_active_user, user_target
+from auth_service.service.common import (
+    account_state,
+    announce,
+    audit,
+    get_active_user,
+    user_target,
+)
 from auth_service.settings import Settings
-from auth_service.throttle import claim_email_slot
+from auth_service.throttle import MailCooldown
 from auth_service.tokens import hash_opaque_token, new_opaque_token
+from shared.contracts import Contract
 from shared.contracts.auth import (
     UserPasswordResetRequestedV1,
     UserRegisteredV1,
@@ -29,51 +36,58 @@ from shared.contracts.auth import (
 from shared.db import utcnow
 from shared.errors import AlreadyExists
 from shared.logging import get_logger
-from shared.messaging import outbox
 
-log = get_logger("auth_service.service")
+log = get_logger(__name__)
+
+# The cool-down's name for each kind of mailed token (part of its Redis key).
+_MAIL_KIND = {TokenPurpose.VERIFY_EMAIL: "verify", TokenPurpose.RESET_PASSWORD: "reset"}
+
+Mail = Callable[[str, datetime], Contract]
 
 
-async def _new_account_token(
+def _token_ttl_seconds(settings: Settings, purpose: TokenPurpose) -> int:
+    if purpose is TokenPurpose.VERIFY_EMAIL:
+        return settings.EMAIL_VERIFICATION_TTL_SECONDS
+    return settings.PASSWORD_RESET_TTL_SECONDS
+
+
+async def _mail_token(
     session: AsyncSession,
     *,
-    user_id: uuid.UUID,
+    settings: Settings,
+    user: UserAccount,
     purpose: TokenPurpose,
-    ttl_seconds: int,
+    message: Mail,
     now: datetime,
-) -> tuple[str, datetime]:
+    action: str | None = None,
+    ip: str | None = None,
+    cooldown: MailCooldown | None = None,
+) -> None:
+    """A new one-time ``purpose`` token for ``user`` (only its hash is stored), sent as
+    ``message(token, expires_at)`` through the outbox, with the audit row ``action`` if any; in
+    the caller's transaction. With a ``cooldown``, nothing while the account is in it."""
+    if cooldown is not None and not await cooldown.claim(
+        kind=_MAIL_KIND[purpose], email=user.email
+    ):
+        return
     token = new_opaque_token()
-    expires_at = now + timedelta(seconds=ttl_seconds)
+    expires_at = now + timedelta(seconds=_token_ttl_seconds(settings, purpose))
     await repository.add_account_token(
         session,
-        user_id=user_id,
+        user_id=user.id,
         purpose=purpose.value,
         token_hash=hash_opaque_token(token),
         now=now,
         expires_at=expires_at,
     )
-    return token, expires_at
-
-
-_SLOT_PURPOSE = {TokenPurpose.VERIFY_EMAIL: "verify", TokenPurpose.RESET_PASSWORD: "reset"}
-
-
-async def _issue_mailed_token(
-    session: AsyncSession,
-    redis: Redis,
-    settings: Settings,
-    *,
-    user_id: uuid.UUID,
-    email: str,
-    purpose: TokenPurpose,
-    ttl_seconds: int,
-    now: datetime,
-) -> tuple[str, datetime] | None:
-    """A new one-time token to email, or None while this address is in its mail cool-down."""
-    if not await claim_email_slot(redis, settings, purpose=_SLOT_PURPOSE[purpose], email=email):
-        return None
-    return await _new_account_token(
-        session, user_id=user_id, purpose=purpose, ttl_seconds=ttl_seconds, now=now
+    await announce(
+        session,
+        message(token, expires_at),
+        action=action,
+        at=now,
+        actor_id=user.id,
+        target=user_target(user.id),
+        ip=ip,
     )
 
 
@@ -103,25 +117,20 @@ async def register_user(
         )
         if user is None:
             raise AlreadyExists("An account with this email already exists.")
-        token, _expires = await _new_account_token(
+        await _mail_token(
             session,
-            user_id=user.id,
+            settings=settings,
+            user=user,
             purpose=TokenPurpose.VERIFY_EMAIL,
-            ttl_seconds=settings.EMAIL_VERIFICATION_TTL_SECONDS,
-            now=now,
-        )
-        await outbox.add(
-            session,
-            UserRegisteredV1(
+            message=lambda token, _expires_at: UserRegisteredV1(
                 user_id=user.id,
                 email=user.email,
                 full_name=user.full_name,
                 verification_token=token,
             ),
-            producer=settings.SERVICE_NAME,
-        )
-        await audit(
-            session, "user.registered", at=now, actor_id=user.id, target=user_target(user.id), ip=ip
+            now=now,
+            action="user.registered",
+            ip=ip,
         )
     return user
 
@@ -168,7 +177,7 @@ async def verify_email(session: AsyncSession, *, token: str, ip: str | None = No
 
 
 async def resend_verification(
-    session: AsyncSession, *, settings: Settings, redis: Redis, email: str
+    session: AsyncSession, *, settings: Settings, cooldown: MailCooldown, email: str
 ) -> None:
     """Send a new verification token to an existing, active, unverified account; silent
     otherwise (the caller always answers 202). At most one per cool-down per account."""
@@ -177,34 +186,30 @@ async def resend_verification(
         user = await repository.get_live_user_by_email(session, email)
         if user is None or user.email_verified or not account_state(user).is_active:
             return
-        issued = await _issue_mailed_token(
+        await _mail_token(
             session,
-            redis,
-            settings,
-            user_id=user.id,
-            email=email,
+            settings=settings,
+            user=user,
             purpose=TokenPurpose.VERIFY_EMAIL,
-            ttl_seconds=settings.EMAIL_VERIFICATION_TTL_SECONDS,
-            now=now,
-        )
-        if issued is None:
-            return
-        token, expires_at = issued
-        await outbox.add(
-            session,
-            UserVerificationRequestedV1(
+            message=lambda token, expires_at: UserVerificationRequestedV1(
                 user_id=user.id,
                 email=user.email,
                 full_name=user.full_name,
                 verification_token=token,
                 expires_at=expires_at,
             ),
-            producer=settings.SERVICE_NAME,
+            now=now,
+            cooldown=cooldown,
         )
 
 
 async def request_password_reset(
-    session: AsyncSession, *, settings: Settings, redis: Redis, email: str, ip: str | None = None
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    cooldown: MailCooldown,
+    email: str,
+    ip: str | None = None,
 ) -> None:
     """Send a reset token to an existing active account; silent otherwise (always 202)."""
     now = utcnow()
@@ -212,37 +217,22 @@ async def request_password_reset(
         user = await repository.get_live_user_by_email(session, email)
         if user is None or not account_state(user).is_active:
             return
-        issued = await _issue_mailed_token(
+        await _mail_token(
             session,
-            redis,
-            settings,
-            user_id=user.id,
-            email=email,
+            settings=settings,
+            user=user,
             purpose=TokenPurpose.RESET_PASSWORD,
-            ttl_seconds=settings.PASSWORD_RESET_TTL_SECONDS,
-            now=now,
-        )
-        if issued is None:
-            return
-        token, expires_at = issued
-        await outbox.add(
-            session,
-            UserPasswordResetRequestedV1(
+            message=lambda token, expires_at: UserPasswordResetRequestedV1(
                 user_id=user.id,
                 email=user.email,
                 full_name=user.full_name,
                 reset_token=token,
                 expires_at=expires_at,
             ),
-            producer=settings.SERVICE_NAME,
-        )
-        await audit(
-            session,
-            "user.password_reset_requested",
-            at=now,
-            actor_id=user.id,
-            target=user_target(user.id),
+            now=now,
+            action="user.password_reset_requested",
             ip=ip,
+            cooldown=cooldown,
         )
 
 

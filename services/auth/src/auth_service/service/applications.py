@@ -17,12 +17,10 @@ from auth_service.domain import (
     role_after_approval,
 )
 from auth_service.orm import OrganizerApplication
-from auth_service.service.common import audit, get_active_user
-from auth_service.settings import Settings
+from auth_service.service.common import announce, audit, get_active_user
 from shared.contracts.auth import OrganizerDecidedV1
 from shared.db import utcnow
 from shared.errors import InvalidState, NotFound
-from shared.messaging import outbox
 from shared.pagination import PageParams
 
 
@@ -102,7 +100,6 @@ async def list_applications(
 async def decide(
     session: AsyncSession,
     *,
-    settings: Settings,
     actor_id: uuid.UUID,
     application_id: uuid.UUID,
     approve: bool,
@@ -132,7 +129,7 @@ async def decide(
         if approve:
             user.role = role_after_approval(user.role)
             user.updated_at = now
-        await outbox.add(
+        await announce(
             session,
             OrganizerDecidedV1(
                 application_id=application.id,
@@ -142,11 +139,7 @@ async def decide(
                 approved=approve,
                 reason=reason,
             ),
-            producer=settings.SERVICE_NAME,
-        )
-        await audit(
-            session,
-            "organizer.approved" if approve else "organizer.rejected",
+            action="organizer.approved" if approve else "organizer.rejected",
             at=now,
             actor_id=actor_id,
             target=_target(application.id),

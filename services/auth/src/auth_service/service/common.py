@@ -1,4 +1,5 @@
-"""What several use cases share: account state, audit rows, the live-user lookup."""
+"""What several use cases share: account state, audit rows, announcements, the live-user
+lookup."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth_service import repository
 from auth_service.domain import AccountDisabled, AccountState
 from auth_service.orm import UserAccount
+from shared.contracts import Contract
 from shared.errors import NotFound
+from shared.messaging import outbox
 
 
 def account_state(user: UserAccount) -> AccountState:
@@ -34,6 +37,26 @@ async def audit(
     await repository.add_audit(
         session, action=action, at=at, actor_id=actor_id, target=target, ip=ip, details=details
     )
+
+
+async def announce(
+    session: AsyncSession,
+    message: Contract,
+    *,
+    action: str | None,
+    at: datetime,
+    actor_id: uuid.UUID | None,
+    target: str,
+    ip: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """``message`` to the outbox and, unless ``action`` is None, its audit row, both in the
+    caller's transaction."""
+    await outbox.add(session, message)
+    if action is not None:
+        await audit(
+            session, action, at=at, actor_id=actor_id, target=target, ip=ip, details=details
+        )
 
 
 def user_target(user_id: uuid.UUID) -> str:

@@ -57,7 +57,7 @@ async def end_sessions(
             revoked_at=now,
             expires_at=message.expires_at,
         )
-        await outbox.add(session, message, producer=settings.SERVICE_NAME)
+        await outbox.add(session, message)
     return len(ended)
 
 

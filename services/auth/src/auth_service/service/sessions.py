@@ -29,7 +29,7 @@ from shared.db import utcnow
 from shared.errors import DomainError
 from shared.logging import get_logger
 
-log = get_logger("auth_service.service")
+log = get_logger(__name__)
 
 
 async def issue_tokens(
@@ -70,25 +70,32 @@ async def issue_tokens(
     )
 
 
-async def _sign_in_failed(
-    session: AsyncSession,
-    throttle: LoginThrottle,
-    *,
-    email: str,
-    user: UserAccount | None,
-    ip: str | None,
-) -> None:
-    """Count the failure and audit it (actor null for an unknown email)."""
+async def _checked_credentials(
+    session: AsyncSession, throttle: LoginThrottle, *, email: str, password: str, ip: str | None
+) -> UserAccount:
+    """The account whose password this is; else count the failure, audit it (actor null for an
+    unknown email) and raise 401.
+
+    Unknown email and wrong password take the same path: one argon2 verification, one audit
+    row, one failure counted, the same 401 body."""
+    async with session.begin():
+        found = await repository.get_user_by_email(session, email)
+    # The password check runs outside any transaction: no connection is held while hashing.
+    if found is None:
+        await passwords.verify_nothing(password)
+    elif await passwords.verify_password(found.password_hash, password):
+        return found
     await throttle.failed(email=email, ip=ip)
     async with session.begin():
         await audit(
             session,
             "user.login_failed",
             at=utcnow(),
-            actor_id=user.id if user else None,
-            target=user_target(user.id) if user else None,
+            actor_id=found.id if found else None,
+            target=user_target(found.id) if found else None,
             ip=ip,
         )
+    raise InvalidCredentials()
 
 
 async def login(
@@ -101,22 +108,9 @@ async def login(
     password: str,
     ip: str | None,
 ) -> TokenPair:
-    """Check the credentials and open a session (a new refresh-token family).
-
-    Unknown email and wrong password take the same path: one argon2 verification, one audit
-    row, one failure counted, the same 401 body."""
+    """Check the credentials and open a session (a new refresh-token family)."""
     await throttle.check(email=email, ip=ip)
-    async with session.begin():
-        found = await repository.get_user_by_email(session, email)
-    # The password check runs outside any transaction: no connection is held while hashing.
-    if found is None:
-        await passwords.verify_nothing(password)
-        ok = False
-    else:
-        ok = await passwords.verify_password(found.password_hash, password)
-    if not ok or found is None:
-        await _sign_in_failed(session, throttle, email=email, user=found, ip=ip)
-        raise InvalidCredentials()
+    found = await _checked_credentials(session, throttle, email=email, password=password, ip=ip)
     now = utcnow()
     new_hash = (
         await passwords.hash_password(password)
