@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from payment_service.processor import PaymentProcessor
+from payment_service.context import Context
 from payment_service.settings import Settings
 from shared.idempotency import IdempotencyKeyHeader
+from shared.runtime import context_of, settings_of
 
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+ContextDep = Annotated[Context, Depends(context_of)]
 
-async def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def _processor(request: Request) -> PaymentProcessor:
-    processor: PaymentProcessor = request.app.state.runtime.state.processor
-    return processor
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
-ProcessorDep = Annotated[PaymentProcessor, Depends(_processor)]
 IdempotencyKey = IdempotencyKeyHeader

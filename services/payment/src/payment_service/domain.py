@@ -1,10 +1,13 @@
-"""Pure payment rules: statuses, card checks, what may be paid or refunded. No I/O."""
+"""Pure payment rules: statuses, card checks, what may be paid or refunded, and every error
+the service raises. No I/O."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 from enum import StrEnum
+
+from shared.errors import InvalidState, NotFound, UpstreamUnavailable
 
 
 class PaymentStatus(StrEnum):
@@ -106,3 +109,55 @@ def payable(*, booking_status: str, has_live_payment: bool) -> bool:
 
 def refundable(payment_status: str) -> bool:
     return payment_status == PaymentStatus.SUCCEEDED
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+class BookingNotFound(NotFound):
+    message = "No such booking."
+
+
+class BookingNotPayable(InvalidState):
+    message = "This booking cannot be paid now."
+
+
+class ChargeTimedOut(InvalidState):
+    message = "The payment attempt timed out and was not charged; try again."
+
+
+class ChargeOutcomeUnknown(UpstreamUnavailable):
+    message = (
+        "The card processor failed unexpectedly; the payment is on hold until it is cleared up. "
+        "Try again later."
+    )
+
+
+class PaymentNotFound(NotFound):
+    message = "No such payment."
+
+
+class PaymentNotRefundable(InvalidState):
+    message = "Only a succeeded payment can be refunded."
+
+
+class RefundUnderWay(InvalidState):
+    message = "A refund of this payment is being processed right now; try again shortly."
+
+
+class RefundPending(UpstreamUnavailable):
+    message = "The card processor did not answer; the refund is recorded and will be retried."
+
+
+class RefundRefused(UpstreamUnavailable):
+    message = "The card processor refused the refund; try again."
+
+
+class ProcessorUnavailable(Exception):
+    """Raised by a processor adapter when the provider did not answer (timeout, connection
+    refused, its own 5xx): the card network's fault, not ours. Anything else a processor
+    raises is a bug."""
+
+
+class ProcessorUnknown(ValueError):
+    """``PAYMENT_PROCESSOR`` names no implementation."""

@@ -1,17 +1,17 @@
-"""The composition root: settings, runtime, processor, routes, periodic jobs."""
+"""The composition root: one call to ``service_app``."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from payment_service import handlers, routes, service
+from payment_service import handlers, routes
+from payment_service.context import build_context
 from payment_service.processor import PaymentProcessor, build_processor
 from payment_service.settings import Settings
-from shared.runtime import Runtime, service_app
+from shared.runtime import service_app
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -19,35 +19,11 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 def create_app(
     settings: Settings | None = None, *, processor: PaymentProcessor | None = None
 ) -> FastAPI:
+    """The payment service; ``processor`` stands in for the card network (tests only: it is
+    the one collaborator outside our walls)."""
     settings = settings or Settings()
     # Built now, so a misnamed PAYMENT_PROCESSOR fails at start-up, not at the first charge.
     chosen = processor if processor is not None else build_processor(settings)
-
-    async def on_start(rt: Runtime) -> None:
-        rt.state.processor = chosen
-        # Set after a consumer commits a pending refund: settled at once, not at the next sweep.
-        rt.state.refund_wake = wake = asyncio.Event()
-
-        async def sweep_stale() -> None:
-            async with rt.sessionmaker() as session:
-                await service.fail_stale_payments(session, settings=settings)
-
-        async def settle_refunds() -> None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=settings.SWEEP_INTERVAL_SECONDS)
-            wake.clear()
-            async with rt.sessionmaker() as session:
-                await service.settle_pending_refunds(session, processor=chosen, settings=settings)
-
-        async def purge_keys() -> None:
-            async with rt.sessionmaker() as session:
-                await service.purge_idempotency_keys(session, settings=settings)
-
-        rt.every(settings.SWEEP_INTERVAL_SECONDS, sweep_stale, name="payment-stale-sweeper")
-        # no pause of its own: each round waits for a wake-up or the sweep interval
-        rt.every(0, settle_refunds, name="payment-refund-settler")
-        rt.every(3600, purge_keys, name="payment-idempotency-purge")
-
     return service_app(
         settings,
         title="payment",
@@ -55,5 +31,6 @@ def create_app(
         routers=[routes.router],
         migrations_dir=MIGRATIONS_DIR,
         subscriptions=handlers.SUBSCRIPTIONS,
-        on_start=on_start,
+        build_context=partial(build_context, processor=chosen),
+        idempotency_keys=True,
     )

@@ -98,6 +98,17 @@ async def lock_payment(session: AsyncSession, payment_id: uuid.UUID) -> Payment 
     ).scalar_one_or_none()
 
 
+async def get_known_payment(session: AsyncSession, payment_id: uuid.UUID) -> Payment:
+    """A payment that must exist (a refund's foreign key): raises ``NoResultFound`` if not."""
+    return await session.get_one(Payment, payment_id, populate_existing=True)
+
+
+async def lock_known_payment(session: AsyncSession, payment_id: uuid.UUID) -> Payment:
+    """:func:`lock_payment` of a payment that must exist (our own claim, a refund's foreign
+    key): raises ``NoResultFound`` if not."""
+    return await session.get_one(Payment, payment_id, with_for_update=True, populate_existing=True)
+
+
 async def get_live_payment(session: AsyncSession, booking_id: uuid.UUID) -> Payment | None:
     """The booking's processing, succeeded or refunded payment (the index allows one)."""
     stmt = select(Payment).where(
@@ -174,6 +185,11 @@ async def get_live_refund(session: AsyncSession, payment_id: uuid.UUID) -> Refun
     return (
         await session.execute(stmt.execution_options(populate_existing=True))
     ).scalar_one_or_none()
+
+
+async def get_known_refund(session: AsyncSession, refund_id: uuid.UUID) -> Refund:
+    """A refund that must exist (the caller holds it): raises ``NoResultFound`` if not."""
+    return await session.get_one(Refund, refund_id, populate_existing=True)
 
 
 async def lease_refund(

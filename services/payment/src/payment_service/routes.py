@@ -8,11 +8,11 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from payment_service import service
-from payment_service.deps import IdempotencyKey, ProcessorDep, SettingsDep
+from payment_service.deps import ContextDep, IdempotencyKey
 from payment_service.schemas import PaymentCreate, PaymentRead, RefundCreate, RefundRead
 from shared.openapi import errors
 from shared.pagination import Page, Pagination
-from shared.runtime import RuntimeDep, SessionDep
+from shared.runtime import SessionDep
 from shared.security import AdminUser, CurrentUser
 
 router = APIRouter(prefix="/api/payments", tags=["payments"])
@@ -41,17 +41,13 @@ async def create_payment(
     body: PaymentCreate,
     user: CurrentUser,
     session: SessionDep,
-    rt: RuntimeDep,
-    settings: SettingsDep,
-    processor: ProcessorDep,
+    ctx: ContextDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Charge the caller's pending booking (the same Idempotency-Key and body replay it)."""
     outcome = await service.pay_for_booking(
         session,
-        http=rt.http,
-        settings=settings,
-        processor=processor,
+        ctx=ctx,
         user=user,
         request=body,
         idempotency_key=key,
@@ -86,15 +82,13 @@ async def refund_payment(
     payment_id: uuid.UUID,
     admin: AdminUser,
     session: SessionDep,
-    settings: SettingsDep,
-    processor: ProcessorDep,
+    ctx: ContextDep,
     body: RefundCreate | None = None,
 ) -> RefundRead:
     """Give a succeeded payment's money back (admin)."""
     refund = await service.refund_payment(
         session,
-        processor=processor,
-        settings=settings,
+        ctx=ctx,
         actor_id=admin.id,
         payment_id=payment_id,
         reason=(body or RefundCreate()).reason,

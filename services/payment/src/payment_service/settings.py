@@ -16,10 +16,6 @@ class Settings(ServiceSettings):
 
     # Request bodies carry card numbers: their fingerprint for Idempotency-Key is a keyed hash.
     IDEMPOTENCY_HASH_KEY: SecretStr = SecretStr(DEV_IDEMPOTENCY_HASH_KEY)
-    # API.md: keys are honoured for at least 24 hours.
-    IDEMPOTENCY_KEEP_HOURS: int = Field(default=48, ge=24)
-    # A retry may take over a key whose first request died without answering after this long.
-    IDEMPOTENCY_STALE_SECONDS: int = 120
     # A payment left `processing` this long (the process died mid-charge) is failed, retryable.
     PROCESSING_TIMEOUT_SECONDS: int = 300
     SWEEP_INTERVAL_SECONDS: float = 30.0

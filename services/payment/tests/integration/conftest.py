@@ -1,32 +1,44 @@
-"""The payment service on the real servers, a stand-in for booking's internal API, helpers."""
+"""The payment service on the real servers, a stand-in for booking's internal API, helpers.
+
+``app``, ``client``, ``runtime``, ``context``, ``outbox``, ``publish`` and ``handle`` come from
+``shared.testing.fixtures``; this module defines ``settings`` and ``running_service`` and what
+only payment's tests need (the gated processor, booking's stand-in, ``pay``, ``make_booking``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import io
+import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import structlog
 import uvicorn
 from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from payment_service.main import create_app
-from payment_service.processor import Card, ChargeResult, RefundResult, SimulatedProcessor
+from payment_service.processor import (
+    Card,
+    ChargeResult,
+    ProcessorUnavailable,
+    RefundResult,
+    SimulatedProcessor,
+)
 from payment_service.settings import Settings
-from shared.contracts import Contract
 from shared.contracts.booking import BookedSeat, BookingCancelledV1, BookingCreatedV1
-from shared.messaging import Broker, Envelope, Names
 from shared.settings import DEV_INTERNAL_TOKEN
-from shared.testing.app import running_app, service_settings
+from shared.testing.app import RunningService, service_settings
+from shared.testing.app import running_service as running_service_of
 from shared.testing.eventually import eventually
-from shared.testing.infra import free_port
+from shared.testing.fixtures import Publish
+from shared.testing.infra import InfraUrls, free_port
+from shared.testing.tokens import TestSigner
 
 GOOD_CARD = "4242424242424242"
 SLOW_CARD = "5555555555554444"  # charges wait for the test to open the gate
@@ -37,15 +49,17 @@ class CrashAfterRefund(Exception):
 
 
 class GatedProcessor(SimulatedProcessor):
-    """The simulated processor, except that a charge of SLOW_CARD waits for ``gate``, a refund
-    of a charge in ``crash_after_refund`` raises once after refunding, one in ``unreachable``
-    raises without refunding (until taken out of the set), and one in ``slow_refunds`` waits
-    for ``refund_gate``."""
+    """The simulated processor, except that a charge of SLOW_CARD waits for ``gate``, a charge
+    of a card in ``charge_faults`` raises that exception, a refund of a charge in
+    ``crash_after_refund`` raises once after refunding, one in ``unreachable`` raises
+    :class:`ProcessorUnavailable` without refunding (until taken out of the set), and one in
+    ``slow_refunds`` waits for ``refund_gate``."""
 
     def __init__(self) -> None:
         super().__init__()
         self.gate = asyncio.Event()
         self.gate.set()
+        self.charge_faults: dict[str, Exception] = {}  # card number → what charging it raises
         self.crash_after_refund: set[str] = set()
         self.unreachable: set[str] = set()
         self.slow_refunds: set[str] = set()
@@ -59,13 +73,15 @@ class GatedProcessor(SimulatedProcessor):
     ) -> ChargeResult:
         if card.number == SLOW_CARD:
             await self.gate.wait()
+        if (fault := self.charge_faults.get(card.number)) is not None:
+            raise fault
         return await super().charge(amount, currency, card, idempotency_key=idempotency_key)
 
     async def refund(self, charge_ref: str, amount: int, *, idempotency_key: str) -> RefundResult:
         self.refund_calls.append(charge_ref)
         self.refund_keys.setdefault(charge_ref, []).append(idempotency_key)
         if charge_ref in self.unreachable:
-            raise ConnectionError("processor unreachable")
+            raise ProcessorUnavailable("processor unreachable")
         if charge_ref in self.slow_refunds:
             await self.refund_gate.wait()
         result = await super().refund(charge_ref, amount, idempotency_key=idempotency_key)
@@ -106,8 +122,8 @@ async def _started(server: uvicorn.Server) -> bool:
 
 
 @pytest.fixture(scope="session")
-async def payment_settings(
-    infra: Any, make_database: Any, make_namespace: Any, signer: Any, booking_stub: Any
+async def settings(
+    infra: InfraUrls, make_database: Any, make_namespace: Any, signer: TestSigner, booking_stub: Any
 ) -> Settings:
     settings: Settings = service_settings(
         Settings,
@@ -127,90 +143,41 @@ def processor() -> GatedProcessor:
 
 
 @pytest.fixture(scope="session")
-async def payment(payment_settings: Settings, processor: GatedProcessor) -> AsyncIterator[Any]:
-    """(app, client) of the payment service, lifespan running."""
+async def running_service(
+    settings: Settings, processor: GatedProcessor
+) -> AsyncIterator[RunningService]:
+    """The payment service, lifespan running, charging through the gated processor."""
 
     def factory(settings: Settings) -> FastAPI:
         return create_app(settings, processor=processor)
 
-    async with running_app(factory, payment_settings) as (app, client):
-        yield app, client
+    async with running_service_of(factory, settings) as running:
+        yield running
 
 
-@pytest.fixture(scope="session")
-async def client(payment: Any) -> Any:
-    return payment[1]
-
-
-@pytest.fixture(scope="session")
-async def db(payment_settings: Settings) -> AsyncIterator[AsyncEngine]:
-    """A connection pool to the payment database, for assertions."""
-    engine = create_async_engine(payment_settings.DATABASE_URL)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture(scope="session")
-async def broker(infra: Any, payment_settings: Settings) -> AsyncIterator[Broker]:
-    """Plays the other services on the broker, in the payment suite's namespace."""
-    broker = Broker(infra.amqp, Names(payment_settings.MESSAGING_NAMESPACE))
-    await broker.connect()
-    yield broker
-    await broker.close()
-
-
-Publish = Callable[..., Awaitable[Envelope[Any]]]
-
-
-@pytest.fixture(scope="session")
-def publish(broker: Broker, payment: Any) -> Publish:
-    """Publish a contract as its producer would (returns the envelope, for re-sending)."""
-
-    async def send(data: Contract) -> Envelope[Any]:
-        envelope = Envelope.wrap(data, producer="booking")
-        await broker.publish(
-            envelope.to_json(), routing_key=envelope.type, message_id=str(envelope.id)
-        )
-        return envelope
-
-    return send
-
-
-@pytest.fixture(scope="session")
-def resend(broker: Broker) -> Callable[[Envelope[Any]], Awaitable[None]]:
-    async def send(envelope: Envelope[Any]) -> None:
-        await broker.publish(
-            envelope.to_json(), routing_key=envelope.type, message_id=str(envelope.id)
-        )
-
-    return send
-
-
-@pytest.fixture(scope="session")
-def fetch(db: AsyncEngine) -> Callable[..., Awaitable[list[Any]]]:
+@pytest.fixture
+def fetch(runtime: Any) -> Callable[..., Awaitable[list[Any]]]:
     """Rows of a query on the payment database."""
 
     async def run(sql: str, **params: Any) -> list[Any]:
-        async with db.connect() as conn:
+        async with runtime.engine.connect() as conn:
             return list((await conn.execute(text(sql), params)).all())
 
     return run
 
 
-@pytest.fixture(scope="session")
-def outbox_messages(fetch: Any) -> Callable[[str, uuid.UUID], Awaitable[list[dict[str, Any]]]]:
-    """Data of the outbox messages of one type about one booking, oldest first."""
+@pytest.fixture
+def consumed(fetch: Any) -> Callable[[uuid.UUID], Awaitable[bool]]:
+    """Whether payment's consumer has handled the message with this id (its inbox row)."""
 
-    async def run(routing_key: str, booking_id: uuid.UUID) -> list[dict[str, Any]]:
+    async def check(message_id: uuid.UUID) -> bool:
         rows = await fetch(
-            "SELECT payload::text FROM outbox_message WHERE routing_key = :key "
-            "AND payload->'data'->>'booking_id' = :booking ORDER BY created_at",
-            key=routing_key,
-            booking=str(booking_id),
+            "SELECT 1 FROM processed_message WHERE message_id = :id AND consumer = 'payment'",
+            id=message_id,
         )
-        return [json.loads(row[0])["data"] for row in rows]
+        return bool(rows)
 
-    return run
+    return check
 
 
 def booking_created(
@@ -244,7 +211,7 @@ def booking_cancelled(
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def make_booking(publish: Publish, fetch: Any) -> Callable[..., Awaitable[BookingCreatedV1]]:
     """booking.created for a new booking of ``user_id``, consumed by payment."""
 
@@ -263,7 +230,7 @@ def make_booking(publish: Publish, fetch: Any) -> Callable[..., Awaitable[Bookin
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def pay(client: Any, signer: Any) -> Callable[..., Awaitable[Any]]:
     """POST /api/payments as ``user_id`` for ``booking_id``."""
 
@@ -304,8 +271,8 @@ async def dead_booking_payment(
         signer=signer,
         BOOKING_URL=f"http://127.0.0.1:{free_port()}",
     )
-    async with running_app(create_app, settings) as (_app, client):
-        yield client
+    async with running_service_of(create_app, settings) as running:
+        yield running.client
 
 
 @contextlib.asynccontextmanager
@@ -332,3 +299,25 @@ def created_for() -> Callable[..., BookingCreatedV1]:
 def cancelled_of() -> Callable[..., BookingCancelledV1]:
     """The booking.cancelled message (not sent) for a booking.created one."""
     return booking_cancelled
+
+
+@pytest.fixture
+def service_log(running_service: RunningService) -> Iterator[io.StringIO]:
+    """Everything the service logs, rendered by its own JSON formatter, for one test (the
+    service's start-up configures that formatter)."""
+    root = logging.getLogger()
+    formatters = [
+        h.formatter
+        for h in root.handlers
+        if isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)
+    ]
+    assert formatters, "the service's JSON log handler is configured"
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(formatters[0])
+    handler.setLevel(logging.DEBUG)
+    root.addHandler(handler)
+    try:
+        yield buffer
+    finally:
+        root.removeHandler(handler)

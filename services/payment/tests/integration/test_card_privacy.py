@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import structlog
 
 pytestmark = pytest.mark.integration
 
@@ -23,27 +21,6 @@ CARDS = {
     "processing error": "4000000000000119",
     "failing Luhn": "4242424242424241",
 }
-
-
-@pytest.fixture
-def service_log() -> Iterator[io.StringIO]:
-    """Everything the service logs, rendered by its own JSON formatter, for one test."""
-    root = logging.getLogger()
-    formatters = [
-        h.formatter
-        for h in root.handlers
-        if isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)
-    ]
-    assert formatters, "the service's JSON log handler is configured"
-    buffer = io.StringIO()
-    handler = logging.StreamHandler(buffer)
-    handler.setFormatter(formatters[0])
-    handler.setLevel(logging.DEBUG)
-    root.addHandler(handler)
-    try:
-        yield buffer
-    finally:
-        root.removeHandler(handler)
 
 
 def _strings(value: Any) -> Iterator[str]:

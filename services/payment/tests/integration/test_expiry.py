@@ -28,14 +28,6 @@ def expired_of(created: BookingCreatedV1) -> BookingExpiredV1:
     )
 
 
-async def handled(fetch: Any, message_id: uuid.UUID) -> bool:
-    rows = await fetch(
-        "SELECT 1 FROM processed_message WHERE message_id = :id AND consumer = 'payment'",
-        id=message_id,
-    )
-    return bool(rows)
-
-
 async def copy_of(fetch: Any, booking_id: uuid.UUID) -> list[tuple[Any, ...]]:
     rows = await fetch(
         "SELECT status, amount FROM booking_copy WHERE booking_id = :id", id=booking_id
@@ -44,12 +36,12 @@ async def copy_of(fetch: Any, booking_id: uuid.UUID) -> list[tuple[Any, ...]]:
 
 
 async def test_paying_is_409_and_nothing_charged_when_the_booking_expired(
-    make_booking: Any, publish: Any, fetch: Any, pay: Any, processor: Any
+    consumed: Any, make_booking: Any, publish: Any, fetch: Any, pay: Any, processor: Any
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user, amount=2500)
     envelope = await publish(expired_of(booking))
-    await eventually(lambda: handled(fetch, envelope.id), what="booking.expired consumed")
+    await eventually(lambda: consumed(envelope.id), what="booking.expired consumed")
     charges = len(processor.charges)
 
     response = await pay(user, booking.booking_id)
@@ -64,14 +56,14 @@ async def test_paying_is_409_and_nothing_charged_when_the_booking_expired(
 
 
 async def test_expiry_before_creation_stays_unpayable_when_created_arrives_late(
-    publish: Any, fetch: Any, created_for: Any, pay: Any
+    consumed: Any, publish: Any, fetch: Any, created_for: Any, pay: Any
 ) -> None:
     user = uuid.uuid4()
     created = created_for(user, amount=1200)
     expired = await publish(expired_of(created))
-    await eventually(lambda: handled(fetch, expired.id), what="tombstone")
+    await eventually(lambda: consumed(expired.id), what="tombstone")
     late = await publish(created)
-    await eventually(lambda: handled(fetch, late.id), what="late booking.created")
+    await eventually(lambda: consumed(late.id), what="late booking.created")
 
     assert await copy_of(fetch, created.booking_id) == [("expired", 1200)]
     response = await pay(user, created.booking_id)
@@ -80,7 +72,7 @@ async def test_expiry_before_creation_stays_unpayable_when_created_arrives_late(
 
 
 async def test_charge_in_flight_still_lands_when_the_booking_expires_meanwhile(
-    make_booking: Any, pay: Any, publish: Any, fetch: Any, outbox_messages: Any, gate: Any
+    consumed: Any, make_booking: Any, pay: Any, publish: Any, fetch: Any, outbox: Any, gate: Any
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user, amount=3900)
@@ -95,29 +87,29 @@ async def test_charge_in_flight_still_lands_when_the_booking_expires_meanwhile(
 
         await eventually(processing, what="payment in flight")
         envelope = await publish(expired_of(booking))
-        await eventually(lambda: handled(fetch, envelope.id), what="booking.expired consumed")
+        await eventually(lambda: consumed(envelope.id), what="booking.expired consumed")
     response = await paying
 
     assert response.status_code == 201
     assert response.json()["status"] == "succeeded"  # not refunded: booking decides
-    [succeeded] = await outbox_messages("payment.succeeded", booking.booking_id)
-    assert succeeded["payment_id"] == response.json()["id"]
-    assert await outbox_messages("payment.refunded", booking.booking_id) == []
+    [succeeded] = await outbox("payment.succeeded", booking_id=booking.booking_id)
+    assert succeeded["data"]["payment_id"] == response.json()["id"]
+    assert await outbox("payment.refunded", booking_id=booking.booking_id) == []
     again = await pay(user, booking.booking_id)
     assert again.status_code == 409
 
 
 async def test_cancellation_after_expiry_closes_the_copy_when_booking_cancels_late_payment(
-    make_booking: Any, publish: Any, fetch: Any, cancelled_of: Any
+    consumed: Any, make_booking: Any, publish: Any, fetch: Any, cancelled_of: Any
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user)
     expired = await publish(expired_of(booking))
-    await eventually(lambda: handled(fetch, expired.id), what="expired")
+    await eventually(lambda: consumed(expired.id), what="expired")
     cancelled = await publish(cancelled_of(booking))
-    await eventually(lambda: handled(fetch, cancelled.id), what="cancelled")
+    await eventually(lambda: consumed(cancelled.id), what="cancelled")
     assert [row[0] for row in await copy_of(fetch, booking.booking_id)] == ["cancelled"]
 
     again = await publish(expired_of(booking))  # an expiry never reopens a cancellation
-    await eventually(lambda: handled(fetch, again.id), what="expired again")
+    await eventually(lambda: consumed(again.id), what="expired again")
     assert [row[0] for row in await copy_of(fetch, booking.booking_id)] == ["cancelled"]

@@ -24,37 +24,29 @@ async def copy_of(fetch: Any, booking_id: uuid.UUID) -> Any:
     )
 
 
-async def handled(fetch: Any, message_id: uuid.UUID) -> bool:
-    rows = await fetch(
-        "SELECT 1 FROM processed_message WHERE message_id = :id AND consumer = 'payment'",
-        id=message_id,
-    )
-    return bool(rows)
-
-
 async def test_booking_created_is_stored_once_when_delivered_twice(
-    publish: Any, resend: Any, fetch: Any, created_for: Any
+    consumed: Any, publish: Any, fetch: Any, created_for: Any
 ) -> None:
     user = uuid.uuid4()
     created = created_for(user, amount=999, currency="USD")
     envelope = await publish(created)
     await eventually(lambda: copy_of(fetch, created.booking_id))
-    await resend(envelope)
+    await publish(envelope=envelope)
     # A second, distinct message with the same facts is also harmless.
     second = await publish(created)
-    await eventually(lambda: handled(fetch, second.id))
+    await eventually(lambda: consumed(second.id))
     rows = await copy_of(fetch, created.booking_id)
     assert [tuple(r) for r in rows] == [("pending_payment", 999, "USD", user)]
 
 
 async def test_cancellation_after_success_refunds_once_when_delivered_repeatedly(
+    consumed: Any,
     make_booking: Any,
     pay: Any,
     publish: Any,
-    resend: Any,
     fetch: Any,
     cancelled_of: Any,
-    outbox_messages: Any,
+    outbox: Any,
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user, amount=5000)
@@ -64,14 +56,17 @@ async def test_cancellation_after_success_refunds_once_when_delivered_repeatedly
     message = cancelled_of(booking, was_confirmed=True, payment_id=uuid.UUID(payment["id"]))
     envelope = await publish(message)
     refunded = await eventually(
-        lambda: outbox_messages("payment.refunded", booking.booking_id), what="refund"
+        lambda: outbox("payment.refunded", booking_id=booking.booking_id), what="refund"
     )
-    await resend(envelope)
+    await publish(envelope=envelope)
     again = await publish(message)  # a new message id: the guarded state makes it a no-op
-    await eventually(lambda: handled(fetch, again.id))
+    await eventually(lambda: consumed(again.id))
 
-    assert len(await outbox_messages("payment.refunded", booking.booking_id)) == 1
-    assert (refunded[0]["payment_id"], refunded[0]["amount"]) == (payment["id"], 5000)
+    assert len(await outbox("payment.refunded", booking_id=booking.booking_id)) == 1
+    assert (refunded[0]["data"]["payment_id"], refunded[0]["data"]["amount"]) == (
+        payment["id"],
+        5000,
+    )
     rows = await fetch(
         "SELECT p.status, r.amount FROM payment p JOIN refund r ON r.payment_id = p.id "
         "WHERE p.booking_id = :id",
@@ -82,25 +77,25 @@ async def test_cancellation_after_success_refunds_once_when_delivered_repeatedly
 
 
 async def test_cancellation_of_unpaid_booking_only_marks_the_copy_when_nothing_was_paid(
-    make_booking: Any, publish: Any, fetch: Any, cancelled_of: Any, outbox_messages: Any
+    consumed: Any, make_booking: Any, publish: Any, fetch: Any, cancelled_of: Any, outbox: Any
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user)
     envelope = await publish(cancelled_of(booking))
-    await eventually(lambda: handled(fetch, envelope.id))
+    await eventually(lambda: consumed(envelope.id))
     assert (await copy_of(fetch, booking.booking_id))[0][0] == "cancelled"
-    assert await outbox_messages("payment.refunded", booking.booking_id) == []
+    assert await outbox("payment.refunded", booking_id=booking.booking_id) == []
 
 
 async def test_late_booking_created_cannot_revive_a_cancellation_when_out_of_order(
-    publish: Any, fetch: Any, created_for: Any, cancelled_of: Any, pay: Any
+    consumed: Any, publish: Any, fetch: Any, created_for: Any, cancelled_of: Any, pay: Any
 ) -> None:
     user = uuid.uuid4()
     created = created_for(user, amount=700)
     cancelled = await publish(cancelled_of(created))
-    await eventually(lambda: handled(fetch, cancelled.id))
+    await eventually(lambda: consumed(cancelled.id))
     late = await publish(created)
-    await eventually(lambda: handled(fetch, late.id))
+    await eventually(lambda: consumed(late.id))
 
     rows = await copy_of(fetch, created.booking_id)
     assert [tuple(r)[:2] for r in rows] == [("cancelled", 700)]
@@ -109,12 +104,13 @@ async def test_late_booking_created_cannot_revive_a_cancellation_when_out_of_ord
 
 
 async def test_payment_is_refunded_at_once_when_booking_cancelled_during_the_charge(
+    consumed: Any,
     make_booking: Any,
     pay: Any,
     publish: Any,
     fetch: Any,
     cancelled_of: Any,
-    outbox_messages: Any,
+    outbox: Any,
     gate: Any,
 ) -> None:
     user = uuid.uuid4()
@@ -130,25 +126,25 @@ async def test_payment_is_refunded_at_once_when_booking_cancelled_during_the_cha
 
         await eventually(processing, what="payment in flight")
         envelope = await publish(cancelled_of(booking))
-        await eventually(lambda: handled(fetch, envelope.id))
+        await eventually(lambda: consumed(envelope.id))
     response = await paying
 
     assert response.status_code == 201
     assert response.json()["status"] == "refunded"
-    assert len(await outbox_messages("payment.succeeded", booking.booking_id)) == 1
-    [refund] = await outbox_messages("payment.refunded", booking.booking_id)
-    assert refund["amount"] == 2200
+    assert len(await outbox("payment.succeeded", booking_id=booking.booking_id)) == 1
+    [refund] = await outbox("payment.refunded", booking_id=booking.booking_id)
+    assert refund["data"]["amount"] == 2200
 
 
 async def test_stale_processing_payment_fails_retryably_when_the_charge_was_interrupted(
-    make_booking: Any, pay: Any, db: Any, payment: Any, outbox_messages: Any
+    make_booking: Any, pay: Any, runtime: Any, context: Any, outbox: Any
 ) -> None:
     from sqlalchemy import text
 
     user = uuid.uuid4()
     booking = await make_booking(user)
     stuck = uuid.uuid4()
-    async with db.begin() as conn:
+    async with runtime.engine.begin() as conn:
         await conn.execute(
             text(
                 "INSERT INTO payment (id, booking_id, user_id, amount, currency, status, "
@@ -159,13 +155,11 @@ async def test_stale_processing_payment_fails_retryably_when_the_charge_was_inte
         )
     assert (await pay(user, booking.booking_id)).status_code == 409
 
-    app, _client = payment
-    rt = app.state.runtime
-    async with rt.sessionmaker() as session:
-        assert await service.fail_stale_payments(session, settings=rt.settings) >= 1
+    assert await service.fail_stale_payments(context) >= 1
 
-    [failed] = await outbox_messages("payment.failed", booking.booking_id)
-    assert (failed["payment_id"], failed["reason"], failed["retryable"]) == (
+    [failed] = await outbox("payment.failed", booking_id=booking.booking_id)
+    data = failed["data"]
+    assert (data["payment_id"], data["reason"], data["retryable"]) == (
         str(stuck),
         "processing_interrupted",
         True,
@@ -174,13 +168,13 @@ async def test_stale_processing_payment_fails_retryably_when_the_charge_was_inte
 
 
 async def test_published_payment_reaches_the_exchange_when_relayed(
-    make_booking: Any, pay: Any, broker: Any, payment_settings: Any
+    make_booking: Any, pay: Any, runtime: Any, settings: Any
 ) -> None:
     from shared.messaging import Names
 
-    names = Names(payment_settings.MESSAGING_NAMESPACE)
-    assert broker.connection is not None
-    channel = await broker.connection.channel()
+    names = Names(settings.MESSAGING_NAMESPACE)
+    assert runtime.broker.connection is not None
+    channel = await runtime.broker.connection.channel()
     queue = await channel.declare_queue(exclusive=True, auto_delete=True)
     exchange = await channel.get_exchange(names.exchange)
     await queue.bind(exchange, routing_key="payment.succeeded")

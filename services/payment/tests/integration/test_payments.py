@@ -17,7 +17,7 @@ PROCESSING_ERROR = "4000000000000119"
 
 
 async def test_payment_succeeds_with_the_bookings_amount_when_booking_created_was_consumed(
-    make_booking: Any, pay: Any, outbox_messages: Any
+    make_booking: Any, pay: Any, outbox: Any
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user, amount=12345, currency="EUR")
@@ -31,10 +31,14 @@ async def test_payment_succeeds_with_the_bookings_amount_when_booking_created_wa
     assert body["card_last4"] == "4242" and body["card_brand"] == "visa"
     assert body["failure_reason"] is None and "created_at" in body
     assert GOOD not in response.text
-    [message] = await outbox_messages("payment.succeeded", booking.booking_id)
-    assert message["payment_id"] == body["id"]
-    assert (message["amount"], message["currency"], message["card_last4"]) == (12345, "EUR", "4242")
-    assert message["user_id"] == str(user)
+    [message] = await outbox("payment.succeeded", booking_id=booking.booking_id)
+    assert message["data"]["payment_id"] == body["id"]
+    assert (
+        message["data"]["amount"],
+        message["data"]["currency"],
+        message["data"]["card_last4"],
+    ) == (12345, "EUR", "4242")
+    assert message["data"]["user_id"] == str(user)
 
 
 async def test_card_number_is_never_stored_whole_when_paid(
@@ -64,7 +68,7 @@ async def test_client_amount_is_refused_422_when_sent(make_booking: Any, pay: An
 
 
 async def test_declined_card_records_a_failed_payment_when_card_declined(
-    make_booking: Any, pay: Any, outbox_messages: Any
+    make_booking: Any, pay: Any, outbox: Any
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user)
@@ -78,14 +82,14 @@ async def test_declined_card_records_a_failed_payment_when_card_declined(
         "card_declined",
         False,
     )
-    [message] = await outbox_messages("payment.failed", booking.booking_id)
-    assert message["payment_id"] == body["id"]
-    assert (message["reason"], message["retryable"]) == ("card_declined", False)
-    assert await outbox_messages("payment.succeeded", booking.booking_id) == []
+    [message] = await outbox("payment.failed", booking_id=booking.booking_id)
+    assert message["data"]["payment_id"] == body["id"]
+    assert (message["data"]["reason"], message["data"]["retryable"]) == ("card_declined", False)
+    assert await outbox("payment.succeeded", booking_id=booking.booking_id) == []
 
 
 async def test_another_card_is_refused_at_once_when_the_first_was_declined(
-    make_booking: Any, pay: Any, outbox_messages: Any
+    make_booking: Any, pay: Any, outbox: Any
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user)
@@ -94,11 +98,11 @@ async def test_another_card_is_refused_at_once_when_the_first_was_declined(
     second = await pay(user, booking.booking_id, GOOD)
 
     assert second.status_code == 409 and second.json()["error"] == "invalid_state"
-    assert await outbox_messages("payment.succeeded", booking.booking_id) == []
+    assert await outbox("payment.succeeded", booking_id=booking.booking_id) == []
 
 
 async def test_insufficient_funds_records_a_failed_payment_when_card_has_no_funds(
-    make_booking: Any, pay: Any, outbox_messages: Any
+    make_booking: Any, pay: Any, outbox: Any
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user)
@@ -108,12 +112,12 @@ async def test_insufficient_funds_records_a_failed_payment_when_card_has_no_fund
         "failed",
         "insufficient_funds",
     )
-    [message] = await outbox_messages("payment.failed", booking.booking_id)
-    assert message["reason"] == "insufficient_funds"
+    [message] = await outbox("payment.failed", booking_id=booking.booking_id)
+    assert message["data"]["reason"] == "insufficient_funds"
 
 
 async def test_retry_with_a_good_card_succeeds_when_first_attempt_had_a_processing_error(
-    make_booking: Any, pay: Any, outbox_messages: Any
+    make_booking: Any, pay: Any, outbox: Any
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user)
@@ -125,8 +129,8 @@ async def test_retry_with_a_good_card_succeeds_when_first_attempt_had_a_processi
         "processing_error",
         True,
     )
-    [failed] = await outbox_messages("payment.failed", booking.booking_id)
-    assert failed["retryable"] is True
+    [failed] = await outbox("payment.failed", booking_id=booking.booking_id)
+    assert failed["data"]["retryable"] is True
 
     second = await pay(user, booking.booking_id, GOOD)
     assert second.status_code == 201
@@ -162,7 +166,7 @@ async def test_concurrent_payments_end_with_exactly_one_success_when_racing(
 
 
 async def test_second_success_is_impossible_in_the_database_when_inserted_directly(
-    make_booking: Any, pay: Any, db: Any
+    make_booking: Any, pay: Any, runtime: Any
 ) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
@@ -171,7 +175,7 @@ async def test_second_success_is_impossible_in_the_database_when_inserted_direct
     booking = await make_booking(user)
     assert (await pay(user, booking.booking_id, GOOD)).status_code == 201
     with pytest.raises(IntegrityError):
-        async with db.begin() as conn:
+        async with runtime.engine.begin() as conn:
             await conn.execute(
                 text(
                     "INSERT INTO payment (id, booking_id, user_id, amount, currency, status, "
@@ -276,6 +280,25 @@ async def test_booking_fetched_is_409_when_booking_says_it_is_not_pending(
     response = await pay(user, booking_id, GOOD)
     assert response.status_code == 409
     assert response.json()["error"] == "invalid_state"
+
+
+async def test_booking_fetched_is_404_and_not_copied_when_it_is_someone_elses(
+    booking_stub: Any, pay: Any, fetch: Any
+) -> None:
+    owner, booking_id = uuid.uuid4(), uuid.uuid4()
+    booking_stub[1][str(booking_id)] = {
+        "id": str(booking_id),
+        "user_id": str(owner),
+        "event_id": str(uuid.uuid4()),
+        "status": "expired",  # a stranger learns nothing about it, not even this
+        "amount": 4200,
+        "currency": "USD",
+        "expires_at": "2020-01-01T00:00:00+00:00",
+    }
+    response = await pay(uuid.uuid4(), booking_id, GOOD)
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+    assert await fetch("SELECT 1 FROM booking_copy WHERE booking_id = :id", id=booking_id) == []
 
 
 async def test_unknown_booking_is_404_when_booking_answers_404(pay: Any) -> None:

@@ -68,19 +68,16 @@ async def test_refund_is_422_and_the_processor_is_not_asked_when_the_reason_hold
 
 
 async def test_processor_is_not_asked_when_the_refund_record_cannot_be_written(
-    make_booking: Any, pay: Any, fetch: Any, payment: Any, processor: Any, outbox_messages: Any
+    make_booking: Any, pay: Any, fetch: Any, context: Any, processor: Any, outbox: Any
 ) -> None:
     paid = await _paid(make_booking, pay, fetch)
-    app, _client = payment
-    rt = app.state.runtime
 
     # past the HTTP edge, straight into the use case: PostgreSQL refuses the reason
-    async with rt.sessionmaker() as session:
+    async with context.sessionmaker() as session:
         with pytest.raises(DBAPIError) as caught:
             await service.refund_payment(
                 session,
-                processor=rt.state.processor,
-                settings=rt.settings,
+                ctx=context,
                 actor_id=uuid.uuid4(),
                 payment_id=uuid.UUID(paid["id"]),
                 reason="not \x00 storable",
@@ -90,7 +87,7 @@ async def test_processor_is_not_asked_when_the_refund_record_cannot_be_written(
     assert paid["charge_ref"] not in processor.refund_calls
     assert await _refunds(fetch, paid["id"]) == []
     assert await _status(fetch, paid["id"]) == "succeeded"
-    assert await outbox_messages("payment.refunded", uuid.UUID(paid["booking_id"])) == []
+    assert await outbox("payment.refunded", booking_id=uuid.UUID(paid["booking_id"])) == []
 
 
 async def test_refund_is_committed_pending_and_nothing_is_locked_while_the_processor_is_asked(
@@ -100,8 +97,8 @@ async def test_refund_is_committed_pending_and_nothing_is_locked_while_the_proce
     client: Any,
     signer: Any,
     processor: Any,
-    db: Any,
-    outbox_messages: Any,
+    runtime: Any,
+    outbox: Any,
 ) -> None:
     paid = await _paid(make_booking, pay, fetch)
     path = f"/api/payments/{paid['id']}/refund"
@@ -119,7 +116,8 @@ async def test_refund_is_committed_pending_and_nothing_is_locked_while_the_proce
         )
         [(refund_id, status, reason, actor, _)] = await _refunds(fetch, paid["id"])
         assert (status, reason, actor) == ("pending", "chargeback", admin_id)
-        async with db.connect() as conn:  # NOWAIT: fails at once if any of them is locked
+        # NOWAIT: fails at once if any of them is locked
+        async with runtime.engine.connect() as conn:
             for sql in (
                 "SELECT 1 FROM payment WHERE id = :p FOR UPDATE NOWAIT",
                 "SELECT 1 FROM refund WHERE payment_id = :p FOR UPDATE NOWAIT",
@@ -138,8 +136,8 @@ async def test_refund_is_committed_pending_and_nothing_is_locked_while_the_proce
     assert response.status_code == 200, response.text
     assert response.json()["id"] == str(refund_id)
     assert processor.refund_calls.count(paid["charge_ref"]) == 1
-    [message] = await outbox_messages("payment.refunded", uuid.UUID(paid["booking_id"]))
-    assert (message["actor_id"], message["reason"]) == (str(admin_id), "chargeback")
+    [message] = await outbox("payment.refunded", booking_id=uuid.UUID(paid["booking_id"]))
+    assert (message["data"]["actor_id"], message["data"]["reason"]) == (str(admin_id), "chargeback")
 
 
 async def test_refund_stays_pending_and_a_retry_completes_it_when_the_processor_did_not_answer(
@@ -149,7 +147,7 @@ async def test_refund_stays_pending_and_a_retry_completes_it_when_the_processor_
     client: Any,
     signer: Any,
     processor: Any,
-    outbox_messages: Any,
+    outbox: Any,
 ) -> None:
     paid = await _paid(make_booking, pay, fetch)
     path = f"/api/payments/{paid['id']}/refund"
@@ -167,7 +165,7 @@ async def test_refund_stays_pending_and_a_retry_completes_it_when_the_processor_
     [(refund_id, status, *_)] = await _refunds(fetch, paid["id"])
     assert (str(refund_id), status) == (body["details"]["refund_id"], "pending")
     assert await _status(fetch, paid["id"]) == "succeeded"
-    assert await outbox_messages("payment.refunded", uuid.UUID(paid["booking_id"])) == []
+    assert await outbox("payment.refunded", booking_id=uuid.UUID(paid["booking_id"])) == []
 
     retried = await client.post(path, json={"reason": "duplicate"}, headers=admin)
 
@@ -175,7 +173,7 @@ async def test_refund_stays_pending_and_a_retry_completes_it_when_the_processor_
     assert retried.json()["id"] == str(refund_id)  # the recorded refund, completed
     assert processor.refund_keys[paid["charge_ref"]] == [str(refund_id), str(refund_id)]
     assert await _status(fetch, paid["id"]) == "refunded"
-    assert len(await outbox_messages("payment.refunded", uuid.UUID(paid["booking_id"]))) == 1
+    assert len(await outbox("payment.refunded", booking_id=uuid.UUID(paid["booking_id"]))) == 1
 
 
 async def test_refused_refund_is_recorded_failed_and_may_be_asked_again_when_refused(
@@ -209,8 +207,8 @@ async def test_cancellation_refund_is_completed_by_the_sweep_when_the_processor_
     publish: Any,
     cancelled_of: Any,
     processor: Any,
-    payment: Any,
-    outbox_messages: Any,
+    context: Any,
+    outbox: Any,
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user, amount=5100)
@@ -227,17 +225,12 @@ async def test_cancellation_refund_is_completed_by_the_sweep_when_the_processor_
     finally:
         processor.unreachable.discard(charge_ref)
 
-    app, _client = payment
-    rt = app.state.runtime
-    async with rt.sessionmaker() as session:
-        await service.settle_pending_refunds(
-            session, processor=rt.state.processor, settings=rt.settings
-        )
+    await service.settle_pending_refunds(context)
 
     assert [r[1] for r in await _refunds(fetch, paid["id"])] == ["succeeded"]
-    [message] = await outbox_messages("payment.refunded", booking.booking_id)
-    assert message["actor_id"] is None  # automatic: nobody to name in the audit log
-    assert message["reason"] == "booking_cancelled: cancelled_by_user"
+    [message] = await outbox("payment.refunded", booking_id=booking.booking_id)
+    assert message["data"]["actor_id"] is None  # automatic: nobody to name in the audit log
+    assert message["data"]["reason"] == "booking_cancelled: cancelled_by_user"
     assert processor.refund_count(charge_ref) == 1
 
 
@@ -249,16 +242,14 @@ async def test_charge_landing_after_the_stale_sweep_is_reversed_with_a_record_wh
     make_booking: Any,
     pay: Any,
     fetch: Any,
-    db: Any,
-    payment: Any,
+    runtime: Any,
+    context: Any,
     processor: Any,
     gate: Any,
-    outbox_messages: Any,
+    outbox: Any,
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user, amount=2700)
-    app, _client = payment
-    rt = app.state.runtime
     async with gate:
         paying = asyncio.create_task(pay(user, booking.booking_id, "5555555555554444"))
 
@@ -269,13 +260,12 @@ async def test_charge_landing_after_the_stale_sweep_is_reversed_with_a_record_wh
             )
 
         [(payment_id,)] = await eventually(in_flight, what="payment in flight")
-        async with db.begin() as conn:  # as if the charge had hung for an hour
+        async with runtime.engine.begin() as conn:  # as if the charge had hung for an hour
             await conn.execute(
                 text("UPDATE payment SET created_at = now() - interval '1 hour' WHERE id = :id"),
                 {"id": payment_id},
             )
-        async with rt.sessionmaker() as session:
-            assert await service.fail_stale_payments(session, settings=rt.settings) >= 1
+        assert await service.fail_stale_payments(context) >= 1
     response = await paying  # the charge went through after all
 
     assert response.status_code == 409
@@ -287,4 +277,4 @@ async def test_charge_landing_after_the_stale_sweep_is_reversed_with_a_record_wh
     assert (refund_status, reason, actor) == ("succeeded", "charge_after_timeout", None)
     assert processor.refund_count(charge_ref) == 1
     # booking only ever heard that this attempt failed: no payment.refunded for it
-    assert await outbox_messages("payment.refunded", booking.booking_id) == []
+    assert await outbox("payment.refunded", booking_id=booking.booking_id) == []

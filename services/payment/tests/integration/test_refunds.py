@@ -11,7 +11,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_admin_refund_refunds_the_payment_when_it_succeeded(
-    make_booking: Any, pay: Any, client: Any, signer: Any, outbox_messages: Any
+    make_booking: Any, pay: Any, client: Any, signer: Any, outbox: Any
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user, amount=3100, currency="USD")
@@ -33,13 +33,16 @@ async def test_admin_refund_refunds_the_payment_when_it_succeeded(
     )
     shown = await client.get(f"/api/payments/{payment['id']}", headers=signer.headers(user_id=user))
     assert shown.json()["status"] == "refunded"
-    [message] = await outbox_messages("payment.refunded", booking.booking_id)
-    assert (message["refund_id"], message["payment_id"]) == (refund["id"], payment["id"])
-    assert (message["amount"], message["user_id"]) == (3100, str(user))
+    [message] = await outbox("payment.refunded", booking_id=booking.booking_id)
+    assert (message["data"]["refund_id"], message["data"]["payment_id"]) == (
+        refund["id"],
+        payment["id"],
+    )
+    assert (message["data"]["amount"], message["data"]["user_id"]) == (3100, str(user))
 
 
 async def test_refunding_twice_is_409_when_already_refunded(
-    make_booking: Any, pay: Any, client: Any, signer: Any, outbox_messages: Any
+    make_booking: Any, pay: Any, client: Any, signer: Any, outbox: Any
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user)
@@ -51,7 +54,7 @@ async def test_refunding_twice_is_409_when_already_refunded(
 
     assert again.status_code == 409
     assert again.json()["error"] == "invalid_state"
-    assert len(await outbox_messages("payment.refunded", booking.booking_id)) == 1
+    assert len(await outbox("payment.refunded", booking_id=booking.booking_id)) == 1
 
 
 async def test_refund_is_409_when_the_payment_failed(

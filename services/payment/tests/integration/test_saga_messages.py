@@ -16,14 +16,6 @@ from shared.testing.eventually import eventually
 pytestmark = pytest.mark.integration
 
 
-async def handled(fetch: Any, message_id: uuid.UUID) -> bool:
-    rows = await fetch(
-        "SELECT 1 FROM processed_message WHERE message_id = :id AND consumer = 'payment'",
-        id=message_id,
-    )
-    return bool(rows)
-
-
 async def refunds_of(fetch: Any, booking_id: uuid.UUID) -> list[tuple[Any, ...]]:
     rows = await fetch(
         "SELECT p.id, p.status, r.amount, r.reason, r.processor_ref FROM payment p "
@@ -49,13 +41,13 @@ def paid_after_expiry(created: Any, payment_id: uuid.UUID) -> BookingCancelledV1
 
 
 async def test_late_payment_is_refunded_at_once_when_booking_cancels_it_as_paid_after_expiry(
-    publish: Any, fetch: Any, created_for: Any, pay: Any, outbox_messages: Any
+    consumed: Any, publish: Any, fetch: Any, created_for: Any, pay: Any, outbox: Any
 ) -> None:
     user = uuid.uuid4()
     created = created_for(user, amount=4200, currency="EUR")
     created = created.model_copy(update={"expires_at": datetime.now(UTC) - timedelta(minutes=1)})
     envelope = await publish(created)
-    await eventually(lambda: handled(fetch, envelope.id), what="booking.created consumed")
+    await eventually(lambda: consumed(envelope.id), what="booking.created consumed")
 
     # Booking owns expiry: payment still charges, and booking decides what the money buys.
     response = await pay(user, created.booking_id)
@@ -64,9 +56,13 @@ async def test_late_payment_is_refunded_at_once_when_booking_cancels_it_as_paid_
 
     await publish(paid_after_expiry(created, payment_id))
     [refunded] = await eventually(
-        lambda: outbox_messages("payment.refunded", created.booking_id), what="refund"
+        lambda: outbox("payment.refunded", booking_id=created.booking_id), what="refund"
     )
-    assert (refunded["payment_id"], refunded["amount"], refunded["currency"]) == (
+    assert (
+        refunded["data"]["payment_id"],
+        refunded["data"]["amount"],
+        refunded["data"]["currency"],
+    ) == (
         str(payment_id),
         4200,
         "EUR",
@@ -79,14 +75,15 @@ async def test_late_payment_is_refunded_at_once_when_booking_cancels_it_as_paid_
 
 
 async def test_refund_happens_once_at_the_processor_when_a_crash_interrupts_it(
+    consumed: Any,
     make_booking: Any,
     pay: Any,
     publish: Any,
     fetch: Any,
     cancelled_of: Any,
-    outbox_messages: Any,
+    outbox: Any,
     processor: Any,
-    payment: Any,
+    context: Any,
 ) -> None:
     user = uuid.uuid4()
     booking = await make_booking(user, amount=6100)
@@ -97,7 +94,7 @@ async def test_refund_happens_once_at_the_processor_when_a_crash_interrupts_it(
     envelope = await publish(
         cancelled_of(booking, was_confirmed=True, payment_id=uuid.UUID(paid["id"]))
     )
-    await eventually(lambda: handled(fetch, envelope.id), what="cancellation consumed")
+    await eventually(lambda: consumed(envelope.id), what="cancellation consumed")
     await eventually(
         lambda: _async(processor.refund_calls.count(charge_ref)),
         until=lambda n: n == 1,
@@ -107,42 +104,36 @@ async def test_refund_happens_once_at_the_processor_when_a_crash_interrupts_it(
         "SELECT id, status FROM refund WHERE payment_id = :id", id=paid["id"]
     )
     assert status == "pending"  # the record was there before the money moved
-    assert await outbox_messages("payment.refunded", booking.booking_id) == []
+    assert await outbox("payment.refunded", booking_id=booking.booking_id) == []
 
-    app, _client = payment
-    rt = app.state.runtime
-    async with rt.sessionmaker() as session:
-        settled = await service.settle_pending_refunds(
-            session, processor=rt.state.processor, settings=rt.settings
-        )
-    assert settled >= 1
+    assert await service.settle_pending_refunds(context) >= 1
 
     assert processor.refund_keys[charge_ref] == [str(refund_id), str(refund_id)]  # same key
     [(_, status, amount, _reason, reference)] = await refunds_of(fetch, booking.booking_id)
     assert (status, amount) == ("refunded", 6100)
     assert reference == processor.refunds[str(refund_id)].reference  # the first refund, again
     assert processor.refund_count(charge_ref) == 1
-    assert len(await outbox_messages("payment.refunded", booking.booking_id)) == 1
+    assert len(await outbox("payment.refunded", booking_id=booking.booking_id)) == 1
 
 
 async def test_cancelled_before_created_stays_unpayable_when_created_arrives_late_and_twice(
+    consumed: Any,
     publish: Any,
-    resend: Any,
     fetch: Any,
     created_for: Any,
     cancelled_of: Any,
     pay: Any,
-    outbox_messages: Any,
+    outbox: Any,
 ) -> None:
     user = uuid.uuid4()
     created = created_for(user, amount=900)
     cancelled = await publish(cancelled_of(created))
-    await eventually(lambda: handled(fetch, cancelled.id), what="tombstone")
+    await eventually(lambda: consumed(cancelled.id), what="tombstone")
     late = await publish(created)
-    await resend(late)
+    await publish(envelope=late)
     again = await publish(created)  # the same fact under a new message id
-    await resend(cancelled)
-    await eventually(lambda: handled(fetch, again.id), what="late duplicates consumed")
+    await publish(envelope=cancelled)
+    await eventually(lambda: consumed(again.id), what="late duplicates consumed")
 
     rows = await fetch(
         "SELECT status, amount, currency FROM booking_copy WHERE booking_id = :id",
@@ -155,17 +146,17 @@ async def test_cancelled_before_created_stays_unpayable_when_created_arrives_lat
     payments = await fetch("SELECT 1 FROM payment WHERE booking_id = :id", id=created.booking_id)
     assert payments == []
     for kind in ("payment.succeeded", "payment.failed", "payment.refunded"):
-        assert await outbox_messages(kind, created.booking_id) == []
+        assert await outbox(kind, booking_id=created.booking_id) == []
 
 
 async def test_duplicate_cancellations_refund_once_when_redelivered_and_republished(
+    consumed: Any,
     make_booking: Any,
     pay: Any,
     publish: Any,
-    resend: Any,
     fetch: Any,
     cancelled_of: Any,
-    outbox_messages: Any,
+    outbox: Any,
     processor: Any,
 ) -> None:
     user = uuid.uuid4()
@@ -174,16 +165,16 @@ async def test_duplicate_cancellations_refund_once_when_redelivered_and_republis
     message = cancelled_of(booking, was_confirmed=True, payment_id=uuid.UUID(payment["id"]))
     first = await publish(message)
     second = await publish(message)
-    await resend(first)
-    await resend(second)
-    await eventually(lambda: handled(fetch, second.id), what="both consumed")
-    await eventually(lambda: handled(fetch, first.id), what="both consumed")
+    await publish(envelope=first)
+    await publish(envelope=second)
+    await eventually(lambda: consumed(second.id), what="both consumed")
+    await eventually(lambda: consumed(first.id), what="both consumed")
     # settled once the consumer committed the pending refund
     await eventually(
-        lambda: outbox_messages("payment.refunded", booking.booking_id), what="refunded"
+        lambda: outbox("payment.refunded", booking_id=booking.booking_id), what="refunded"
     )
 
-    assert len(await outbox_messages("payment.refunded", booking.booking_id)) == 1
+    assert len(await outbox("payment.refunded", booking_id=booking.booking_id)) == 1
     assert len(await refunds_of(fetch, booking.booking_id)) == 1
     [(charge_ref,)] = await fetch(
         "SELECT processor_ref FROM payment WHERE id = :id", id=payment["id"]

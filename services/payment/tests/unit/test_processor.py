@@ -9,8 +9,8 @@ from payment_service.main import create_app
 from payment_service.processor import (
     PROCESSORS,
     Card,
+    ProcessorUnknown,
     SimulatedProcessor,
-    UnknownProcessor,
     build_processor,
 )
 from payment_service.processor.simulated import ALREADY_REFUNDED, AMOUNT_EXCEEDS_CHARGE
@@ -100,9 +100,9 @@ def test_simulated_processor_is_built_when_setting_is_the_default() -> None:
 
 def test_unknown_processor_is_refused_at_start_up_when_misnamed() -> None:
     settings = Settings(PAYMENT_PROCESSOR="stripe-typo")
-    with pytest.raises(UnknownProcessor, match="stripe-typo"):
+    with pytest.raises(ProcessorUnknown, match="stripe-typo"):
         build_processor(settings)
-    with pytest.raises(UnknownProcessor):
+    with pytest.raises(ProcessorUnknown):
         create_app(settings)
 
 

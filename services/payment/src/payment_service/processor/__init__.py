@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from payment_service.domain import ProcessorUnavailable, ProcessorUnknown
 from payment_service.processor.base import Card, ChargeResult, PaymentProcessor, RefundResult
 from payment_service.processor.simulated import SimulatedProcessor
 from payment_service.settings import Settings
@@ -18,15 +19,12 @@ __all__ = [
     "Card",
     "ChargeResult",
     "PaymentProcessor",
+    "ProcessorUnavailable",
+    "ProcessorUnknown",
     "RefundResult",
     "SimulatedProcessor",
-    "UnknownProcessor",
     "build_processor",
 ]
-
-
-class UnknownProcessor(ValueError):
-    """``PAYMENT_PROCESSOR`` names no implementation."""
 
 
 def _simulated(_settings: Settings) -> PaymentProcessor:
@@ -43,7 +41,7 @@ def build_processor(settings: Settings) -> PaymentProcessor:
         factory = PROCESSORS[settings.PAYMENT_PROCESSOR]
     except KeyError:
         known = ", ".join(sorted(PROCESSORS))
-        raise UnknownProcessor(
+        raise ProcessorUnknown(
             f"PAYMENT_PROCESSOR={settings.PAYMENT_PROCESSOR!r} is not one of: {known}"
         ) from None
     return factory(settings)

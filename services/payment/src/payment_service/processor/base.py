@@ -4,6 +4,10 @@ Every call carries an idempotency key chosen by payment (the payment id for a ch
 refund id for a refund): a processor (or a real provider's API) that sees the same key again
 must answer the first result and move no money a second time. That is what makes a
 redelivered message, a retried request or a crash between the call and its record safe.
+
+An adapter raises :class:`~payment_service.domain.ProcessorUnavailable` when the provider did
+not answer (timeout, connection refused, its own 5xx). Payment records such a charge as a
+retryable ``processing_error``; anything else an adapter raises is treated as a bug.
 """
 
 from __future__ import annotations

@@ -3,62 +3,72 @@ can no longer stand goes back (recorded here, settled once the consumer has comm
 
 from __future__ import annotations
 
-import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service import repository
 from payment_service.domain import BookingStatus
-from payment_service.orm import Refund
 from payment_service.service.refunds import open_refund
-from payment_service.settings import Settings
+from shared.contracts.booking import BookingCancelledV1, BookingCreatedV1, BookingExpiredV1
+from shared.db import after_commit
+
+if TYPE_CHECKING:
+    from payment_service.context import Context
+
+
+async def record_booking_created(session: AsyncSession, *, created: BookingCreatedV1) -> None:
+    """booking.created: keep our copy of the booking — what it costs, who may pay it."""
+    await repository.add_booking_copy(
+        session,
+        booking_id=created.booking_id,
+        user_id=created.user_id,
+        event_id=created.event_id,
+        amount=created.amount,
+        currency=created.currency,
+        status=BookingStatus.PENDING_PAYMENT,
+        expires_at=created.expires_at,
+    )
 
 
 async def record_booking_cancelled(
-    session: AsyncSession,
-    *,
-    settings: Settings,
-    booking_id: uuid.UUID,
-    user_id: uuid.UUID,
-    event_id: uuid.UUID,
-    reason: str,
-) -> Refund | None:
+    session: AsyncSession, *, ctx: Context, cancelled: BookingCancelledV1
+) -> None:
     """booking.cancelled: the copy stops being payable; a succeeded payment gets a pending
-    refund (returned), which the caller settles after its transaction commits.
+    refund, settled by the refund settler once this transaction commits.
 
     Runs in the consumer's transaction; a repeat finds the same refund, or nothing to do.
     """
     await repository.end_booking_copy(
         session,
-        booking_id=booking_id,
-        user_id=user_id,
-        event_id=event_id,
+        booking_id=cancelled.booking_id,
+        user_id=cancelled.user_id,
+        event_id=cancelled.event_id,
         status=BookingStatus.CANCELLED,
         replaces=(BookingStatus.PENDING_PAYMENT, BookingStatus.EXPIRED),
     )
-    payment = await repository.lock_succeeded_payment(session, booking_id)
+    payment = await repository.lock_succeeded_payment(session, cancelled.booking_id)
     if payment is None:
-        return None
-    return await open_refund(
+        return
+    await open_refund(
         session,
         payment=payment,
-        reason=f"booking_cancelled: {reason}",
+        reason=f"booking_cancelled: {cancelled.reason}",
         actor_id=None,
-        settings=settings,
-        lease=False,
+        leased_for=None,
     )
+    # the processor is asked only once the refund is committed, with no lock of ours held
+    after_commit(session, ctx.wake_refund_settler)
 
 
-async def record_booking_expired(
-    session: AsyncSession, *, booking_id: uuid.UUID, user_id: uuid.UUID, event_id: uuid.UUID
-) -> None:
+async def record_booking_expired(session: AsyncSession, *, expired: BookingExpiredV1) -> None:
     """booking.expired: no new charge for this booking (409). A charge already in flight still
     lands, and booking's late-payment rule decides what it buys; a cancellation stays one."""
     await repository.end_booking_copy(
         session,
-        booking_id=booking_id,
-        user_id=user_id,
-        event_id=event_id,
+        booking_id=expired.booking_id,
+        user_id=expired.user_id,
+        event_id=expired.event_id,
         status=BookingStatus.EXPIRED,
         replaces=(BookingStatus.PENDING_PAYMENT,),
     )

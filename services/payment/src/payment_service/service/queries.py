@@ -7,9 +7,9 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service import repository
+from payment_service.domain import PaymentNotFound
 from payment_service.orm import Payment
 from payment_service.schemas import PaymentRead
-from shared.errors import NotFound
 from shared.pagination import Page, PageParams, paginate
 from shared.security import Principal
 
@@ -19,7 +19,7 @@ async def get_payment(session: AsyncSession, *, user: Principal, payment_id: uui
     async with session.begin():
         payment = await repository.get_payment(session, payment_id)
     if payment is None or (not user.is_admin and payment.user_id != user.id):
-        raise NotFound("No such payment.")
+        raise PaymentNotFound()
     return payment
 
 

@@ -11,45 +11,49 @@ A refund spans three steps, and no row lock is held while the processor is asked
    turns its succeeded payment ``refunded`` and publishes ``payment.refunded``.
 
 A process that dies between 2 and 3 leaves a pending refund whose lease runs out;
-:func:`settle_pending_refunds` asks again under the same key and gets the first answer back,
-so the money goes back once.
+:func:`~payment_service.service.sweeps.settle_pending_refunds` asks again under the same key
+and gets the first answer back, so the money goes back once. Whatever the processor raises —
+:class:`ProcessorUnavailable` (logged as a warning) or a bug (logged as an error) — the refund
+stays pending and is asked again: a refund is idempotent by its id, so that is always safe.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service import domain, repository
-from payment_service.domain import PaymentStatus, RefundStatus
+from payment_service.domain import (
+    PaymentNotFound,
+    PaymentNotRefundable,
+    PaymentStatus,
+    ProcessorUnavailable,
+    RefundPending,
+    RefundRefused,
+    RefundStatus,
+    RefundUnderWay,
+)
 from payment_service.orm import Payment, Refund
-from payment_service.processor import PaymentProcessor, RefundResult
+from payment_service.processor import RefundResult
 from payment_service.settings import Settings
 from shared.contracts.payment import PaymentRefundedV1
 from shared.db import utcnow
-from shared.errors import DomainError, InvalidState, NotFound, UpstreamUnavailable
+from shared.errors import DomainError
 from shared.logging import get_logger
 from shared.messaging import outbox
 
-log = get_logger("payment.refunds")
+if TYPE_CHECKING:
+    from payment_service.context import Context
+
+log = get_logger(__name__)
 
 
-class PaymentNotRefundable(InvalidState):
-    message = "Only a succeeded payment can be refunded."
-
-
-class RefundUnderWay(InvalidState):
-    message = "A refund of this payment is being processed right now; try again shortly."
-
-
-class RefundPending(UpstreamUnavailable):
-    message = "The card processor did not answer; the refund is recorded and will be retried."
-
-
-class RefundRefused(UpstreamUnavailable):
-    message = "The card processor refused the refund; try again."
+def lease_of(settings: Settings) -> float:
+    """How long one asker holds a pending refund, in seconds."""
+    return float(settings.REFUND_LEASE_SECONDS)
 
 
 async def open_refund(
@@ -58,11 +62,11 @@ async def open_refund(
     payment: Payment,
     reason: str,
     actor_id: uuid.UUID | None,
-    settings: Settings,
-    lease: bool,
+    leased_for: float | None,
 ) -> Refund:
     """In the caller's transaction (the payment locked or just updated): the payment's live
-    refund, recorded ``pending`` if it has none. ``lease`` when the caller settles it next."""
+    refund, recorded ``pending`` if it has none; ``leased_for`` seconds when the caller settles
+    it next, None when the settler will."""
     existing = await repository.get_live_refund(session, payment.id)
     if existing is not None:
         return existing
@@ -75,7 +79,7 @@ async def open_refund(
         reason=reason,
         status=RefundStatus.PENDING,
         actor_id=actor_id,
-        leased_until=now + timedelta(seconds=settings.REFUND_LEASE_SECONDS) if lease else None,
+        leased_until=None if leased_for is None else now + timedelta(seconds=leased_for),
         created_at=now,
         updated_at=now,
     )
@@ -86,19 +90,14 @@ async def open_refund(
 
 
 async def refund_payment(
-    session: AsyncSession,
-    *,
-    processor: PaymentProcessor,
-    settings: Settings,
-    actor_id: uuid.UUID,
-    payment_id: uuid.UUID,
-    reason: str,
+    session: AsyncSession, *, ctx: Context, actor_id: uuid.UUID, payment_id: uuid.UUID, reason: str
 ) -> Refund:
     """Give a succeeded payment's money back (admin): recorded first, then the processor."""
+    lease = lease_of(ctx.settings)
     async with session.begin():
         payment = await repository.lock_payment(session, payment_id)
         if payment is None:
-            raise NotFound("No such payment.")
+            raise PaymentNotFound()
         refund = await repository.get_live_refund(session, payment_id)
         if refund is None:
             if not domain.refundable(payment.status):
@@ -108,38 +107,37 @@ async def refund_payment(
                 payment=payment,
                 reason=reason,
                 actor_id=actor_id,
-                settings=settings,
-                lease=True,
+                leased_for=lease,
             )
         elif refund.status != RefundStatus.PENDING:
             raise PaymentNotRefundable(details={"status": payment.status})
-        elif await repository.lease_refund(session, refund.id, seconds=_lease(settings)) is None:
+        elif await repository.lease_refund(session, refund.id, seconds=lease) is None:
             raise RefundUnderWay(details={"refund_id": str(refund.id), "status": refund.status})
         # else: an earlier attempt was left pending; this request completes it
-    return await settle_refund(session, processor=processor, settings=settings, refund=refund)
+    return await settle_refund(session, ctx=ctx, refund=refund)
 
 
-async def settle_refund(
-    session: AsyncSession, *, processor: PaymentProcessor, settings: Settings, refund: Refund
-) -> Refund:
+async def settle_refund(session: AsyncSession, *, ctx: Context, refund: Refund) -> Refund:
     """Ask the processor for a pending refund this caller holds the lease of, and record it.
 
     Raises :class:`RefundPending` (the processor did not answer; the lease is given up so a
     retry may start at once) or :class:`RefundRefused` (recorded ``failed``)."""
     async with session.begin():
-        payment = await repository.get_payment(session, refund.payment_id)
-    assert payment is not None  # the foreign key
+        payment = await repository.get_known_payment(session, refund.payment_id)
     try:
-        result = await processor.refund(
+        result = await ctx.processor.refund(
             payment.processor_ref or "", refund.amount, idempotency_key=str(refund.id)
         )
     except Exception as exc:
-        log.exception("processor_refund_failed", refund_id=str(refund.id))
+        if isinstance(exc, ProcessorUnavailable):
+            log.warning("processor_unavailable", refund_id=str(refund.id))
+        else:
+            log.exception("processor_refund_crashed", refund_id=str(refund.id))
         async with session.begin():
             await repository.release_refund(session, refund.id)
         raise RefundPending(details={"refund_id": str(refund.id), "status": "pending"}) from exc
     async with session.begin():
-        settled = await _record_refund(session, settings=settings, refund=refund, result=result)
+        settled = await _record_refund(session, refund=refund, result=result)
     if settled.status == RefundStatus.FAILED:
         raise RefundRefused(
             details={"refund_id": str(settled.id), "failure_reason": settled.failure_reason}
@@ -147,13 +145,10 @@ async def settle_refund(
     return settled
 
 
-async def _record_refund(
-    session: AsyncSession, *, settings: Settings, refund: Refund, result: RefundResult
-) -> Refund:
+async def _record_refund(session: AsyncSession, *, refund: Refund, result: RefundResult) -> Refund:
     """The processor's answer, once; a succeeded payment becomes refunded and says so."""
     # the payment first, as everywhere else a payment and its refund are both locked
-    payment = await repository.lock_payment(session, refund.payment_id)
-    assert payment is not None
+    payment = await repository.lock_known_payment(session, refund.payment_id)
     recorded = await repository.set_refund_outcome(
         session,
         refund_id=refund.id,
@@ -162,9 +157,7 @@ async def _record_refund(
         failure_reason=None if result.succeeded else result.failure_reason,
     )
     if recorded is None:  # another attempt recorded it meanwhile
-        settled = await session.get(Refund, refund.id, populate_existing=True)
-        assert settled is not None
-        return settled
+        return await repository.get_known_refund(session, refund.id)
     if recorded.status == RefundStatus.FAILED:
         log.warning("refund_refused", refund_id=str(recorded.id), reason=recorded.failure_reason)
         return recorded
@@ -185,43 +178,17 @@ async def _record_refund(
                 actor_id=recorded.actor_id,
                 reason=recorded.reason,
             ),
-            producer=settings.SERVICE_NAME,
         )
     log.info("payment_refunded", payment_id=str(payment.id), reason=recorded.reason)
     return recorded
 
 
-async def settle_quietly(
-    session: AsyncSession, *, processor: PaymentProcessor, settings: Settings, refund: Refund
-) -> None:
-    """Settle a refund this caller has leased; a failure is left to the sweep (logged)."""
+async def settle_quietly(session: AsyncSession, *, ctx: Context, refund: Refund) -> bool:
+    """Settle a refund this caller has leased; a failure is left to the settler (logged).
+    True when it was settled."""
     try:
-        await settle_refund(session, processor=processor, settings=settings, refund=refund)
+        await settle_refund(session, ctx=ctx, refund=refund)
     except DomainError as exc:
         log.warning("refund_left_pending", refund_id=str(refund.id), error=exc.code)
-
-
-async def settle_pending_refunds(
-    session: AsyncSession, *, processor: PaymentProcessor, settings: Settings
-) -> int:
-    """Ask again for every pending refund nobody is asking about (crash, processor down, or
-    opened by a consumer); returns how many were settled."""
-    async with session.begin():
-        ids = await repository.lease_pending_refunds(session, seconds=_lease(settings))
-    settled = 0
-    for refund_id in ids:
-        async with session.begin():
-            refund = await session.get(Refund, refund_id, populate_existing=True)
-        if refund is None or refund.status != RefundStatus.PENDING:
-            continue
-        try:
-            await settle_refund(session, processor=processor, settings=settings, refund=refund)
-        except DomainError as exc:
-            log.warning("refund_left_pending", refund_id=str(refund_id), error=exc.code)
-            continue
-        settled += 1
-    return settled
-
-
-def _lease(settings: Settings) -> float:
-    return float(settings.REFUND_LEASE_SECONDS)
+        return False
+    return True

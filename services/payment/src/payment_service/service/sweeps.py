@@ -1,27 +1,32 @@
-"""Periodic jobs: fail charges a crash interrupted, forget old Idempotency-Keys."""
+"""Periodic jobs (registered in ``context.py``, each given the context): fail charges a crash
+interrupted, settle refunds nobody is asking about."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING
 
 from payment_service import repository
-from payment_service.domain import FailureReason, PaymentStatus
-from payment_service.settings import Settings
-from shared import idempotency
+from payment_service.domain import FailureReason, PaymentStatus, RefundStatus
+from payment_service.orm import Refund
+from payment_service.service.refunds import lease_of, settle_quietly
 from shared.contracts.payment import PaymentFailedV1
 from shared.db import utcnow
 from shared.logging import get_logger
 from shared.messaging import outbox
 
-log = get_logger("payment.service")
+if TYPE_CHECKING:
+    from payment_service.context import Context
+
+log = get_logger(__name__)
 
 
-async def fail_stale_payments(session: AsyncSession, *, settings: Settings) -> int:
-    """Fail (retryable) payments stuck in ``processing`` after a crash mid-charge."""
-    older_than = utcnow() - timedelta(seconds=settings.PROCESSING_TIMEOUT_SECONDS)
-    async with session.begin():
+async def fail_stale_payments(ctx: Context) -> int:
+    """Fail (retryable) payments stuck in ``processing`` after a crash or a bug mid-charge."""
+    older_than = utcnow() - timedelta(seconds=ctx.settings.PROCESSING_TIMEOUT_SECONDS)
+    async with ctx.sessionmaker() as session, session.begin():
         stale = await repository.lock_stale_processing(session, older_than=older_than)
         for payment in stale:
             payment.status = PaymentStatus.FAILED
@@ -37,15 +42,32 @@ async def fail_stale_payments(session: AsyncSession, *, settings: Settings) -> i
                     reason=FailureReason.PROCESSING_INTERRUPTED,
                     retryable=True,
                 ),
-                producer=settings.SERVICE_NAME,
             )
             log.warning("payment_processing_interrupted", payment_id=str(payment.id))
     return len(stale)
 
 
-async def purge_idempotency_keys(session: AsyncSession, *, settings: Settings) -> int:
-    """Forget Idempotency-Keys past their keeping time."""
-    async with session.begin():
-        return await idempotency.purge(
-            session, older_than=timedelta(hours=settings.IDEMPOTENCY_KEEP_HOURS)
-        )
+async def settle_pending_refunds(ctx: Context) -> int:
+    """Ask again for every pending refund nobody is asking about (crash, processor down, or
+    opened by a consumer); returns how many were settled."""
+    async with ctx.sessionmaker() as session:
+        async with session.begin():
+            ids = await repository.lease_pending_refunds(session, seconds=lease_of(ctx.settings))
+        settled = 0
+        for refund_id in ids:
+            async with session.begin():
+                refund = await session.get(Refund, refund_id, populate_existing=True)
+            if refund is None or refund.status != RefundStatus.PENDING:
+                continue
+            if await settle_quietly(session, ctx=ctx, refund=refund):
+                settled += 1
+    return settled
+
+
+async def settle_refunds_when_woken(ctx: Context) -> None:
+    """One round of the refund settler: wait for a consumer's wake-up (or the sweep interval),
+    then settle what is pending."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(ctx.refund_wake.wait(), timeout=ctx.settings.SWEEP_INTERVAL_SECONDS)
+    ctx.refund_wake.clear()
+    await settle_pending_refunds(ctx)

@@ -1,0 +1,48 @@
+"""What the payment service owns besides the shared connections, and its periodic jobs."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from payment_service import service
+from payment_service.clients import BookingClient
+from payment_service.processor import PaymentProcessor
+from payment_service.settings import Settings
+from shared.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Context:
+    """The card processor, booking's client, and what the use cases and jobs need with them."""
+
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    processor: PaymentProcessor
+    bookings: BookingClient
+    # Set once a consumer has committed a pending refund: settled at once, not at the next sweep.
+    refund_wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wake_refund_settler(self) -> None:
+        """An after-commit job (see ``service.bookings``)."""
+        self.refund_wake.set()
+
+
+async def build_context(rt: Runtime[Settings, Context], *, processor: PaymentProcessor) -> Context:
+    """The context around the processor ``create_app`` chose; the sweeps as periodic jobs."""
+    ctx = Context(
+        settings=rt.settings,
+        sessionmaker=rt.sessionmaker,
+        processor=processor,
+        bookings=BookingClient(rt.http, rt.settings),
+    )
+    rt.every(
+        rt.settings.SWEEP_INTERVAL_SECONDS,
+        service.fail_stale_payments,
+        name="payment-stale-sweeper",
+    )
+    # no pause of its own: each round waits for a wake-up or the sweep interval
+    rt.every(0, service.settle_refunds_when_woken, name="payment-refund-settler")
+    return ctx
