@@ -60,8 +60,10 @@ def test_every_long_running_service_has_healthcheck_and_restart(
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
 def test_app_service_is_wired_when_resolved(compose_config: dict[str, Any], service: Any) -> None:
     spec = compose_config["services"][service.name]
-    assert spec["build"]["dockerfile"] == f"services/{service.name}/Dockerfile"
+    assert spec["build"]["dockerfile"] == "Dockerfile"
     assert Path(spec["build"]["context"]) == REPO_ROOT
+    assert spec["build"]["args"] == {"SERVICE": service.name, "PORT": str(service.port)}
+    assert spec["image"] == f"ticketing-{service.name}:dev"
     env = spec["environment"]
     name = service.name
     assert env["DATABASE_URL"] == f"postgresql+asyncpg://{name}:{name}@postgres:5432/{name}"
@@ -75,6 +77,13 @@ def test_app_service_is_wired_when_resolved(compose_config: dict[str, Any], serv
         assert spec["depends_on"][dependency]["condition"] == "service_healthy"
     assert spec["depends_on"]["keys"]["condition"] == "service_completed_successfully"
     assert f"localhost:{service.port}/health/ready" in " ".join(spec["healthcheck"]["test"])
+
+
+def test_keys_are_written_once_with_the_auth_image(compose_config: dict[str, Any]) -> None:
+    keys, auth = compose_config["services"]["keys"], compose_config["services"]["auth"]
+    assert (keys["build"], keys["image"]) == (auth["build"], auth["image"])
+    assert keys["restart"] == "no"
+    assert [v["target"] for v in keys["volumes"]] == ["/app/var/keys"]
 
 
 def test_gateway_waits_for_services_and_renders_template(compose_config: dict[str, Any]) -> None:
