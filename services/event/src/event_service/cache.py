@@ -3,7 +3,7 @@ this process's memory.
 
 Only what changes with an organizer's write is cached (title, times, tiers, prices, capacity,
 the ids of a listing page). Availability changes with every hold, so it is never cached: each
-answer overlays live counts from one snapshot script (``holds.Ledger.snapshots``).
+answer overlays live counts from one snapshot script (``SoldMirror.snapshots``).
 
 Invalidation is by version: every cache key carries the catalog version, and every committed
 change to an event replaces it. The version is a random token, never a counter: if Redis loses
@@ -28,17 +28,16 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from event_service.holds.keys import Keys
-from event_service.settings import Settings
 
 _MEMORY_PAGES = 1024
 _MEMORY_EVENTS = 4096
 
 
 class EventCache:
-    def __init__(self, redis: Redis, settings: Settings) -> None:
+    def __init__(self, redis: Redis, keys: Keys, *, ttl_seconds: int) -> None:
         self.redis = redis
-        self.keys = Keys(settings)
-        self.ttl = settings.EVENT_CACHE_SECONDS
+        self.keys = keys
+        self.ttl = ttl_seconds
         self._seen: str | None = None  # the version the memory below belongs to
         self._statics: dict[uuid.UUID, Any] = {}
         self._pages: dict[str, dict[str, Any]] = {}

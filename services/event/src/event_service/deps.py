@@ -7,21 +7,20 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from event_service.service import Ctx
+from event_service.context import Context
+from event_service.settings import Settings
 from shared.pagination import MAX_PAGE_SIZE, PageParams
-from shared.runtime import runtime_of
+from shared.runtime import context_of, settings_of
 from shared.security import Principal, get_current_user
+
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+ContextDep = Annotated[Context, Depends(context_of)]
 
 _optional_bearer = HTTPBearer(auto_error=False)
 
 
 # Dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread,
 # which costs more than everything else a cached read does.
-
-
-async def get_ctx(request: Request) -> Ctx:
-    ctx: Ctx = runtime_of(request).state.ctx
-    return ctx
 
 
 async def get_page(
@@ -42,6 +41,5 @@ async def get_optional_user(
     return await get_current_user(request, credentials)
 
 
-CtxDep = Annotated[Ctx, Depends(get_ctx)]
 Paging = Annotated[PageParams, Depends(get_page)]
 OptionalUser = Annotated[Principal | None, Depends(get_optional_user)]

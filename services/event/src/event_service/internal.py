@@ -1,4 +1,5 @@
-"""Internal routes (never routed by the gateway; need the internal credential)."""
+"""Internal routes (never routed by the gateway; need the internal credential). Bodies and
+answers are the shared contracts of ``shared.contracts.event``."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
-from event_service import service
-from event_service.deps import CtxDep
-from event_service.schemas import HoldClaim, HoldClaimed, HoldRetake
+from event_service.deps import ContextDep
+from event_service.service import retake
+from shared.contracts.event import HoldClaimedV1, HoldClaimRequestV1, HoldRetakeRequestV1
 from shared.openapi import errors
 from shared.runtime import SessionDep
 from shared.security import InternalCaller
@@ -21,20 +22,22 @@ router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[Internal
 @router.post(
     "/holds/retake",
     status_code=status.HTTP_201_CREATED,
-    response_model=HoldClaimed,
+    response_model=HoldClaimedV1,
     responses=errors(401, 404, 409),
 )
-async def retake_hold(body: HoldRetake, session: SessionDep, ctx: CtxDep) -> HoldClaimed:
-    return await service.retake_hold(session, ctx, data=body)
+async def retake_hold(
+    body: HoldRetakeRequestV1, session: SessionDep, ctx: ContextDep
+) -> HoldClaimedV1:
+    return await retake.retake_hold(session, ctx, data=body)
 
 
-@router.post("/holds/{hold_id}/claim", response_model=HoldClaimed, responses=errors(401, 403, 409))
+@router.post(
+    "/holds/{hold_id}/claim", response_model=HoldClaimedV1, responses=errors(401, 403, 409)
+)
 async def claim_hold(
     hold_id: Annotated[SingleLine, Path(min_length=1, max_length=64)],
-    body: HoldClaim,
+    body: HoldClaimRequestV1,
     session: SessionDep,
-    ctx: CtxDep,
-) -> HoldClaimed:
-    return await service.claim_hold(
-        session, ctx, hold_id=hold_id, user_id=body.user_id, extend_seconds=body.extend_seconds
-    )
+    ctx: ContextDep,
+) -> HoldClaimedV1:
+    return await retake.claim_hold(session, ctx, hold_id=hold_id, data=body)

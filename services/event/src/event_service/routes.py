@@ -10,8 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
-from event_service import service
-from event_service.deps import CtxDep, OptionalUser, Paging
+from event_service.deps import ContextDep, OptionalUser, Paging
 from event_service.schemas import (
     EventCancel,
     EventCreate,
@@ -22,6 +21,7 @@ from event_service.schemas import (
     HoldRead,
     SeatRead,
 )
+from event_service.service import browse, events, holds
 from shared.openapi import errors, no_content
 from shared.pagination import Page
 from shared.runtime import SessionDep
@@ -42,7 +42,7 @@ _HOLD = errors(403, 409, 429)
 @router.get("", response_model=Page[EventSummary])
 @router.get("/", response_model=Page[EventSummary], include_in_schema=False)
 async def list_events(
-    ctx: CtxDep,
+    ctx: ContextDep,
     page: Paging,
     q: Text = None,
     location: Text = None,
@@ -51,7 +51,7 @@ async def list_events(
     organizer_id: uuid.UUID | None = None,
     sort: Literal["starts_at", "-starts_at", "price"] = "starts_at",
 ) -> Response:
-    body = await service.event_listing(
+    body = await browse.event_listing(
         ctx,
         params=page,
         q=q,
@@ -74,11 +74,11 @@ async def list_events(
     responses=_HOLD,
 )
 async def create_hold(
-    event_id: uuid.UUID, body: HoldCreate, user: CurrentUser, ctx: CtxDep, request: Request
+    event_id: uuid.UUID, body: HoldCreate, user: CurrentUser, ctx: ContextDep, request: Request
 ) -> Response:
     # the gateway sets the client address and uvicorn trusts only the gateway's forwarding
     address = request.client.host if request.client is not None else ""
-    hold = await service.create_hold(ctx, user=user, event_id=event_id, data=body, address=address)
+    hold = await holds.create_hold(ctx, user=user, event_id=event_id, data=body, address=address)
     return Response(hold.model_dump_json(), status_code=status.HTTP_201_CREATED, media_type=_JSON)
 
 
@@ -90,12 +90,10 @@ async def create_hold(
 async def get_seat_map(
     event_id: uuid.UUID,
     user: OptionalUser,
-    ctx: CtxDep,
+    ctx: ContextDep,
     if_none_match: Annotated[SingleLine | None, Header()] = None,
 ) -> Response:
-    seat_map = await service.seat_map(
-        ctx, user=user, event_id=event_id, if_none_match=if_none_match
-    )
+    seat_map = await browse.seat_map(ctx, user=user, event_id=event_id, if_none_match=if_none_match)
     headers = {"ETag": seat_map.etag, "Cache-Control": "no-cache"}
     if seat_map.body is None:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
@@ -107,29 +105,33 @@ async def get_seat_map(
     "/", status_code=status.HTTP_201_CREATED, response_model=EventRead, include_in_schema=False
 )
 async def create_event(
-    body: EventCreate, user: OrganizerUser, session: SessionDep, ctx: CtxDep
+    body: EventCreate, user: OrganizerUser, session: SessionDep, ctx: ContextDep
 ) -> EventRead:
-    return await service.create_event(session, ctx, user=user, data=body)
+    return await events.create_event(session, ctx, user=user, data=body)
 
 
 @router.get("/mine", response_model=Page[EventSummary])
 async def list_my_events(
-    user: OrganizerUser, session: SessionDep, ctx: CtxDep, page: Paging
+    user: OrganizerUser, session: SessionDep, ctx: ContextDep, page: Paging
 ) -> Page[EventSummary]:
-    return await service.list_my_events(session, ctx, user=user, params=page)
+    return await events.list_my_events(session, ctx, user=user, params=page)
 
 
 @router.get("/{event_id}", response_model=EventRead, responses=errors(401))
-async def get_event(event_id: uuid.UUID, user: OptionalUser, ctx: CtxDep) -> Response:
-    body = await service.event_detail(ctx, user=user, event_id=event_id)
+async def get_event(event_id: uuid.UUID, user: OptionalUser, ctx: ContextDep) -> Response:
+    body = await browse.event_detail(ctx, user=user, event_id=event_id)
     return Response(body, media_type=_JSON)
 
 
 @router.patch("/{event_id}", response_model=EventRead, responses=_MANAGE)
 async def update_event(
-    event_id: uuid.UUID, body: EventUpdate, user: OrganizerUser, session: SessionDep, ctx: CtxDep
+    event_id: uuid.UUID,
+    body: EventUpdate,
+    user: OrganizerUser,
+    session: SessionDep,
+    ctx: ContextDep,
 ) -> EventRead:
-    return await service.update_event(session, ctx, user=user, event_id=event_id, data=body)
+    return await events.update_event(session, ctx, user=user, event_id=event_id, data=body)
 
 
 @router.delete(
@@ -138,17 +140,17 @@ async def update_event(
     responses=no_content(204, "Deleted") | _MANAGE,
 )
 async def delete_event(
-    event_id: uuid.UUID, user: OrganizerUser, session: SessionDep, ctx: CtxDep
+    event_id: uuid.UUID, user: OrganizerUser, session: SessionDep, ctx: ContextDep
 ) -> Response:
-    await service.delete_event(session, ctx, user=user, event_id=event_id)
+    await events.delete_event(session, ctx, user=user, event_id=event_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{event_id}/publish", response_model=EventRead, responses=_MANAGE)
 async def publish_event(
-    event_id: uuid.UUID, user: OrganizerUser, session: SessionDep, ctx: CtxDep
+    event_id: uuid.UUID, user: OrganizerUser, session: SessionDep, ctx: ContextDep
 ) -> EventRead:
-    return await service.publish_event(session, ctx, user=user, event_id=event_id)
+    return await events.publish_event(session, ctx, user=user, event_id=event_id)
 
 
 @router.post("/{event_id}/cancel", response_model=EventRead, responses=_MANAGE)
@@ -156,18 +158,18 @@ async def cancel_event(
     event_id: uuid.UUID,
     user: OrganizerUser,
     session: SessionDep,
-    ctx: CtxDep,
+    ctx: ContextDep,
     body: EventCancel | None = None,
 ) -> EventRead:
     reason = body.reason if body is not None else None
-    return await service.cancel_event(session, ctx, user=user, event_id=event_id, reason=reason)
+    return await events.cancel_event(session, ctx, user=user, event_id=event_id, reason=reason)
 
 
 @router.get("/{event_id}/holds/{hold_id}", response_model=HoldRead)
 async def get_hold(
-    event_id: uuid.UUID, hold_id: HoldId, user: CurrentUser, ctx: CtxDep
+    event_id: uuid.UUID, hold_id: HoldId, user: CurrentUser, ctx: ContextDep
 ) -> HoldRead:
-    return await service.get_hold(ctx, user=user, event_id=event_id, hold_id=hold_id)
+    return await holds.get_hold(ctx, user=user, event_id=event_id, hold_id=hold_id)
 
 
 @router.delete(
@@ -176,7 +178,7 @@ async def get_hold(
     responses=no_content(204, "Released: the places are free at once"),
 )
 async def release_hold(
-    event_id: uuid.UUID, hold_id: HoldId, user: CurrentUser, ctx: CtxDep
+    event_id: uuid.UUID, hold_id: HoldId, user: CurrentUser, ctx: ContextDep
 ) -> Response:
-    await service.release_hold(ctx, user=user, event_id=event_id, hold_id=hold_id)
+    await holds.release_hold(ctx, user=user, event_id=event_id, hold_id=hold_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,14 +1,16 @@
-"""HTTP shapes of the event service (inputs forbid unknown fields)."""
+"""HTTP shapes of the event service (inputs forbid unknown fields), and the bounds event holds the
+bodies of its internal API to (those are shared contracts, which accept unknown fields)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 
 from event_service.domain import MAX_PLACES_PER_EVENT, MAX_REHOLD_COOLDOWN_SECONDS
+from shared.contracts.event import HoldClaimRequestV1, HoldRetakeRequestV1
 from shared.types import CurrencyCode, Input, MultiLine, SingleLine, Timestamp
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
@@ -122,7 +124,9 @@ class TierRead(BaseModel):
     sold: int
 
 
-class EventRead(BaseModel):
+class EventBase(BaseModel):
+    """What every full reading of an event says of it (its tiers aside)."""
+
     id: uuid.UUID
     organizer_id: uuid.UUID
     title: str
@@ -139,6 +143,9 @@ class EventRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     hold_rules: HoldRules
+
+
+class EventRead(EventBase):
     capacity: int
     available: int
     tiers: list[TierRead]
@@ -209,55 +216,51 @@ class HoldRead(BaseModel):
     expires_at: datetime
 
 
-class HoldClaim(Input):
-    user_id: uuid.UUID
-    extend_seconds: Annotated[int, Field(ge=0, le=86_400)] = 900
+# --- the internal API's bodies ---------------------------------------------------------------
+
+HoldRef = Annotated[SingleLine, Field(min_length=1, max_length=64)]
+_SEAT_ID: TypeAdapter[str] = TypeAdapter(SeatId)
+_CODE: TypeAdapter[str] = TypeAdapter(Code)
+_HOLD_REF: TypeAdapter[str] = TypeAdapter(HoldRef)
+_EXTEND: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=0, le=86_400)])
+_TTL: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=1, le=86_400)])
+MAX_PLACES_PER_RETAKE = 1000
+
+Problems = list[tuple[str, str]]
 
 
-class RetakeSeat(Input):
-    seat_id: SeatId | None = None
-    tier: Code
+def _problem(field: str, adapter: TypeAdapter[Any], value: object) -> Problems:
+    try:
+        adapter.validate_python(value)
+    except ValidationError as exc:
+        return [(field, exc.errors()[0]["msg"])]
+    return []
 
 
-class HoldRetake(Input):
-    """Booking re-takes the places of a booking paid after it expired (a new, claimed hold).
-    ``hold_id``: the booking's earlier hold — if it is still live, its places are not counted
-    against the buyer's limit a second time."""
-
-    event_id: uuid.UUID
-    user_id: uuid.UUID
-    seats: Annotated[list[RetakeSeat], Field(min_length=1, max_length=1000)]
-    ttl_seconds: Annotated[int, Field(ge=1, le=86_400)] = 900
-    hold_id: Annotated[SingleLine, Field(min_length=1, max_length=64)] | None = None
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> Self:
-        reserved = [s.seat_id for s in self.seats if s.seat_id is not None]
-        general = {s.tier for s in self.seats if s.seat_id is None}
-        if reserved and general:
-            raise ValueError("seats are either all reserved or all general admission")
-        if len(general) > 1:
-            raise ValueError("general-admission places of one tier only")
-        if len(set(reserved)) != len(reserved):
-            raise ValueError("seat ids repeat")
-        return self
+def claim_problems(body: HoldClaimRequestV1) -> Problems:
+    """What is wrong with a claim (empty: nothing)."""
+    return _problem("extend_seconds", _EXTEND, body.extend_seconds)
 
 
-class ClaimedEvent(BaseModel):
-    title: str
-    starts_at: datetime
-    location: str
-    organizer_id: uuid.UUID
-
-
-class HoldClaimed(BaseModel):
-    hold_id: str
-    event_id: uuid.UUID
-    user_id: uuid.UUID
-    seats: list[HeldSeat]
-    tier: str | None
-    quantity: int
-    amount: int
-    currency: str
-    expires_at: datetime
-    event: ClaimedEvent
+def retake_problems(body: HoldRetakeRequestV1) -> Problems:
+    """What is wrong with a re-take (empty: nothing): bounds, seat ids and tier codes, and the
+    places are all reserved seats or all places of one general-admission tier."""
+    problems: Problems = []
+    if not 1 <= len(body.seats) <= MAX_PLACES_PER_RETAKE:
+        problems.append(("seats", f"1 to {MAX_PLACES_PER_RETAKE} places"))
+    problems += _problem("ttl_seconds", _TTL, body.ttl_seconds)
+    if body.hold_id is not None:
+        problems += _problem("hold_id", _HOLD_REF, body.hold_id)
+    for index, seat in enumerate(body.seats):
+        if seat.seat_id is not None:
+            problems += _problem(f"seats.{index}.seat_id", _SEAT_ID, seat.seat_id)
+        problems += _problem(f"seats.{index}.tier", _CODE, seat.tier)
+    reserved = [s.seat_id for s in body.seats if s.seat_id is not None]
+    general = {s.tier for s in body.seats if s.seat_id is None}
+    if reserved and general:
+        problems.append(("seats", "seats are either all reserved or all general admission"))
+    if len(general) > 1:
+        problems.append(("seats", "general-admission places of one tier only"))
+    if len(set(reserved)) != len(reserved):
+        problems.append(("seats", "seat ids repeat"))
+    return problems

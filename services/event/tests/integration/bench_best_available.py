@@ -21,8 +21,8 @@ import httpx2
 import pytest
 
 from event_service import seating
+from event_service.context import Context
 from event_service.holds import SoldState
-from event_service.service.context import Ctx
 from shared.runtime import Runtime
 
 pytestmark = pytest.mark.integration
@@ -78,13 +78,13 @@ class Bench:
             )
 
 
-async def _old_way(ctx: Ctx, event_id: uuid.UUID) -> float:
+async def _old_way(ctx: Context, event_id: uuid.UUID) -> float:
     """What every request did before: every seat's state, ranked on the event loop."""
     facts = await ctx.facts.get(event_id)
     assert facts is not None
     layout = await ctx.facts.layout(facts)
     started = time.perf_counter()
-    taken = await ctx.holds.taken_seats(event_id, [s.seat_id for s in layout.by_tier("hall")])
+    taken = await ctx.sold.taken_seats(event_id, [s.seat_id for s in layout.by_tier("hall")])
     rows = [
         [seating.RowSeat(s, n, s not in taken) for s, n in zip(r.seat_ids, r.numbers, strict=True)]
         for r in layout.rows("hall")
@@ -116,7 +116,7 @@ async def test_bench_best_available_on_a_100k_seat_tier(
     await bench.storm("six refused best_available", buyers[30:36], 5)
     await bench.storm("six new buyers' best_available", [], 5)
 
-    ctx: Ctx = runtime.state.ctx
+    ctx: Context = runtime.context
     event_id = uuid.UUID(event["id"])
     old = await _old_way(ctx, event_id)
     bench.lines.append(f"the old way (read all 100k seats, rank on the loop): {old:.0f} ms")
@@ -124,7 +124,7 @@ async def test_bench_best_available_on_a_100k_seat_tier(
     # nearly sold out: no two adjacent seats left anywhere, so every row is read and ranked
     seats = [f"H-{row}-{n}" for row in rows for n in range(1, PER_ROW + 1)]
     sold = {s for i, s in enumerate(seats) if i % 2 == 0 or i % 7 == 3}
-    await ctx.holds.rebuild_sold(event_id, SoldState(seats=dict.fromkeys(sold, "hall"), general=[]))
+    await ctx.sold.rebuild(event_id, SoldState(seats=dict.fromkeys(sold, "hall"), general=[]))
     worst = [buyer() for _ in range(5)]
     await bench.series("nearly sold out: no adjacent pair left (whole tier read)", worst, 201)
     await bench.storm("six nearly-sold-out best_available", [], 3)

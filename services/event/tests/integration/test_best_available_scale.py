@@ -11,11 +11,10 @@ import httpx2
 import pytest
 
 from event_service import seating
+from event_service.context import Context
 from event_service.holds import SoldState
 from event_service.service import best
-from event_service.service.context import Ctx
-from event_service.service.facts import TierRow
-from shared.runtime import Runtime
+from event_service.service.facts_cache import TierRow
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +76,7 @@ def _full_rows(rows: list[TierRow], taken: set[str]) -> list[list[seating.RowSea
 
 @pytest.mark.parametrize("seed", range(6))
 async def test_candidates_read_in_slices_equal_a_search_over_the_whole_tier(
-    make_event: Any, runtime: Runtime, monkeypatch: pytest.MonkeyPatch, seed: int
+    make_event: Any, monkeypatch: pytest.MonkeyPatch, seed: int, context: Context
 ) -> None:
     """Random fillings (1 in 3 to 19 in 20 seats sold), slices of a few rows: the same groups
     as ``seating.best_available`` over every row — with an early stop a prefix of them, and
@@ -85,13 +84,12 @@ async def test_candidates_read_in_slices_equal_a_search_over_the_whole_tier(
     rng = random.Random(seed)
     event = await make_event(**_hall(12, 25))
     event_id = uuid.UUID(event["id"])
-    ctx: Ctx = runtime.state.ctx
-    facts = await ctx.facts.get(event_id)
+    facts = await context.facts.get(event_id)
     assert facts is not None
-    rows = (await ctx.facts.layout(facts)).rows("hall")
+    rows = (await context.facts.layout(facts)).rows("hall")
     share = rng.choice([0.33, 0.6, 0.85, 0.95])
     sold = {s for r in rows for s in r.seat_ids if rng.random() < share}
-    await ctx.holds.rebuild_sold(event_id, SoldState(seats=dict.fromkeys(sold, "hall"), general=[]))
+    await context.sold.rebuild(event_id, SoldState(seats=dict.fromkeys(sold, "hall"), general=[]))
     monkeypatch.setattr(best, "_FIRST_READ", 30)
     monkeypatch.setattr(best, "_MAX_READ", 60)
 
@@ -102,10 +100,10 @@ async def test_candidates_read_in_slices_equal_a_search_over_the_whole_tier(
         head = [seating.free_row(r) for r in _full_rows(rows[:in_first], sold)]
         first_slice = seating.adjacent_runs(head, quantity, limit=8)
         monkeypatch.setattr(best, "_ENOUGH", 10**9)
-        found = await best.candidates(ctx.holds, facts, "hall", rows, quantity, limit=8)
+        found = await best.candidates(context.sold, facts, "hall", rows, quantity, limit=8)
         assert found == expected, (seed, quantity)
         monkeypatch.setattr(best, "_ENOUGH", 1)
-        early = await best.candidates(ctx.holds, facts, "hall", rows, quantity, limit=8)
+        early = await best.candidates(context.sold, facts, "hall", rows, quantity, limit=8)
         assert (early == []) == (expected == [])
         assert early == (first_slice or expected), (seed, quantity)
         assert early == expected[: len(early)], (seed, quantity)

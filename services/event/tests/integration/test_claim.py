@@ -15,24 +15,14 @@ from shared.http import internal_headers
 pytestmark = pytest.mark.integration
 
 
-async def _hold(
-    client: httpx2.AsyncClient, event: dict[str, Any], who: dict[str, Any], body: Any
-) -> Any:
-    response = await client.post(
-        f"/api/events/{event['id']}/holds", json=body, headers=who["headers"]
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 async def test_claim_by_owner_extends_the_hold_once_and_repeats_the_same_answer(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any, event_settings: Settings
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, settings: Settings, hold_of: Any
 ) -> None:
     event = await make_event()
     owner = buyer()
-    hold = await _hold(client, event, owner, {"seat_ids": ["A-A-1", "A-A-2"]})
+    hold = await hold_of(event, owner, {"seat_ids": ["A-A-1", "A-A-2"]})
     path = f"/internal/holds/{hold['hold_id']}/claim"
-    headers = internal_headers(event_settings)
+    headers = internal_headers(settings)
 
     first = await client.post(
         path, json={"user_id": str(owner["id"]), "extend_seconds": 900}, headers=headers
@@ -63,37 +53,35 @@ async def test_claim_by_owner_extends_the_hold_once_and_repeats_the_same_answer(
 
 
 async def test_claim_never_extends_past_the_hard_cap_when_asked_for_more(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any, event_settings: Settings
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, settings: Settings, hold_of: Any
 ) -> None:
     event = await make_event()
     owner = buyer()
-    hold = await _hold(client, event, owner, {"tier": "floor", "quantity": 2})
+    hold = await hold_of(event, owner, {"tier": "floor", "quantity": 2})
 
     response = await client.post(
         f"/internal/holds/{hold['hold_id']}/claim",
         json={"user_id": str(owner["id"]), "extend_seconds": 86_400},
-        headers=internal_headers(event_settings),
+        headers=internal_headers(settings),
     )
 
     assert response.status_code == 200
     claimed = response.json()
-    cap = datetime.fromisoformat(hold["created_at"]) + timedelta(
-        seconds=event_settings.HOLD_MAX_SECONDS
-    )
+    cap = datetime.fromisoformat(hold["created_at"]) + timedelta(seconds=settings.HOLD_MAX_SECONDS)
     assert abs((datetime.fromisoformat(claimed["expires_at"]) - cap).total_seconds()) < 1
     assert claimed["seats"] == [{"seat_id": None, "tier": "floor", "price": 3000}] * 2
 
 
 async def test_claim_is_403_when_user_is_not_the_holds_owner(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any, event_settings: Settings
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, settings: Settings, hold_of: Any
 ) -> None:
     event = await make_event()
-    hold = await _hold(client, event, buyer(), {"seat_ids": ["B-C-1"]})
+    hold = await hold_of(event, buyer(), {"seat_ids": ["B-C-1"]})
 
     response = await client.post(
         f"/internal/holds/{hold['hold_id']}/claim",
         json={"user_id": str(uuid.uuid4()), "extend_seconds": 900},
-        headers=internal_headers(event_settings),
+        headers=internal_headers(settings),
     )
 
     assert response.status_code == 403
@@ -101,9 +89,9 @@ async def test_claim_is_403_when_user_is_not_the_holds_owner(
 
 
 async def test_claim_is_409_hold_expired_when_hold_is_unknown_or_released(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any, event_settings: Settings
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, settings: Settings, hold_of: Any
 ) -> None:
-    headers = internal_headers(event_settings)
+    headers = internal_headers(settings)
     unknown = await client.post(
         f"/internal/holds/{uuid.uuid4()}/claim",
         json={"user_id": str(uuid.uuid4()), "extend_seconds": 900},
@@ -114,7 +102,7 @@ async def test_claim_is_409_hold_expired_when_hold_is_unknown_or_released(
 
     event = await make_event()
     owner = buyer()
-    hold = await _hold(client, event, owner, {"seat_ids": ["B-C-2"]})
+    hold = await hold_of(event, owner, {"seat_ids": ["B-C-2"]})
     deleted = await client.delete(
         f"/api/events/{event['id']}/holds/{hold['hold_id']}", headers=owner["headers"]
     )
@@ -134,3 +122,25 @@ async def test_claim_is_401_when_internal_token_is_missing(client: httpx2.AsyncC
         json={"user_id": str(uuid.uuid4()), "extend_seconds": 900},
     )
     assert response.status_code == 401
+
+
+async def test_claim_answer_names_the_organizer_when_booking_claims(
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    buyer: Any,
+    organizer: dict[str, Any],
+    settings: Settings,
+    holds_path: Any,
+) -> None:
+    event = await make_event()
+    me = buyer()
+    hold = (
+        await client.post(holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=me["headers"])
+    ).json()
+    response = await client.post(
+        f"/internal/holds/{hold['hold_id']}/claim",
+        json={"user_id": str(me["id"]), "extend_seconds": 60},
+        headers=internal_headers(settings),
+    )
+    assert response.status_code == 200
+    assert response.json()["event"]["organizer_id"] == str(organizer["id"])

@@ -5,68 +5,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import httpx2
 import pytest
 from fastapi import FastAPI
 
-from event_service.holds import HoldStore, Limits, Place
-from event_service.holds.keys import Keys
+from event_service.context import Context
 from event_service.settings import Settings
-from shared.contracts.booking import (
-    BookedSeat,
-    BookingConfirmedV1,
-    EventSummary,
-    IssuedTicket,
-)
 from shared.http import internal_headers
-from shared.runtime import Runtime
 from shared.testing.eventually import eventually
 from shared.testing.tokens import TestSigner
 
 pytestmark = pytest.mark.integration
 
 
-def holds_path(event: dict[str, Any]) -> str:
-    return f"/api/events/{event['id']}/holds"
-
-
-def sale_of(event: dict[str, Any], hold: dict[str, Any], user_id: uuid.UUID) -> BookingConfirmedV1:
-    """booking.confirmed for ``hold`` as booking would send it."""
-    seats = [BookedSeat(**s) for s in hold["seats"]]
-    return BookingConfirmedV1(
-        booking_id=uuid.uuid4(),
-        hold_id=hold["hold_id"],
-        user_id=user_id,
-        user_email="buyer@example.test",
-        event_id=uuid.UUID(event["id"]),
-        event=EventSummary(
-            title=event["title"],
-            starts_at=datetime.fromisoformat(event["starts_at"]),
-            location=event["location"],
-        ),
-        amount=hold["amount"],
-        currency=hold["currency"],
-        seats=seats,
-        tickets=[
-            IssuedTicket(
-                ticket_id=uuid.uuid4(), seat_id=s.seat_id, tier=s.tier, price=s.price, code="x.y"
-            )
-            for s in seats
-        ],
-        payment_id=uuid.uuid4(),
-    )
-
-
 @pytest.fixture
-async def elsewhere(event_app: tuple[FastAPI, httpx2.AsyncClient]) -> AsyncIterator[Any]:
+async def elsewhere(app: FastAPI) -> AsyncIterator[Any]:
     """``elsewhere("198.51.100.7")`` → a client of the same app calling from that address."""
     clients: list[httpx2.AsyncClient] = []
 
     def make(address: str) -> httpx2.AsyncClient:
-        transport = httpx2.ASGITransport(app=event_app[0], client=(address, 40000))
+        transport = httpx2.ASGITransport(app=app, client=(address, 40000))
         client = httpx2.AsyncClient(transport=transport, base_url="http://testserver")
         clients.append(client)
         return client
@@ -80,7 +41,11 @@ async def elsewhere(event_app: tuple[FastAPI, httpx2.AsyncClient]) -> AsyncItera
 
 
 async def test_hold_is_403_email_not_verified_when_the_event_requires_a_verified_email(
-    client: httpx2.AsyncClient, make_event: Any, organizer: dict[str, Any], signer: TestSigner
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    organizer: dict[str, Any],
+    signer: TestSigner,
+    holds_path: Any,
 ) -> None:
     event = await make_event(hold_rules={"verified_email_required": True})
     assert event["hold_rules"] == {
@@ -159,7 +124,9 @@ async def test_holds_per_client_address_are_capped_when_the_event_sets_a_cap(
     make_event: Any,
     buyer: Any,
     elsewhere: Any,
-    send: Any,
+    publish: Any,
+    confirmed: Any,
+    holds_path: Any,
 ) -> None:
     event = await make_event(hold_rules={"max_live_holds_per_address": 2})
     first, second = buyer(), buyer()
@@ -197,7 +164,7 @@ async def test_holds_per_client_address_are_capped_when_the_event_sets_a_cap(
     )
     assert again.status_code == 201, again.text
     # ... and so does a sale (booking's message names no address: the hold record does)
-    await send(sale_of(event, b.json(), second["id"]))
+    await publish(confirmed(event, b.json(), user_id=second["id"]))
 
     async def fourth() -> int:
         response = await client.post(
@@ -209,7 +176,11 @@ async def test_holds_per_client_address_are_capped_when_the_event_sets_a_cap(
 
 
 async def test_holds_per_client_address_are_not_capped_when_the_cap_is_lifted(
-    client: httpx2.AsyncClient, make_event: Any, organizer: dict[str, Any], buyer: Any
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    organizer: dict[str, Any],
+    buyer: Any,
+    holds_path: Any,
 ) -> None:
     event = await make_event(hold_rules={"max_live_holds_per_address": 1})
     first = await client.post(
@@ -238,8 +209,9 @@ async def test_address_and_buyer_keys_are_tagged_by_event_and_expire(
     client: httpx2.AsyncClient,
     make_event: Any,
     buyer: Any,
-    runtime: Runtime,
-    event_settings: Settings,
+    context: Context,
+    settings: Settings,
+    holds_path: Any,
 ) -> None:
     event = await make_event(hold_rules={"rehold_cooldown_seconds": 120})
     me = buyer()
@@ -247,14 +219,14 @@ async def test_address_and_buyer_keys_are_tagged_by_event_and_expire(
         holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=me["headers"]
     )
     assert response.status_code == 201
-    keys = Keys(event_settings)
+    keys, redis = context.holds.keys, context.holds.redis
     event_id = uuid.UUID(event["id"])
     address_key = keys.address(event_id, "127.0.0.1")
     buyer_key = keys.buyer(event_id, me["id"])
     assert f"{{{event_id}}}" in address_key and f"{{{event_id}}}" in buyer_key
-    hold_ms = event_settings.HOLD_TTL_SECONDS * 1000
-    address_ttl = await runtime.redis.pttl(address_key)
-    buyer_ttl = await runtime.redis.pttl(buyer_key)
+    hold_ms = settings.HOLD_TTL_SECONDS * 1000
+    address_ttl = await redis.pttl(address_key)
+    buyer_ttl = await redis.pttl(buyer_key)
     assert hold_ms - 5_000 < address_ttl <= hold_ms
     assert hold_ms + 115_000 < buyer_ttl <= hold_ms + 120_000  # the hold's life + the cool-down
 
@@ -262,42 +234,17 @@ async def test_address_and_buyer_keys_are_tagged_by_event_and_expire(
 # --- the cool-down after a lapsed hold ---------------------------------------------------------
 
 
-def _store_limits(event: dict[str, Any]) -> Limits:
-    rules = event["hold_rules"]
-    return Limits(
-        max_per_order=10,
-        max_per_buyer=10,
-        address="127.0.0.1",
-        max_per_address=rules["max_live_holds_per_address"],
-        cooldown_seconds=rules["rehold_cooldown_seconds"],
-        check_cooldown=True,
-    )
-
-
 async def test_a_buyer_who_let_a_hold_lapse_waits_out_the_cooldown_before_holding_again(
     client: httpx2.AsyncClient,
     make_event: Any,
     buyer: Any,
-    runtime: Runtime,
-    event_settings: Settings,
+    holds_path: Any,
+    hold_of: Any,
+    lapse: Any,
 ) -> None:
     event = await make_event(hold_rules={"rehold_cooldown_seconds": 3})
-    event_id = uuid.UUID(event["id"])
-    store = HoldStore(runtime.redis, event_settings)
     me = buyer()
-    # a hold that lives one second (the API's holds live HOLD_TTL_SECONDS), left to lapse
-    lapsing = await store.hold_general(
-        event_id=event_id,
-        user_id=me["id"],
-        tier="floor",
-        price=3000,
-        quantity=2,
-        capacity=10,
-        currency="USD",
-        limits=_store_limits(event),
-        ttl_seconds=1,
-    )
-    await eventually(lambda: store.get(event_id, lapsing.hold_id), until=lambda h: h is None)
+    lapsed = await lapse(await hold_of(event, me, {"tier": "floor", "quantity": 2}))
 
     refused = await client.post(
         holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=me["headers"]
@@ -319,46 +266,35 @@ async def test_a_buyer_who_let_a_hold_lapse_waits_out_the_cooldown_before_holdin
     )
     assert someone_else.status_code == 201, someone_else.text
 
-    async def hold_again() -> int:
-        response = await client.post(
-            holds_path(event), json={"seat_ids": ["A-A-2"]}, headers=me["headers"]
-        )
-        return response.status_code
-
-    assert await eventually(hold_again, until=lambda s: s == 201, timeout=6) == 201
+    await lapse(lapsed, ago=timedelta(seconds=3))  # the cool-down has passed since
+    again = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-2"]}, headers=me["headers"]
+    )
+    assert again.status_code == 201, again.text
 
 
 async def test_no_cooldown_when_the_hold_was_released_or_claimed_by_a_booking(
     client: httpx2.AsyncClient,
     make_event: Any,
     buyer: Any,
-    runtime: Runtime,
-    event_settings: Settings,
+    settings: Settings,
+    holds_path: Any,
+    hold_of: Any,
+    lapse: Any,
 ) -> None:
     event = await make_event(hold_rules={"rehold_cooldown_seconds": 600})
-    event_id = uuid.UUID(event["id"])
     me = buyer()
-    held = await client.post(holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=me["headers"])
-    released = await client.delete(
-        f"{holds_path(event)}/{held.json()['hold_id']}", headers=me["headers"]
-    )
+    held = await hold_of(event, me, {"seat_ids": ["A-A-1"]})
+    released = await client.delete(f"{holds_path(event)}/{held['hold_id']}", headers=me["headers"])
     assert released.status_code == 204
-    store = HoldStore(runtime.redis, event_settings)
-    booked = await store.hold_seats(
-        event_id=event_id,
-        user_id=me["id"],
-        groups=[[Place("A-A-2", "vip", 8000)]],
-        currency="USD",
-        limits=_store_limits(event),
-        ttl_seconds=1,
-    )
+    booked = await hold_of(event, me, {"seat_ids": ["A-A-2"]})
     claim = await client.post(
-        f"/internal/holds/{booked.hold_id}/claim",
+        f"/internal/holds/{booked['hold_id']}/claim",
         json={"user_id": str(me["id"]), "extend_seconds": 1},
-        headers=internal_headers(event_settings),
+        headers=internal_headers(settings),
     )
     assert claim.status_code == 200, claim.text
-    await eventually(lambda: store.get(event_id, booked.hold_id), until=lambda h: h is None)
+    await lapse(claim.json())  # the booking's hold lapses (booking deals with that)
 
     again = await client.post(
         holds_path(event), json={"seat_ids": ["A-A-3"]}, headers=me["headers"]

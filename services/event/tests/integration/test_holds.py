@@ -1,4 +1,5 @@
-"""Seat holds: all or nothing, one winner under contention, release, expiry, limits."""
+"""Seat holds: all or nothing, one winner under contention, release, expiry, sales window, order
+limit; the scripts survive Redis forgetting them."""
 
 from __future__ import annotations
 
@@ -9,26 +10,17 @@ from typing import Any
 
 import httpx2
 import pytest
+from redis.asyncio import Redis
 
-from event_service.holds import HoldStore, Limits, Place
-from event_service.settings import Settings
-from shared.runtime import Runtime
-from shared.testing.eventually import eventually
+from event_service.clock import Clock
+from event_service.context import Context
+from shared.testing.infra import InfraUrls
 
 pytestmark = pytest.mark.integration
 
 
-def holds_path(event: dict[str, Any]) -> str:
-    return f"/api/events/{event['id']}/holds"
-
-
-async def seat_status(client: httpx2.AsyncClient, event: dict[str, Any]) -> dict[str, str]:
-    seats = (await client.get(f"/api/events/{event['id']}/seats")).json()
-    return {s["seat_id"]: s["status"] for s in seats}
-
-
 async def test_hold_answers_201_with_seats_amount_and_expiry_when_seats_are_free(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, holds_path: Any
 ) -> None:
     event = await make_event()
     before = datetime.now(UTC)
@@ -50,7 +42,7 @@ async def test_hold_answers_201_with_seats_amount_and_expiry_when_seats_are_free
 
 
 async def test_overlapping_hold_is_409_naming_the_taken_seats_when_another_holds_them(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, holds_path: Any, statuses: Any
 ) -> None:
     event = await make_event()
     first = await client.post(
@@ -67,11 +59,11 @@ async def test_overlapping_hold_is_409_naming_the_taken_seats_when_another_holds
     body = second.json()
     assert body["error"] == "seats_unavailable"
     assert sorted(body["details"]["unavailable"]) == ["A-A-1", "A-A-2"]
-    assert (await seat_status(client, event))["A-A-3"] == "available"  # nothing half-held
+    assert (await statuses(event))["A-A-3"] == "available"  # nothing half-held
 
 
 async def test_exactly_one_of_20_concurrent_holds_wins_when_they_race_for_two_seats(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, holds_path: Any
 ) -> None:
     event = await make_event()
     responses = await asyncio.gather(
@@ -89,7 +81,7 @@ async def test_exactly_one_of_20_concurrent_holds_wins_when_they_race_for_two_se
 
 
 async def test_release_frees_seats_at_once_when_owner_deletes_the_hold(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, holds_path: Any, statuses: Any
 ) -> None:
     event = await make_event()
     owner = buyer()
@@ -105,69 +97,52 @@ async def test_release_frees_seats_at_once_when_owner_deletes_the_hold(
 
     assert (await client.delete(path, headers=owner["headers"])).status_code == 204
 
-    assert (await seat_status(client, event))["A-B-1"] == "available"
+    assert (await statuses(event))["A-B-1"] == "available"
     assert (await client.get(path, headers=owner["headers"])).status_code == 404
     again = await client.post(holds_path(event), json={"seat_ids": ["A-B-1"]}, headers=stranger)
     assert again.status_code == 201
 
 
-async def test_hold_is_401_when_no_token(client: httpx2.AsyncClient, make_event: Any) -> None:
+async def test_hold_is_401_when_no_token(
+    client: httpx2.AsyncClient, make_event: Any, holds_path: Any
+) -> None:
     event = await make_event()
     response = await client.post(holds_path(event), json={"seat_ids": ["A-A-1"]})
     assert response.status_code == 401
 
 
-async def test_hold_expires_and_seat_is_free_again_when_its_ttl_lapses(
-    client: httpx2.AsyncClient, make_event: Any, runtime: Runtime, event_settings: Settings
-) -> None:
-    event = await make_event()
-    event_id = uuid.UUID(event["id"])
-    store = HoldStore(runtime.redis, event_settings)
-    await client.get(f"/api/events/{event['id']}")  # the sold mirror exists from here on
-
-    hold = await store.hold_seats(
-        event_id=event_id,
-        user_id=uuid.uuid4(),
-        groups=[[Place("A-A-5", "vip", 8000)]],
-        currency="USD",
-        limits=Limits.none(),
-        ttl_seconds=1,
-    )
-    assert (await seat_status(client, event))["A-A-5"] == "held"
-
-    await eventually(
-        lambda: seat_status(client, event),
-        until=lambda s: s["A-A-5"] == "available",
-        timeout=5,
-        what="hold expiry",
-    )
-    assert await store.get(event_id, hold.hold_id) is None
-
-
-@pytest.mark.parametrize(
-    ("overrides", "expected"),
-    [
-        ({"sales_start_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}, "not yet"),
-        (
-            {
-                "sales_end_at": (datetime.now(UTC) + timedelta(seconds=1)).isoformat(),
-                "sales_start_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
-            },
-            "over",
-        ),
-    ],
-    ids=["before-window", "after-window"],
-)
-async def test_hold_is_409_sales_closed_when_outside_the_sales_window(
+async def test_hold_expires_and_seat_is_free_again_when_its_time_is_up(
     client: httpx2.AsyncClient,
     make_event: Any,
     buyer: Any,
-    overrides: dict[str, Any],
-    expected: str,
+    context: Context,
+    hold_of: Any,
+    statuses: Any,
+    lapse: Any,
 ) -> None:
-    event = await make_event(**overrides)
-    if expected == "over":
-        await asyncio.sleep(1.1)
+    event = await make_event()
+    hold = await hold_of(event, buyer(), {"seat_ids": ["A-A-5"]})
+    event_id, expires = uuid.UUID(event["id"]), datetime.fromisoformat(hold["expires_at"])
+    keys, redis = context.holds.keys, context.holds.redis
+    assert (await statuses(event))["A-A-5"] == "held"
+    # the keys Redis lets go of when the hold's time is up, exactly then
+    for key in (keys.seat(event_id, "A-A-5"), keys.record(event_id, hold["hold_id"])):
+        assert await redis.pexpiretime(key) == int(expires.timestamp() * 1000)
+
+    await lapse(hold)
+
+    assert (await statuses(event))["A-A-5"] == "available"
+    assert await context.holds.get(event_id, hold["hold_id"]) is None
+    again = await client.post(
+        f"/api/events/{event['id']}/holds", json={"seat_ids": ["A-A-5"]}, headers=buyer()["headers"]
+    )
+    assert again.status_code == 201, again.text
+
+
+async def test_hold_is_409_sales_closed_before_the_sales_window_opens(
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, holds_path: Any
+) -> None:
+    event = await make_event(sales_start_at=(datetime.now(UTC) + timedelta(days=1)).isoformat())
     response = await client.post(
         holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=buyer()["headers"]
     )
@@ -175,8 +150,30 @@ async def test_hold_is_409_sales_closed_when_outside_the_sales_window(
     assert response.json()["error"] == "sales_closed"
 
 
+async def test_hold_is_409_sales_closed_once_the_sales_window_has_closed(
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, holds_path: Any, clock: Clock
+) -> None:
+    now = datetime.now(UTC)
+    event = await make_event(
+        sales_start_at=(now - timedelta(days=1)).isoformat(),
+        sales_end_at=(now + timedelta(hours=1)).isoformat(),
+    )
+    opened = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=buyer()["headers"]
+    )
+    assert opened.status_code == 201, opened.text
+
+    clock.advance(timedelta(hours=1, seconds=1))
+
+    response = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-2"]}, headers=buyer()["headers"]
+    )
+    assert response.status_code == 409
+    assert response.json()["error"] == "sales_closed"
+
+
 async def test_hold_is_409_sales_closed_when_event_is_a_draft(
-    client: httpx2.AsyncClient, make_event: Any, organizer: dict[str, Any]
+    client: httpx2.AsyncClient, make_event: Any, organizer: dict[str, Any], holds_path: Any
 ) -> None:
     event = await make_event(publish=False)
     response = await client.post(
@@ -187,7 +184,7 @@ async def test_hold_is_409_sales_closed_when_event_is_a_draft(
 
 
 async def test_hold_is_409_limit_exceeded_when_over_max_tickets_per_order(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, holds_path: Any
 ) -> None:
     event = await make_event(max_tickets_per_order=2)
     seats = await client.post(
@@ -216,17 +213,22 @@ async def test_hold_is_409_limit_exceeded_when_over_max_tickets_per_order(
     ids=["unknown-seat", "reserved-tier-by-quantity", "unknown-tier", "repeat", "both", "empty"],
 )
 async def test_hold_is_422_when_body_names_nothing_holdable(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any, body: dict[str, Any]
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    buyer: Any,
+    body: dict[str, Any],
+    holds_path: Any,
+    statuses: Any,
 ) -> None:
     event = await make_event()
     response = await client.post(holds_path(event), json=body, headers=buyer()["headers"])
     assert response.status_code == 422, response.text
     assert response.json()["error"] == "validation_error"
-    assert (await seat_status(client, event))["A-A-1"] == "available"
+    assert (await statuses(event))["A-A-1"] == "available"
 
 
 async def test_exactly_ten_of_15_concurrent_ga_holds_win_when_tier_has_ten_places(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, holds_path: Any
 ) -> None:
     event = await make_event()
     responses = await asyncio.gather(
@@ -255,7 +257,7 @@ async def test_exactly_ten_of_15_concurrent_ga_holds_win_when_tier_has_ten_place
 
 
 async def test_ga_release_gives_the_place_back_when_owner_deletes_the_hold(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, holds_path: Any
 ) -> None:
     event = await make_event()
     owner = buyer()
@@ -277,38 +279,31 @@ async def test_ga_release_gives_the_place_back_when_owner_deletes_the_hold(
     assert again.status_code == 201
 
 
-async def test_lapsed_ga_hold_is_returned_by_the_sweeper_when_its_ttl_passes(
-    client: httpx2.AsyncClient,
-    make_event: Any,
-    buyer: Any,
-    runtime: Runtime,
-    event_settings: Settings,
+async def test_holds_keep_working_when_redis_forgets_its_scripts(
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, infra: InfraUrls, holds_path: Any
 ) -> None:
+    """SCRIPT FLUSH (what a Redis restart does to the script cache) mid-run: NOSCRIPT is
+    answered by loading the script again."""
     event = await make_event()
-    event_id = uuid.UUID(event["id"])
-    store = HoldStore(runtime.redis, event_settings)
-    await client.get(f"/api/events/{event['id']}")  # the sold mirror exists from here on
-
-    await store.hold_general(
-        event_id=event_id,
-        user_id=uuid.uuid4(),
-        tier="floor",
-        price=3000,
-        quantity=10,
-        capacity=10,
-        currency="USD",
-        limits=Limits.none(),
-        ttl_seconds=1,
+    first = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=buyer()["headers"]
     )
-    refused = await client.post(
+    assert first.status_code == 201
+    redis = Redis.from_url(infra.redis)
+    try:
+        await redis.script_flush()
+    finally:
+        await redis.aclose()
+
+    second = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-2"]}, headers=buyer()["headers"]
+    )
+    ga = await client.post(
         holds_path(event), json={"tier": "floor", "quantity": 1}, headers=buyer()["headers"]
     )
-    assert refused.status_code == 409
+    clash = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=buyer()["headers"]
+    )
 
-    async def try_hold() -> int:
-        response = await client.post(
-            holds_path(event), json={"tier": "floor", "quantity": 10}, headers=buyer()["headers"]
-        )
-        return response.status_code
-
-    await eventually(try_hold, until=lambda code: code == 201, timeout=8, what="GA places back")
+    assert (second.status_code, ga.status_code, clash.status_code) == (201, 201, 409)
+    assert (await client.get(f"/api/events/{event['id']}")).status_code == 200

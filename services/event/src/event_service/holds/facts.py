@@ -12,13 +12,21 @@ keep facts in memory and skip PostgreSQL entirely, yet never act on outdated one
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import cast
 
-from event_service.holds.models import StoreBase
+from redis.asyncio import Redis
+
+from event_service.holds.keys import Keys
 
 
-class FactsStore(StoreBase):
-    async def read_facts(self, event_id: uuid.UUID) -> tuple[str, str] | None:
+@dataclass(frozen=True, slots=True)
+class FactsStore:
+    redis: Redis
+    keys: Keys
+    seconds: int  # how long facts stay in Redis at most (every change deletes them anyway)
+
+    async def read(self, event_id: uuid.UUID) -> tuple[str, str] | None:
         """``(token, data)`` if the event's facts are in Redis."""
         token, data = cast(
             list[str | None], await self.redis.hmget(self.keys.facts(event_id), ["token", "data"])
@@ -27,17 +35,17 @@ class FactsStore(StoreBase):
             return None
         return token, data
 
-    async def write_facts(self, event_id: uuid.UUID, token: str, data: str) -> None:
+    async def write(self, event_id: uuid.UUID, token: str, data: str) -> None:
         """Only under the shared inventory lock (see the module's doc)."""
         key = self.keys.facts(event_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping={"token": token, "data": data})
-            pipe.expire(key, self.settings.EVENT_FACTS_SECONDS)
+            pipe.expire(key, self.seconds)
             await pipe.execute()
 
-    async def facts_token(self, event_id: uuid.UUID) -> str | None:
+    async def token(self, event_id: uuid.UUID) -> str | None:
         return cast(str | None, await self.redis.hget(self.keys.facts(event_id), "token"))
 
-    async def fence_facts(self, event_id: uuid.UUID) -> None:
+    async def fence(self, event_id: uuid.UUID) -> None:
         """Under the exclusive inventory lock, before changing the event: every token goes."""
         await self.redis.delete(self.keys.facts(event_id))

@@ -1,9 +1,9 @@
 """Redis key names of the event service (always through ``shared.redis.prefixed``).
 
-Every key carries the layout version (``event:v2:…``): keys an older release wrote, in another
-shape (the skeleton's sold mirror was a set, this one is a hash), are never read as this
-layout's — an upgrade starts from empty Redis state for events and rebuilds it from PostgreSQL.
-Change ``LAYOUT`` whenever a key changes type or meaning.
+Every key carries the layout version (``event:v2:…``): keys of another layout — another type
+or meaning under the same name — are never read as this one's; a release with a new layout
+starts from empty Redis state for events and rebuilds it from PostgreSQL. Change ``LAYOUT``
+whenever a key changes type or meaning.
 
 ``{E}`` is the event id as a hash tag: one event's keys share a cluster slot, so every script —
 which only touches keys of one event — stays legal on Redis Cluster.

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
-
-from event_service.holds.keys import Keys
-from event_service.holds.sale_scripts import (
-    CONSUME,
-    SEAT_STATES,
-    SNAPSHOT,
-    SWEEP_EVENT,
-    SWEEP_SETTLE,
-    UNDO,
-)
-from event_service.holds.scripts import ADMIT, CLAIM, HOLD_GENERAL, HOLD_SEATS, RELEASE
-from event_service.settings import Settings
+from event_service.domain import hold_member
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,21 +118,17 @@ class Cooldown(Exception):
 
 
 class AddressLimit(Exception):
-    """The client address has as many live holds of the event as it may."""
+    """The client address has as many live holds of the event as it may (``limit``)."""
 
-    def __init__(self, current: int) -> None:
+    def __init__(self, current: int, limit: int) -> None:
         super().__init__(str(current))
-        self.current = current
+        self.current, self.limit = current, limit
 
 
 class GeneralSoldOut(Exception):
     def __init__(self, left: int) -> None:
         super().__init__(str(left))
         self.left = left
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def from_ms(ms: int | float) -> datetime:
@@ -161,73 +141,9 @@ def to_ms(moment: datetime) -> int:
 
 def ga_member(hold_id: str, places: Iterable[Place]) -> str:
     """The hold's entry in the general-admission expiry index (``''`` for reserved seats)."""
-    counts = Counter(p.tier for p in places if p.seat_id is None)
-    if not counts:
-        return ""
-    return hold_id + "|" + ",".join(f"{tier}:{counts[tier]}" for tier in sorted(counts))
+    general = [p.tier for p in places if p.seat_id is None]
+    return hold_member(hold_id, general) if general else ""
 
 
 def buyer_member(hold_id: str, quantity: int) -> str:
     return f"{hold_id}|{quantity}"
-
-
-class StoreBase:
-    """Redis client, settings, key names and the registered scripts."""
-
-    def __init__(self, redis: Redis, settings: Settings) -> None:
-        self.redis = redis
-        self.settings = settings
-        self.keys = Keys(settings)
-        self._hold_seats = redis.register_script(HOLD_SEATS)
-        self._hold_general = redis.register_script(HOLD_GENERAL)
-        self._admit = redis.register_script(ADMIT)
-        self._release = redis.register_script(RELEASE)
-        self._claim = redis.register_script(CLAIM)
-        self._consume = redis.register_script(CONSUME)
-        self._undo = redis.register_script(UNDO)
-        self._snapshot = redis.register_script(SNAPSHOT)
-        self._seat_states = redis.register_script(SEAT_STATES)
-        self._sweep_event = redis.register_script(SWEEP_EVENT)
-        self._sweep_settle = redis.register_script(SWEEP_SETTLE)
-
-    async def _eval_many(
-        self,
-        script: AsyncScript,
-        calls: Sequence[tuple[list[str], list[str]]],
-        *,
-        get: str | None = None,
-    ) -> list[Any]:
-        """Run ``script`` once per ``(keys, args)`` in one round trip (a pipeline of EVALSHA,
-        after ``GET get`` if given); on NOSCRIPT load it and run again. (redis-py's own
-        pipelined scripts would ask SCRIPT EXISTS first: a second round trip every time.)"""
-        for attempt in (1, 2):
-            try:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    if get is not None:
-                        pipe.get(get)
-                    for keys, args in calls:
-                        pipe.evalsha(script.sha, len(keys), *keys, *args)
-                    result: list[Any] = await pipe.execute()
-                    return result
-            except NoScriptError:
-                if attempt == 2:
-                    raise
-                await self.redis.script_load(script.script)
-        raise AssertionError("unreachable")
-
-    def _tiers_of(self, places: Sequence[Place]) -> list[str]:
-        """Distinct tiers of the reserved seats among ``places``, in first-seen order."""
-        return list(dict.fromkeys(p.tier for p in places if p.seat_id is not None))
-
-    def _seat_args(
-        self, event_id: uuid.UUID, places: Sequence[Place]
-    ) -> tuple[list[str], list[list[object]], list[str]]:
-        """(tier zset keys, [[seat, tier index, tier]], seat keys) of the reserved places."""
-        tiers = self._tiers_of(places)
-        index = {t: i + 1 for i, t in enumerate(tiers)}
-        seats = [p for p in places if p.seat_id is not None]
-        return (
-            [self.keys.held(event_id, t) for t in tiers],
-            [[p.seat_id, index[p.tier], p.tier] for p in seats],
-            [self.keys.seat(event_id, p.seat_id) for p in seats if p.seat_id is not None],
-        )

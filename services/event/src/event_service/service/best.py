@@ -1,10 +1,9 @@
 """Best available on large tiers: limits first, then only as many rows as it takes.
 
-A request on a 100,000-seat tier used to read the state of every seat (100,000 keys and 100,000
-hash fields), build 100,000 objects and rank them on the event loop — about half a second to a
-second, paid even by requests the buyer limit refused afterwards. Now:
+Reading every seat of a 100,000-seat tier and ranking it on the event loop takes about a second,
+so a request reads only what it needs:
 
-1. the limits and hold rules are checked first, by one read-only script (``holds.admit``);
+1. the limits and hold rules are checked first, by one read-only script (``HoldStore.admit``);
 2. rows are read in rank order, seat by seat but only a few hundred seats per round trip, and
    the search stops as soon as it has ``limit`` candidates — or, once ``_ENOUGH`` seats were
    read, as soon as it has one. Runs never span rows, so the candidates found are exactly the
@@ -21,14 +20,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from event_service import seating
+from event_service.context import Context
 from event_service.domain import TierSoldOut
-from event_service.holds import Hold, HoldStore, Limits, MirrorMissing, NoGroupFree, Place
-from event_service.holds.ledger import SOLD_SENTINEL
-from event_service.service.context import Ctx
-from event_service.service.facts import Facts, Layout, TierRow
+from event_service.holds import Hold, Limits, MirrorMissing, NoGroupFree, Place, SoldMirror
+from event_service.holds.sold import SOLD_SENTINEL
+from event_service.service.facts_cache import Facts, Layout, TierRow
 
 _FIRST_READ = 512  # seats read by the first round trip (at least 2 × quantity × limit)
 _MAX_READ = 8_192  # seats per round trip at most: each reply is parsed on the event loop
@@ -36,6 +35,15 @@ _MAX_READ = 8_192  # seats per round trip at most: each reply is parsed on the e
 # as much as the sold and held seats of the event, not as the seats of the tier)
 _ENOUGH = 1_024
 _THREAD_FROM = 5_000  # a whole tier of more seats than this is ranked in a worker thread
+
+
+@dataclass(frozen=True, slots=True)
+class BestAvailable:
+    """A request for the best ``quantity`` seats of a reserved tier."""
+
+    tier: str
+    price: int
+    quantity: int
 
 
 class LostRace(Exception):
@@ -47,27 +55,32 @@ class LostRace(Exception):
 
 
 async def hold_best_available(
-    ctx: Ctx, facts: Facts, tier: str, price: int, quantity: int, common: dict[str, Any]
+    ctx: Context, facts: Facts, user_id: uuid.UUID, wanted: BestAvailable, limits: Limits
 ) -> Hold:
     """Check the limits, pick candidate groups from a fresh reading, then let the hold script
     take the first still entirely free — atomically (LostRace if all went meanwhile)."""
-    limits: Limits = common["limits"]
+    tier, quantity = wanted.tier, wanted.quantity
     await ctx.holds.admit(
         event_id=facts.event_id,
-        user_id=common["user_id"],
+        user_id=user_id,
         quantity=quantity,
         limits=limits,
         token=facts.token,
     )
     rows = await tier_rows(await ctx.facts.layout(facts), tier)
     groups = await candidates(
-        ctx.holds, facts, tier, rows, quantity, limit=ctx.settings.BEST_AVAILABLE_CANDIDATES
+        ctx.sold, facts, tier, rows, quantity, limit=ctx.settings.BEST_AVAILABLE_CANDIDATES
     )
     if not groups:
         raise TierSoldOut(tier, quantity)
     try:
         return await ctx.holds.hold_seats(
-            groups=[[Place(s, tier, price) for s in group] for group in groups], **common
+            event_id=facts.event_id,
+            user_id=user_id,
+            groups=[[Place(s, tier, wanted.price) for s in group] for group in groups],
+            currency=facts.currency,
+            limits=limits,
+            token=facts.token,
         )
     except NoGroupFree as exc:
         raise LostRace(tier, quantity) from exc
@@ -81,7 +94,7 @@ async def tier_rows(layout: Layout, tier: str) -> list[TierRow]:
 
 
 async def candidates(
-    holds: HoldStore,
+    sold: SoldMirror,
     facts: Facts,
     tier: str,
     rows: Sequence[TierRow],
@@ -101,7 +114,7 @@ async def candidates(
         while end < len(rows) and (count == 0 or count + len(rows[end].seat_ids) <= size):
             count += len(rows[end].seat_ids)
             end += 1
-        batch = await _read_rows(holds, facts.event_id, rows[start:end])
+        batch = await _read_rows(sold, facts.event_id, rows[start:end])
         read += batch
         found += seating.adjacent_runs(batch, quantity, limit=limit - len(found))
         if len(found) >= limit:
@@ -112,7 +125,7 @@ async def candidates(
         return found
     if start >= len(rows):  # a small tier, read whole
         return seating.best_available_free(read, quantity, limit=limit)
-    mirror, held = await holds.taken_in_tier(facts.event_id, facts.token, tier)
+    mirror, held = await sold.taken_in_tier(facts.event_id, facts.token, tier)
     if sum(len(row.seat_ids) for row in rows) > _THREAD_FROM:
         return await asyncio.to_thread(_rank_free, rows, mirror, held, quantity, limit)
     return _rank_free(rows, mirror, held, quantity, limit)
@@ -148,7 +161,7 @@ def _free(rows: Sequence[TierRow], taken: set[str]) -> list[seating.FreeRow]:
 
 
 async def _read_rows(
-    holds: HoldStore, event_id: uuid.UUID, rows: Sequence[TierRow]
+    sold: SoldMirror, event_id: uuid.UUID, rows: Sequence[TierRow]
 ) -> list[seating.FreeRow]:
-    taken = await holds.taken_seats(event_id, [s for row in rows for s in row.seat_ids])
+    taken = await sold.taken_seats(event_id, [s for row in rows for s in row.seat_ids])
     return _free(rows, taken)

@@ -16,11 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from event_service import domain, repository
+from event_service.context import Context
 from event_service.holds import FactsStale, MirrorMissing, TierCount
 from event_service.service import catalog
 from event_service.service.access import may_see
 from event_service.service.catalog import EventStatic
-from event_service.service.context import Ctx
+from event_service.service.mirror import rebuild_mirror
 from shared.errors import NotFound
 from shared.pagination import PageParams, paginate
 from shared.security import Principal
@@ -82,10 +83,10 @@ def summary_doc(known: Known, counts: dict[str, TierCount]) -> dict[str, Any]:
 
 
 async def _remembered_counts(
-    ctx: Ctx, known: list[Known]
+    ctx: Context, known: list[Known]
 ) -> dict[uuid.UUID, dict[str, TierCount]] | None:
     """Live counts of remembered events, if the catalog version is still theirs (one trip)."""
-    version, counts = await ctx.holds.snapshots_and_get(
+    version, counts = await ctx.sold.snapshots_and_get(
         ctx.cache.version_key, [k.wanted for k in known]
     )
     if not ctx.cache.observe(version) or any(c is None for c in counts.values()):
@@ -93,7 +94,7 @@ async def _remembered_counts(
     return {e: c for e, c in counts.items() if c is not None}
 
 
-async def _known(ctx: Ctx, ids: list[uuid.UUID]) -> tuple[str, dict[uuid.UUID, Known]]:
+async def _known(ctx: Context, ids: list[uuid.UUID]) -> tuple[str, dict[uuid.UUID, Known]]:
     """The slow path: version, then static parts from the Redis cache or PostgreSQL."""
     version = await ctx.cache.version()
     missing = []
@@ -105,7 +106,7 @@ async def _known(ctx: Ctx, ids: list[uuid.UUID]) -> tuple[str, dict[uuid.UUID, K
         else:
             found[event_id] = known
     if missing:
-        async with ctx.sessions() as session:
+        async with ctx.sessionmaker() as session:
             statics = await catalog.load_statics(session, ctx.cache, missing, version)
         for event_id, static in statics.items():
             found[event_id] = Known.of(static)
@@ -113,29 +114,26 @@ async def _known(ctx: Ctx, ids: list[uuid.UUID]) -> tuple[str, dict[uuid.UUID, K
     return version, found
 
 
-async def _live_counts(ctx: Ctx, known: list[Known]) -> dict[uuid.UUID, dict[str, TierCount]]:
-    async with ctx.sessions() as session:
-        return await catalog.live_counts(session, ctx.holds, [k.static for k in known])
+async def _live_counts(ctx: Context, known: list[Known]) -> dict[uuid.UUID, dict[str, TierCount]]:
+    return await catalog.live_counts(ctx, [k.static for k in known])
 
 
-async def event_detail(ctx: Ctx, *, user: Principal | None, event_id: uuid.UUID) -> bytes:
+async def event_detail(ctx: Context, *, user: Principal | None, event_id: uuid.UUID) -> bytes:
     """The event with live availability per tier."""
-    known = ctx.cache.remembered(event_id)
+    known: Known | None = ctx.cache.remembered(event_id)
     counts = await _remembered_counts(ctx, [known]) if known is not None else None
-    if counts is None:
-        found = (await _known(ctx, [event_id]))[1]
-        known = found.get(event_id)
+    if known is None or counts is None:
+        known = (await _known(ctx, [event_id]))[1].get(event_id)
         if known is None or not may_see(known.static.status, known.static.organizer_id, user):
             raise NotFound("No such event.")
         counts = await _live_counts(ctx, [known])
-    assert known is not None
     if not may_see(known.static.status, known.static.organizer_id, user):
         raise NotFound("No such event.")
     return dumps(detail_doc(known, counts[event_id]))
 
 
 async def event_listing(
-    ctx: Ctx,
+    ctx: Context,
     *,
     params: PageParams,
     q: str | None,
@@ -176,7 +174,7 @@ async def event_listing(
                 organizer_id=organizer_id,
                 sort=sort,
             )
-            async with ctx.sessions() as session:
+            async with ctx.sessionmaker() as session:
                 events, total = await paginate(session, stmt, params)
             page = {"ids": [str(e.id) for e in events], "total": total}
             await ctx.cache.put_listing(version, digest, page)
@@ -203,7 +201,7 @@ class SeatMap:
 
 
 async def seat_map(
-    ctx: Ctx, *, user: Principal | None, event_id: uuid.UUID, if_none_match: str | None
+    ctx: Context, *, user: Principal | None, event_id: uuid.UUID, if_none_match: str | None
 ) -> SeatMap:
     """Every seat with its tier, price and status (sold: the mirror of PostgreSQL's sales)."""
     for _ in range(_ATTEMPTS):
@@ -214,12 +212,12 @@ async def seat_map(
             continue
         layout = await ctx.facts.layout(facts)
         try:
-            sold, held = await ctx.holds.seat_states(event_id, facts.token, facts.reserved)
+            sold, held = await ctx.sold.seat_states(event_id, facts.token, facts.reserved)
         except FactsStale:
             ctx.facts.forget(event_id)
             continue
         except MirrorMissing:
-            await ctx.rebuild_mirror(event_id)
+            await rebuild_mirror(ctx, event_id)
             continue
         etag = domain.seat_map_etag(version=facts.updated_at, sold=sold, held=held)
         if domain.etag_matches(if_none_match, etag):

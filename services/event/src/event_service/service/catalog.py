@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from event_service import domain, repository
 from event_service.cache import EventCache
-from event_service.holds import HoldStore, TierCount
+from event_service.context import Context
+from event_service.holds import TierCount
 from event_service.orm import EventRow, TicketTierRow
-from event_service.schemas import EventRead, EventSummary, HoldRules, TierRead
-from event_service.service.tx import rebuild_mirror
+from event_service.schemas import EventBase, EventRead, EventSummary, HoldRules, TierRead
+from event_service.service.mirror import rebuild_mirror
 
 
 class TierStatic(BaseModel):
@@ -25,25 +25,10 @@ class TierStatic(BaseModel):
     capacity: int
 
 
-class EventStatic(BaseModel):
-    """Everything about an event that only an organizer's write changes."""
+class EventStatic(EventBase):
+    """Everything about an event that only an organizer's write changes (the cached part)."""
 
-    id: uuid.UUID
-    organizer_id: uuid.UUID
-    title: str
-    description: str
-    location: str
-    starts_at: datetime
-    ends_at: datetime
-    currency: str
-    sales_start_at: datetime
-    sales_end_at: datetime | None
-    max_tickets_per_order: int
-    max_tickets_per_buyer: int
-    status: str
-    created_at: datetime
-    updated_at: datetime
-    hold_rules: HoldRules = HoldRules()
+    hold_rules: HoldRules = HoldRules()  # entries cached without the rules read as the defaults
     tiers: list[TierStatic]
 
     @property
@@ -126,18 +111,18 @@ async def load_statics(
 
 
 async def live_counts(
-    session: AsyncSession, holds: HoldStore, statics: Sequence[EventStatic]
+    ctx: Context, statics: Sequence[EventStatic]
 ) -> dict[uuid.UUID, dict[str, TierCount]]:
     """Sold and held per tier of each event, each event read in one Redis script; a missing
     sold mirror is rebuilt from PostgreSQL first."""
     wanted = [(s.id, s.reserved, s.general) for s in statics]
-    result = await holds.snapshots(wanted)
+    result = await ctx.sold.snapshots(wanted)
     counts: dict[uuid.UUID, dict[str, TierCount]] = {}
     for static in statics:
         snapshot = result[static.id]
         if snapshot is None:
-            await rebuild_mirror(session, holds, static.id)
-            snapshot = await holds.snapshot(static.id, static.reserved, static.general)
+            await rebuild_mirror(ctx, static.id)
+            snapshot = await ctx.sold.snapshot(static.id, static.reserved, static.general)
         counts[static.id] = snapshot
     return counts
 

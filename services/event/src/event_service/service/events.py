@@ -1,7 +1,7 @@
 """Use cases of events: create, change, publish, cancel, delete; the organizer's own listing.
 
 Every change takes the exclusive inventory lock and, before changing anything, fences the
-event's facts (``service/facts.py``): no hold made from then on acts on the old ones, and no
+event's facts (``service/facts_cache.py``): no hold made from then on acts on the old ones, and no
 hold made before is missed by the checks that follow (they run after the fence)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from event_service import domain, repository
+from event_service.context import Context
 from event_service.domain import EventStatus, InventoryBusy
 from event_service.holds import MirrorMissing
 from event_service.orm import EventRow, TicketTierRow
@@ -25,22 +26,21 @@ from event_service.schemas import (
 )
 from event_service.service import catalog
 from event_service.service.access import managed_event
-from event_service.service.context import Ctx
-from event_service.service.tx import rebuild_mirror_locked, transaction
+from event_service.service.mirror import rebuild_mirror_locked
+from event_service.service.tx import transaction
 from shared.contracts.event import (
     EventCancelledV1,
     EventCreatedV1,
     EventDeletedV1,
     EventPublishedV1,
 )
-from shared.db import utcnow
 from shared.errors import InvalidState, NotFound
 from shared.logging import get_logger
 from shared.messaging import outbox
 from shared.pagination import Page, PageParams, paginate
 from shared.security import Principal
 
-log = get_logger("event_service")
+log = get_logger(__name__)
 
 _LAYOUT_FIELDS = {"tiers", "seating"}
 _TIMES = ("starts_at", "ends_at", "sales_start_at", "sales_end_at")
@@ -68,17 +68,17 @@ def _tier_rows(event_id: uuid.UUID, tiers: list[TierCreate]) -> list[TicketTierR
     ]
 
 
-async def _detail_of(session: AsyncSession, ctx: Ctx, event: EventRow) -> EventRead:
+async def _detail_of(session: AsyncSession, ctx: Context, event: EventRow) -> EventRead:
     static = (await catalog.statics_from_db(session, [event]))[event.id]
-    counts = await catalog.live_counts(session, ctx.holds, [static])
+    counts = await catalog.live_counts(ctx, [static])
     return catalog.event_read(static, counts[event.id])
 
 
 async def create_event(
-    session: AsyncSession, ctx: Ctx, *, user: Principal, data: EventCreate
+    session: AsyncSession, ctx: Context, *, user: Principal, data: EventCreate
 ) -> EventRead:
     """Create a draft event with its tiers and seat map."""
-    now = utcnow()
+    now = ctx.clock.now()
     sales_start_at = data.sales_start_at or now
     seats = domain.plan_event(
         starts_at=data.starts_at,
@@ -119,27 +119,26 @@ async def create_event(
             EventCreatedV1(
                 event_id=event.id, organizer_id=user.id, actor_id=user.id, title=event.title
             ),
-            producer=ctx.settings.SERVICE_NAME,
         )
     await ctx.cache.invalidate()
     log.info("event_created", event_id=str(event.id), seats=len(seats))
     return await _detail_of(session, ctx, event)
 
 
-async def _held_or_sold(session: AsyncSession, ctx: Ctx, event: EventRow) -> int:
+async def _held_or_sold(session: AsyncSession, ctx: Context, event: EventRow) -> int:
     """Places held or sold now; the caller holds the exclusive inventory lock (so it stays so)."""
     sold = await repository.count_sold(session, event.id)
     static = (await catalog.statics_from_db(session, [event]))[event.id]
     try:
-        counts = await ctx.holds.snapshot(event.id, static.reserved, static.general)
+        counts = await ctx.sold.snapshot(event.id, static.reserved, static.general)
     except MirrorMissing:
-        await rebuild_mirror_locked(session, ctx.holds, event.id)
-        counts = await ctx.holds.snapshot(event.id, static.reserved, static.general)
+        await rebuild_mirror_locked(session, ctx.sold, event.id)
+        counts = await ctx.sold.snapshot(event.id, static.reserved, static.general)
     return sold + sum(c.held for c in counts.values())
 
 
 async def update_event(
-    session: AsyncSession, ctx: Ctx, *, user: Principal, event_id: uuid.UUID, data: EventUpdate
+    session: AsyncSession, ctx: Context, *, user: Principal, event_id: uuid.UUID, data: EventUpdate
 ) -> EventRead:
     """Change an event; tiers and seats only while nothing is held or sold (else 409)."""
     given = data.model_dump(exclude_unset=True)
@@ -154,7 +153,7 @@ async def update_event(
         merged = {name: values.get(name, getattr(event, name)) for name in _TIMES}
         # a time the PATCH changes must lie ahead (an event is never moved into the past)
         moved = [n for n in ("starts_at", "ends_at") if merged[n] != getattr(event, n)]
-        checks: dict[str, Any] = {"now": utcnow(), "moved": moved}
+        checks: dict[str, Any] = {"now": ctx.clock.now(), "moved": moved}
         if layout:
             if await _held_or_sold(session, ctx, event):
                 raise InventoryBusy()
@@ -166,7 +165,7 @@ async def update_event(
             raise NotFound("No such event.")
         event = updated
     if layout:
-        await ctx.holds.forget_sold(event_id)
+        await ctx.sold.forget(event_id)
     await ctx.cache.invalidate()
     log.info("event_updated", event_id=str(event_id), fields=sorted(given))
     return await _detail_of(session, ctx, event)
@@ -217,7 +216,7 @@ async def _replace_layout(
 
 
 async def publish_event(
-    session: AsyncSession, ctx: Ctx, *, user: Principal, event_id: uuid.UUID
+    session: AsyncSession, ctx: Context, *, user: Principal, event_id: uuid.UUID
 ) -> EventRead:
     """draft → published, announced with event.published."""
     async with transaction(session):
@@ -239,7 +238,6 @@ async def publish_event(
                 currency=published.currency,
                 actor_id=user.id,
             ),
-            producer=ctx.settings.SERVICE_NAME,
         )
     await ctx.cache.invalidate()
     log.info("event_published", event_id=str(event_id))
@@ -247,7 +245,7 @@ async def publish_event(
 
 
 async def cancel_event(
-    session: AsyncSession, ctx: Ctx, *, user: Principal, event_id: uuid.UUID, reason: str | None
+    session: AsyncSession, ctx: Context, *, user: Principal, event_id: uuid.UUID, reason: str | None
 ) -> EventRead:
     """→ cancelled (announced with event.cancelled: booking cancels and refunds every booking);
     live holds end at once."""
@@ -272,7 +270,6 @@ async def cancel_event(
                 reason=reason,
                 actor_id=user.id,
             ),
-            producer=ctx.settings.SERVICE_NAME,
         )
         tiers = await repository.list_tiers(session, event_id)
     # after the commit: no hold can start any more (holds check the status under the lock)
@@ -283,7 +280,7 @@ async def cancel_event(
 
 
 async def delete_event(
-    session: AsyncSession, ctx: Ctx, *, user: Principal, event_id: uuid.UUID
+    session: AsyncSession, ctx: Context, *, user: Principal, event_id: uuid.UUID
 ) -> None:
     """Soft delete; refused (409) once anything was sold — or while anything is held, since a
     held place may be a booking waiting for its payment (cancel the event instead)."""
@@ -304,19 +301,18 @@ async def delete_event(
                 actor_id=user.id,
                 title=event.title,
             ),
-            producer=ctx.settings.SERVICE_NAME,
         )
-    await ctx.holds.forget_sold(event_id)
+    await ctx.sold.forget(event_id)
     await ctx.cache.invalidate()
     log.info("event_deleted", event_id=str(event_id))
 
 
 async def _summaries(
-    session: AsyncSession, ctx: Ctx, ids: list[uuid.UUID], params: PageParams, total: int
+    session: AsyncSession, ctx: Context, ids: list[uuid.UUID], params: PageParams, total: int
 ) -> Page[EventSummary]:
     statics = await catalog.load_statics(session, ctx.cache, ids)
     present = [statics[i] for i in ids if i in statics]
-    counts = await catalog.live_counts(session, ctx.holds, present)
+    counts = await catalog.live_counts(ctx, present)
     return Page(
         items=[catalog.summary(s, counts[s.id]) for s in present],
         page=params.page,
@@ -326,7 +322,7 @@ async def _summaries(
 
 
 async def list_my_events(
-    session: AsyncSession, ctx: Ctx, *, user: Principal, params: PageParams
+    session: AsyncSession, ctx: Context, *, user: Principal, params: PageParams
 ) -> Page[EventSummary]:
     """The caller's events, any status (not cached: organizers want to see their writes)."""
     events, total = await paginate(session, repository.events_of(user.id), params)

@@ -9,18 +9,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from event_service import domain
+from event_service.clock import Clock
 from event_service.holds import (
     GeneralSoldOut,
     Hold,
     HoldStore,
+    Keys,
     Limits,
     NoGroupFree,
     Place,
+    Scripts,
+    SoldMirror,
     SoldState,
 )
 from event_service.settings import Settings
@@ -64,29 +69,15 @@ class Model:
         return {"r": len(self.sold_seats), "g": general}
 
 
-async def _expire(store: HoldStore, hold: Hold) -> None:
-    """What time does to a hold: its keys lapse and its index entries fall due."""
-    event, redis, keys = hold.event_id, store.redis, store.keys
-    for seat in hold.seat_ids:
-        await redis.delete(keys.seat(event, seat))
-        await redis.zadd(keys.held(event, "r"), {seat: 1}, xx=True)
-    await redis.delete(keys.record(event, hold.hold_id))
-    member = f"{hold.hold_id}|g:{hold.quantity}"
-    await redis.zadd(keys.ga_expiry(event), {member: 1}, xx=True)
-    await redis.zadd(
-        keys.buyer(event, hold.user_id), {f"{hold.hold_id}|{hold.quantity}": 1}, xx=True
-    )
-    await redis.zadd(keys.sweep(), {str(event): 1})
-    await store.sweep()
-
-
-async def _scenario(settings_: Settings, steps: list[tuple[str, Any]]) -> None:
-    redis = Redis.from_url(settings_.REDIS_URL, decode_responses=True)
-    store = HoldStore(redis, settings_)
+async def _scenario(settings: Settings, lapse_with: Any, steps: list[tuple[str, Any]]) -> None:
+    redis = Redis.from_url(settings.REDIS_URL, decode_responses=True)
+    keys, scripts, clock = Keys(settings), Scripts.register(redis), Clock()
+    store = HoldStore(redis, keys, scripts, settings, clock)
+    mirror = SoldMirror(redis, keys, scripts, settings, clock)
     event = uuid.uuid4()
     model = Model()
     try:
-        await store.rebuild_sold(event, SoldState(seats={}, general=[]))
+        await mirror.rebuild(event, SoldState(seats={}, general=[]))
         for kind, arg in steps:
             if kind == "hold":
                 free = not (
@@ -126,10 +117,11 @@ async def _scenario(settings_: Settings, steps: list[tuple[str, Any]]) -> None:
                 if kind == "release":
                     assert await store.release(hold, owner=hold.user_id)
                 elif kind == "lapse":
-                    await _expire(store, hold)
+                    await lapse_with(store, hold)  # what time does to it, then the sweeper
+                    await store.sweep()
                 else:
                     booking = uuid.uuid4()
-                    await store.consume(
+                    await mirror.consume(
                         event, hold.hold_id, hold.places, booking_id=booking, user_id=hold.user_id
                     )
                     model.sales.append((booking, hold))
@@ -137,7 +129,7 @@ async def _scenario(settings_: Settings, steps: list[tuple[str, Any]]) -> None:
             elif kind == "unsell" and model.sales:
                 booking, hold = model.sales.pop(arg % len(model.sales))
                 model.sold_seats -= set(hold.seat_ids)
-                await store.undo(
+                await mirror.undo(
                     event,
                     hold.hold_id,
                     hold.places,
@@ -146,7 +138,7 @@ async def _scenario(settings_: Settings, steps: list[tuple[str, Any]]) -> None:
                     sold_seats=[(s, "r", True) for s in hold.seat_ids],
                     general_sold=[("g", hold.quantity, True)] if hold.tier == "g" else [],
                 )
-            counts = await store.snapshot(event, ["r"], ["g"])
+            counts = await mirror.snapshot(event, ["r"], ["g"])
             for tier, capacity in CAPACITY.items():
                 held, sold = counts[tier].held, counts[tier].sold
                 available = domain.available(capacity=capacity, held=held, sold=sold)
@@ -164,11 +156,11 @@ async def _scenario(settings_: Settings, steps: list[tuple[str, Any]]) -> None:
         await redis.aclose()
 
 
-@settings(
+@hypothesis_settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(steps=ops)
 def test_availability_adds_up_and_matches_the_model_after_any_sequence(
-    event_settings: Settings, steps: list[tuple[str, Any]]
+    settings: Settings, lapse_with: Any, steps: list[tuple[str, Any]]
 ) -> None:
-    asyncio.run(_scenario(event_settings, steps))
+    asyncio.run(_scenario(settings, lapse_with, steps))

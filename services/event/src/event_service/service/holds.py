@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import math
 import uuid
-from typing import Any
+from dataclasses import dataclass
 
 from event_service import domain
+from event_service.context import Context
 from event_service.domain import (
     AddressLimitExceeded,
     BuyerLimitExceeded,
@@ -35,17 +36,32 @@ from event_service.holds import (
 )
 from event_service.schemas import HeldSeat, HoldCreate, HoldRead
 from event_service.service.access import may_see
-from event_service.service.best import LostRace, hold_best_available
-from event_service.service.context import Ctx
-from event_service.service.facts import Facts, Layout
-from shared.db import utcnow
+from event_service.service.best import BestAvailable, LostRace, hold_best_available
+from event_service.service.facts_cache import Facts
+from event_service.service.mirror import rebuild_mirror
 from shared.errors import DomainError, NotFound
 from shared.logging import get_logger
 from shared.security import Principal
 
-log = get_logger("event_service")
+log = get_logger(__name__)
 
 _ATTEMPTS = 4  # facts changed, mirror rebuilt, or best-available candidates taken meanwhile
+
+
+@dataclass(frozen=True, slots=True)
+class _Seats:
+    places: list[Place]
+
+
+@dataclass(frozen=True, slots=True)
+class _General:
+    tier: str
+    price: int
+    capacity: int
+    quantity: int
+
+
+_Wanted = _Seats | _General | BestAvailable
 
 
 def _hold_read(hold: Hold) -> HoldRead:
@@ -63,40 +79,37 @@ def _hold_read(hold: Hold) -> HoldRead:
 
 
 async def create_hold(
-    ctx: Ctx, *, user: Principal, event_id: uuid.UUID, data: HoldCreate, address: str = ""
+    ctx: Context, *, user: Principal, event_id: uuid.UUID, data: HoldCreate, address: str = ""
 ) -> HoldRead:
     """Hold the asked seats, general-admission places or best available seats — all or nothing,
     within the order and buyer limits and the event's hold rules (checked in the same Redis
     script; ``address``: the client's, for the per-address cap).
 
     No PostgreSQL on this path: the request is checked against the event's facts in memory and
-    the one hold script refuses unless they are current (``service/facts.py``). Outdated facts,
-    a lost sold mirror or a lost best-available race: read again and retry."""
+    the one hold script refuses unless they are current (``service/facts_cache.py``). Outdated
+    facts, a lost sold mirror or a lost best-available race: read again and retry."""
     lost: LostRace | None = None
     for _ in range(_ATTEMPTS):
         facts = await ctx.facts.get(event_id)
         try:
-            wanted = _check(facts, user, data)
-            assert facts is not None
-            layout = await ctx.facts.layout(facts) if data.seat_ids is not None else None
-            places = _places(facts, layout, data) if layout is not None else None
+            checked, wanted = await _check(ctx, facts, user, data)
         except DomainError:
             if await ctx.facts.confirm(facts):
                 raise
             continue  # decided on outdated facts: read them again
         try:
-            hold = await _take(ctx, facts, user.id, data, places, _limits(facts, address))
+            hold = await _take(ctx, checked, user.id, wanted, _limits(checked, address))
         except FactsStale:
             ctx.facts.forget(event_id)
             continue
         except MirrorMissing:
-            await ctx.rebuild_mirror(event_id)
+            await rebuild_mirror(ctx, event_id)
             continue
         except LostRace as exc:
             lost = exc
             continue
         except (BuyerLimit, OrderLimit, Cooldown, AddressLimit) as exc:
-            raise _refusal(exc, facts, wanted) from exc
+            raise _refusal(exc, checked, _count(wanted)) from exc
         log.info("hold_created", event_id=str(event_id), hold_id=hold.hold_id, places=hold.quantity)
         return _hold_read(hold)
     if lost is not None:
@@ -115,7 +128,13 @@ def _limits(facts: Facts, address: str) -> Limits:
     )
 
 
-def _refusal(exc: Exception, facts: Facts, wanted: int) -> DomainError:
+def _count(wanted: _Wanted) -> int:
+    return len(wanted.places) if isinstance(wanted, _Seats) else wanted.quantity
+
+
+def _refusal(
+    exc: BuyerLimit | OrderLimit | Cooldown | AddressLimit, facts: Facts, wanted: int
+) -> DomainError:
     """The contract's error for a refusal of the hold script."""
     if isinstance(exc, BuyerLimit):
         return BuyerLimitExceeded(limit=facts.max_per_buyer, current=exc.current, requested=wanted)
@@ -123,14 +142,14 @@ def _refusal(exc: Exception, facts: Facts, wanted: int) -> DomainError:
         retry = max(1, math.ceil(exc.retry_ms / 1000))
         return ReholdCooldown(retry_after=retry, cooldown=facts.rehold_cooldown)
     if isinstance(exc, AddressLimit):
-        assert facts.max_per_address is not None
-        return AddressLimitExceeded(limit=facts.max_per_address, current=exc.current)
-    assert isinstance(exc, OrderLimit)
+        return AddressLimitExceeded(limit=exc.limit, current=exc.current)
     return domain.order_limit_exceeded(exc.limit, wanted)
 
 
-def _check(facts: Facts | None, user: Principal, data: HoldCreate) -> int:
-    """The rules decided by the facts alone; returns the number of places wanted."""
+async def _check(
+    ctx: Context, facts: Facts | None, user: Principal, data: HoldCreate
+) -> tuple[Facts, _Wanted]:
+    """The rules decided by the facts (and the layout) alone; what the request wants."""
     if facts is None or not may_see(facts.status, facts.organizer_id, user):
         raise NotFound("No such event.")
     if not domain.sales_open(
@@ -139,91 +158,95 @@ def _check(facts: Facts | None, user: Principal, data: HoldCreate) -> int:
         sales_start_at=facts.sales_start_at,
         sales_end_at=facts.sales_end_at,
         ends_at=facts.ends_at,
-        now=utcnow(),
+        now=ctx.clock.now(),
     ):
         raise SalesClosed()
     if facts.verified_email_required and not user.email_verified:
         raise EmailNotVerified()
-    wanted = len(data.seat_ids) if data.seat_ids is not None else (data.quantity or 0)
-    domain.check_order_size(wanted, max_per_order=facts.max_per_order)
     if data.seat_ids is not None:
-        return wanted
-    assert data.tier is not None
+        domain.check_order_size(len(data.seat_ids), max_per_order=facts.max_per_order)
+        return facts, _Seats(await _places(ctx, facts, data.seat_ids))
+    return facts, _tier_wanted(facts, data)
+
+
+def _tier_wanted(facts: Facts, data: HoldCreate) -> _General | BestAvailable:
+    if data.tier is None or data.quantity is None:  # HoldCreate refuses that already
+        raise ValidationFailed([("tier", "give seat_ids, or tier and quantity")])
+    domain.check_order_size(data.quantity, max_per_order=facts.max_per_order)
     tier = facts.tiers.get(data.tier)
     if tier is None:
         raise ValidationFailed([("tier", f"no tier {data.tier!r}")])
-    if data.best_available and tier.general_admission:
-        raise ValidationFailed(
-            [("best_available", f"tier {data.tier!r} is general admission: no seats to pick")]
-        )
-    if not data.best_available and not tier.general_admission:
+    if data.best_available:
+        if tier.capacity is not None:
+            raise ValidationFailed(
+                [("best_available", f"tier {data.tier!r} is general admission: no seats to pick")]
+            )
+        return BestAvailable(tier.code, tier.price, data.quantity)
+    if tier.capacity is None:
         raise ValidationFailed(
             [("tier", f"tier {data.tier!r} has reserved seats: give seat_ids or best_available")]
         )
-    return wanted
+    return _General(tier.code, tier.price, tier.capacity, data.quantity)
 
 
-def _places(facts: Facts, layout: Layout, data: HoldCreate) -> list[Place]:
-    assert data.seat_ids is not None
-    unknown = [s for s in data.seat_ids if s not in layout.index]
+async def _places(ctx: Context, facts: Facts, seat_ids: list[str]) -> list[Place]:
+    layout = await ctx.facts.layout(facts)
+    unknown = [s for s in seat_ids if s not in layout.index]
     if unknown:
         raise ValidationFailed([("seat_ids", f"no such seats: {', '.join(unknown)}")])
     places = []
-    for seat_id in data.seat_ids:
+    for seat_id in seat_ids:
         tier = layout.seats[layout.index[seat_id]].tier
         places.append(Place(seat_id, tier, facts.tiers[tier].price))
     return places
 
 
 async def _take(
-    ctx: Ctx,
-    facts: Facts,
-    user_id: uuid.UUID,
-    data: HoldCreate,
-    places: list[Place] | None,
-    limits: Limits,
+    ctx: Context, facts: Facts, user_id: uuid.UUID, wanted: _Wanted, limits: Limits
 ) -> Hold:
-    common: dict[str, Any] = {
-        "event_id": facts.event_id,
-        "user_id": user_id,
-        "currency": facts.currency,
-        "limits": limits,
-        "token": facts.token,
-    }
-    if places is not None:
+    if isinstance(wanted, BestAvailable):
+        return await hold_best_available(ctx, facts, user_id, wanted, limits)
+    if isinstance(wanted, _Seats):
         try:
-            return await ctx.holds.hold_seats(groups=[places], **common)
+            return await ctx.holds.hold_seats(
+                event_id=facts.event_id,
+                user_id=user_id,
+                groups=[wanted.places],
+                currency=facts.currency,
+                limits=limits,
+                token=facts.token,
+            )
         except NoGroupFree as exc:
             raise SeatsUnavailable(exc.unavailable) from exc
-    assert data.tier is not None and data.quantity is not None
-    tier = facts.tiers[data.tier]
-    if data.best_available:
-        return await hold_best_available(ctx, facts, tier.code, tier.price, data.quantity, common)
-    assert tier.capacity is not None
     try:
         return await ctx.holds.hold_general(
-            tier=tier.code,
-            price=tier.price,
-            quantity=data.quantity,
-            capacity=tier.capacity,
-            **common,
+            event_id=facts.event_id,
+            user_id=user_id,
+            tier=wanted.tier,
+            price=wanted.price,
+            quantity=wanted.quantity,
+            capacity=wanted.capacity,
+            currency=facts.currency,
+            limits=limits,
+            token=facts.token,
         )
     except GeneralSoldOut as exc:
-        raise TierSoldOut(tier.code, data.quantity) from exc
+        raise TierSoldOut(wanted.tier, wanted.quantity) from exc
 
 
-async def _own_hold(ctx: Ctx, *, user: Principal, event_id: uuid.UUID, hold_id: str) -> Hold:
+async def _own_hold(ctx: Context, *, user: Principal, event_id: uuid.UUID, hold_id: str) -> Hold:
     hold = await ctx.holds.get(event_id, hold_id)
     if hold is None or hold.user_id != user.id:
         raise NotFound("No such hold (it may have expired).")
     return hold
 
 
-async def get_hold(ctx: Ctx, *, user: Principal, event_id: uuid.UUID, hold_id: str) -> HoldRead:
+async def get_hold(ctx: Context, *, user: Principal, event_id: uuid.UUID, hold_id: str) -> HoldRead:
+    """The caller's live hold."""
     return _hold_read(await _own_hold(ctx, user=user, event_id=event_id, hold_id=hold_id))
 
 
-async def release_hold(ctx: Ctx, *, user: Principal, event_id: uuid.UUID, hold_id: str) -> None:
+async def release_hold(ctx: Context, *, user: Principal, event_id: uuid.UUID, hold_id: str) -> None:
     """The owner lets go of a hold; its places are free at once."""
     hold = await _own_hold(ctx, user=user, event_id=event_id, hold_id=hold_id)
     try:

@@ -4,7 +4,6 @@ another process and Redis losing everything are all seen by the very next reques
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import httpx2
@@ -12,10 +11,9 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import text
 
+from event_service.context import Context
 from event_service.repository import lock_inventory
-from event_service.service import Ctx
 from event_service.settings import Settings
-from shared.contracts.booking import BookedSeat, BookingConfirmedV1, EventSummary, IssuedTicket
 from shared.runtime import Runtime
 from shared.testing.eventually import eventually
 from shared.testing.infra import InfraUrls, delete_redis_prefix
@@ -23,63 +21,16 @@ from shared.testing.infra import InfraUrls, delete_redis_prefix
 pytestmark = pytest.mark.integration
 
 
-def confirmed(event: dict[str, Any], hold: dict[str, Any], user_id: Any) -> BookingConfirmedV1:
-    seats = [BookedSeat(**s) for s in hold["seats"]]
-    return BookingConfirmedV1(
-        booking_id=uuid.uuid4(),
-        hold_id=hold["hold_id"],
-        user_id=user_id,
-        user_email="buyer@example.test",
-        event_id=uuid.UUID(event["id"]),
-        event=EventSummary(
-            title=event["title"],
-            starts_at=datetime.fromisoformat(event["starts_at"]),
-            location=event["location"],
-        ),
-        amount=hold["amount"],
-        currency=hold["currency"],
-        seats=seats,
-        tickets=[
-            IssuedTicket(
-                ticket_id=uuid.uuid4(), seat_id=s.seat_id, tier=s.tier, price=s.price, code="x.y"
-            )
-            for s in seats
-        ],
-        payment_id=uuid.uuid4(),
-    )
-
-
-async def hold_of(
-    client: httpx2.AsyncClient, event: dict[str, Any], who: dict[str, Any], body: Any
-) -> dict[str, Any]:
-    response = await client.post(
-        f"/api/events/{event['id']}/holds", json=body, headers=who["headers"]
-    )
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
-async def statuses(client: httpx2.AsyncClient, event: dict[str, Any]) -> dict[str, str]:
-    seats = (await client.get(f"/api/events/{event['id']}/seats")).json()
-    return {s["seat_id"]: s["status"] for s in seats}
-
-
-async def tier_of(client: httpx2.AsyncClient, event: dict[str, Any], code: str) -> dict[str, Any]:
-    detail = (await client.get(f"/api/events/{event['id']}")).json()
-    tier: dict[str, Any] = next(t for t in detail["tiers"] if t["code"] == code)
-    return tier
-
-
-def holds_path(event: dict[str, Any]) -> str:
-    return f"/api/events/{event['id']}/holds"
-
-
 async def test_an_edit_of_the_limits_applies_to_the_very_next_hold(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any, organizer: dict[str, Any]
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    buyer: Any,
+    organizer: dict[str, Any],
+    hold_of: Any,
+    holds_path: Any,
 ) -> None:
     event = await make_event()
-    await hold_of(client, event, buyer(), {"seat_ids": ["A-A-1"]})  # facts now in memory
+    await hold_of(event, buyer(), {"seat_ids": ["A-A-1"]})  # facts now in memory
     patched = await client.patch(
         f"/api/events/{event['id']}",
         json={"max_tickets_per_order": 1},
@@ -92,15 +43,22 @@ async def test_an_edit_of_the_limits_applies_to_the_very_next_hold(
     )
     assert two.status_code == 409
     assert two.json()["error"] == "limit_exceeded"
-    await hold_of(client, event, buyer(), {"seat_ids": ["A-A-2"]})
+    await hold_of(event, buyer(), {"seat_ids": ["A-A-2"]})
 
 
 async def test_a_cancel_refuses_the_very_next_hold_and_the_map_shows_nothing_held(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any, organizer: dict[str, Any]
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    buyer: Any,
+    organizer: dict[str, Any],
+    hold_of: Any,
+    holds_path: Any,
+    statuses: Any,
+    tier_of: Any,
 ) -> None:
     event = await make_event()
-    await hold_of(client, event, buyer(), {"seat_ids": ["A-A-1"]})
-    assert (await statuses(client, event))["A-A-1"] == "held"
+    await hold_of(event, buyer(), {"seat_ids": ["A-A-1"]})
+    assert (await statuses(event))["A-A-1"] == "held"
 
     cancelled = await client.post(f"/api/events/{event['id']}/cancel", headers=organizer["headers"])
     assert cancelled.status_code == 200, cancelled.text
@@ -110,25 +68,30 @@ async def test_a_cancel_refuses_the_very_next_hold_and_the_map_shows_nothing_hel
     )
     assert refused.status_code == 409
     assert refused.json()["error"] == "sales_closed"
-    assert (await statuses(client, event))["A-A-1"] == "available"
-    assert (await tier_of(client, event, "vip"))["held"] == 0
+    assert (await statuses(event))["A-A-1"] == "available"
+    assert (await tier_of(event, "vip"))["held"] == 0
 
 
 async def test_a_hold_never_acts_on_facts_another_process_changed(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any, runtime: Runtime
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    buyer: Any,
+    runtime: Runtime,
+    context: Context,
+    hold_of: Any,
+    holds_path: Any,
 ) -> None:
     """This process still remembers the event as published; another one fenced its facts and
     turned it back into a draft. The hold script refuses the outdated token, the facts are read
     again, and the hold is refused (404: a draft of someone else) — so is the seat map."""
     event = await make_event()
-    await hold_of(client, event, buyer(), {"seat_ids": ["A-A-1"]})
-    ctx: Ctx = runtime.state.ctx
+    await hold_of(event, buyer(), {"seat_ids": ["A-A-1"]})
     event_id = uuid.UUID(event["id"])
-    assert ctx.facts._facts.get(event_id) is not None  # remembered
+    assert context.facts._facts.get(event_id) is not None  # remembered
 
     async with runtime.sessionmaker() as session, session.begin():  # "another process"
         await lock_inventory(session, event_id, exclusive=True)
-        await ctx.holds.fence_facts(event_id)  # only Redis: this process's memory is kept
+        await context.facts.store.fence(event_id)  # only Redis: this process's memory is kept
         await session.execute(
             text("UPDATE event SET status = 'draft' WHERE id = :id"), {"id": event_id}
         )
@@ -141,49 +104,59 @@ async def test_a_hold_never_acts_on_facts_another_process_changed(
 
 
 async def test_a_refusal_on_remembered_facts_is_checked_before_it_is_answered(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any, runtime: Runtime
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    buyer: Any,
+    runtime: Runtime,
+    context: Context,
+    hold_of: Any,
+    holds_path: Any,
 ) -> None:
     """The reverse: memory says draft, the event was published meanwhile by another process."""
     event = await make_event(publish=False)
     event_id = uuid.UUID(event["id"])
-    ctx: Ctx = runtime.state.ctx
     first = await client.post(
         holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=buyer()["headers"]
     )
     assert first.status_code == 404  # a draft of someone else
-    assert (await ctx.facts.get(event_id)) is not None  # remembered as a draft
+    assert (await context.facts.get(event_id)) is not None  # remembered as a draft
 
     async with runtime.sessionmaker() as session, session.begin():
         await lock_inventory(session, event_id, exclusive=True)
-        await ctx.holds.fence_facts(event_id)
+        await context.facts.store.fence(event_id)
         await session.execute(
             text("UPDATE event SET status = 'published' WHERE id = :id"), {"id": event_id}
         )
 
-    await hold_of(client, event, buyer(), {"seat_ids": ["A-A-1"]})
+    await hold_of(event, buyer(), {"seat_ids": ["A-A-1"]})
 
 
 async def test_sold_seats_counts_and_buyer_limits_survive_redis_losing_everything(
     client: httpx2.AsyncClient,
     make_event: Any,
     buyer: Any,
-    send: Any,
+    publish: Any,
     infra: InfraUrls,
-    event_settings: Settings,
+    settings: Settings,
+    confirmed: Any,
+    hold_of: Any,
+    holds_path: Any,
+    statuses: Any,
+    tier_of: Any,
 ) -> None:
     event = await make_event(max_tickets_per_buyer=2)
     me = buyer()
-    bought = await hold_of(client, event, me, {"seat_ids": ["A-A-1"]})
-    await send(confirmed(event, bought, me["id"]))
-    await eventually(lambda: statuses(client, event), until=lambda s: s["A-A-1"] == "sold")
-    await hold_of(client, event, buyer(), {"seat_ids": ["A-A-2"]})
+    bought = await hold_of(event, me, {"seat_ids": ["A-A-1"]})
+    await publish(confirmed(event, bought, user_id=me["id"]))
+    await eventually(lambda: statuses(event), until=lambda s: s["A-A-1"] == "sold")
+    await hold_of(event, buyer(), {"seat_ids": ["A-A-2"]})
     before = (await client.get(f"/api/events/{event['id']}/seats")).headers["etag"]
 
-    await delete_redis_prefix(infra, event_settings.REDIS_PREFIX)  # facts, mirror, holds: gone
+    await delete_redis_prefix(infra, settings.REDIS_PREFIX)  # facts, mirror, holds: gone
 
-    seats = await statuses(client, event)
+    seats = await statuses(event)
     assert (seats["A-A-1"], seats["A-A-2"]) == ("sold", "available")  # holds live in Redis only
-    vip = await tier_of(client, event, "vip")
+    vip = await tier_of(event, "vip")
     assert (vip["sold"], vip["held"], vip["available"]) == (1, 0, 9)
     after = (await client.get(f"/api/events/{event['id']}/seats")).headers["etag"]
     assert after != before
@@ -197,17 +170,17 @@ async def test_sold_seats_counts_and_buyer_limits_survive_redis_losing_everythin
     )
     assert over.status_code == 409
     assert (over.json()["error"], over.json()["details"]["current"]) == ("limit_exceeded", 1)
-    await hold_of(client, event, me, {"seat_ids": ["A-A-3"]})
+    await hold_of(event, me, {"seat_ids": ["A-A-3"]})
 
 
 async def test_the_seat_map_shows_a_hold_and_a_release_at_once_with_a_new_etag(
-    client: httpx2.AsyncClient, make_event: Any, buyer: Any
+    client: httpx2.AsyncClient, make_event: Any, buyer: Any, hold_of: Any, holds_path: Any
 ) -> None:
     event = await make_event()
     path = f"/api/events/{event['id']}/seats"
     first = await client.get(path)
     me = buyer()
-    hold = await hold_of(client, event, me, {"seat_ids": ["B-C-1"]})
+    hold = await hold_of(event, me, {"seat_ids": ["B-C-1"]})
 
     held = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
     assert held.status_code == 200
@@ -227,6 +200,7 @@ async def test_listing_and_detail_show_an_edit_at_once_even_when_redis_lost_the_
     make_event: Any,
     organizer: dict[str, Any],
     runtime: Runtime,
+    context: Context,
 ) -> None:
     title = f"Quiet Evening {uuid.uuid4().hex[:8]}"
     event = await make_event(title=title)
@@ -237,8 +211,7 @@ async def test_listing_and_detail_show_an_edit_at_once_even_when_redis_lost_the_
     params = {"organizer_id": str(organizer["id"])}
     assert listed((await client.get("/api/events", params=params)).json()) is not None
     assert (await client.get(f"/api/events/{event['id']}")).json()["title"] == title
-    ctx: Ctx = runtime.state.ctx
-    await runtime.redis.delete(ctx.cache.version_key)  # remembered entries must not come back
+    await runtime.redis.delete(context.cache.version_key)  # remembered entries must not come back
 
     patched = await client.patch(
         f"/api/events/{event['id']}", json={"title": "Loud Evening"}, headers=organizer["headers"]
@@ -253,33 +226,37 @@ async def test_keys_of_an_older_layout_are_ignored_when_the_service_is_upgraded(
     client: httpx2.AsyncClient,
     make_event: Any,
     buyer: Any,
-    send: Any,
+    publish: Any,
     infra: InfraUrls,
-    event_settings: Settings,
+    settings: Settings,
+    confirmed: Any,
+    hold_of: Any,
+    holds_path: Any,
+    statuses: Any,
 ) -> None:
     """The skeleton kept the sold mirror as a set at ``event:sold:{E}``; an upgraded service
     must neither trip over such keys (WRONGTYPE) nor trust them."""
     event = await make_event()
     me = buyer()
-    bought = await hold_of(client, event, me, {"seat_ids": ["A-A-1"]})
-    await send(confirmed(event, bought, me["id"]))
-    await eventually(lambda: statuses(client, event), until=lambda s: s["A-A-1"] == "sold")
-    await delete_redis_prefix(infra, event_settings.REDIS_PREFIX)  # the upgrade: a new layout
+    bought = await hold_of(event, me, {"seat_ids": ["A-A-1"]})
+    await publish(confirmed(event, bought, user_id=me["id"]))
+    await eventually(lambda: statuses(event), until=lambda s: s["A-A-1"] == "sold")
+    await delete_redis_prefix(infra, settings.REDIS_PREFIX)  # the upgrade: a new layout
     old = Redis.from_url(infra.redis)
     try:
-        prefix, event_id = event_settings.REDIS_PREFIX, event["id"]
+        prefix, event_id = settings.REDIS_PREFIX, event["id"]
         await old.sadd(f"{prefix}event:sold:{{{event_id}}}", "A-A-2")  # wrong type, wrong data
         await old.set(f"{prefix}event:gaheld:{{{event_id}}}", "garbage")
         await old.set(f"{prefix}event:catalog:version", "stale")
 
         listing = await client.get("/api/events", params={"q": event["title"]})
         assert listing.status_code == 200
-        seats = await statuses(client, event)
+        seats = await statuses(event)
         assert (seats["A-A-1"], seats["A-A-2"]) == ("sold", "available")  # from PostgreSQL
         taken = await client.post(
             holds_path(event), json={"seat_ids": ["A-A-1"]}, headers=buyer()["headers"]
         )
         assert taken.status_code == 409
-        await hold_of(client, event, buyer(), {"seat_ids": ["A-A-2"]})
+        await hold_of(event, buyer(), {"seat_ids": ["A-A-2"]})
     finally:
         await old.aclose()

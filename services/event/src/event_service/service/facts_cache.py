@@ -1,12 +1,12 @@
 """What holds and the seat map need to know of an event, kept in memory and checked by token.
 
-A hold used to read PostgreSQL under the shared inventory lock on every request. Now the facts
-(status, sales window, limits, tiers) and the seat layout live in this process's memory under a
-token; every hold script (and the seat-map reading) is given the token and refuses unless it is
-still the event's current one in Redis (``holds/facts.py``): the token only exists while
-PostgreSQL still has exactly these facts, because every change of the event deletes it under the
-exclusive inventory lock before changing anything, and only a loader holding the shared lock
-writes it. So a hold is one Lua call, and PostgreSQL is read once per change of the event.
+The facts (status, sales window, limits, tiers) and the seat layout live in this process's
+memory under a token; every hold script (and the seat-map reading) is given the token and
+refuses unless it is still the event's current one in Redis (``holds/facts.py``): the token only
+exists while PostgreSQL still has exactly these facts, because every change of the event deletes
+it under the exclusive inventory lock before changing anything, and only a loader holding the
+shared lock writes it. So a hold is one Lua call, and PostgreSQL is read once per change of
+the event.
 
 A refusal decided from the facts alone (404, 409 ``sales_closed``, 422) is answered only after
 the token was confirmed current — a process never refuses on outdated facts either.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from event_service import repository
-from event_service.holds import HoldStore
+from event_service.holds import FactsStore
 from event_service.settings import Settings
 
 K = TypeVar("K")
@@ -205,7 +205,7 @@ def current_format(data: str) -> bool:
     return '"rehold_cooldown"' in data
 
 
-class _Bounded(dict[K, V]):
+class Bounded(dict[K, V]):
     """A dict that forgets its oldest entries beyond ``size``."""
 
     def __init__(self, size: int) -> None:
@@ -220,30 +220,30 @@ class _Bounded(dict[K, V]):
 
 
 class FactsCache:
-    """Per process: the facts and layouts of recently used events."""
+    """Per process: the facts and layouts of recently used events (``store``: them in Redis)."""
 
     def __init__(
         self,
-        holds: HoldStore,
-        sessions: async_sessionmaker[AsyncSession],
+        store: FactsStore,
+        sessionmaker: async_sessionmaker[AsyncSession],
         settings: Settings,
     ) -> None:
-        self.holds = holds
-        self.sessions = sessions
-        self._facts: _Bounded[uuid.UUID, Facts] = _Bounded(settings.FACTS_MEMORY_EVENTS)
-        self._layouts: _Bounded[uuid.UUID, Layout] = _Bounded(settings.LAYOUT_MEMORY_EVENTS)
-        self._loading: dict[tuple[str, uuid.UUID], asyncio.Future[Any]] = {}
+        self.store = store
+        self.sessionmaker = sessionmaker
+        self._facts: Bounded[uuid.UUID, Facts] = Bounded(settings.FACTS_MEMORY_EVENTS)
+        self._layouts: Bounded[uuid.UUID, Layout] = Bounded(settings.LAYOUT_MEMORY_EVENTS)
+        self._loads = SharedLoads()
 
     async def get(self, event_id: uuid.UUID) -> Facts | None:
         """The event's facts (None: no such live event) — from memory, else Redis, else
         PostgreSQL. Memory may be outdated: scripts check the token."""
         facts = self._facts.get(event_id)
         if facts is None:
-            facts = await self._once(("facts", event_id), lambda: self._fetch(event_id))
+            facts = await self._loads.run(("facts", event_id), lambda: self._fetch(event_id))
         return facts
 
     async def _fetch(self, event_id: uuid.UUID) -> Facts | None:
-        stored = await self.holds.read_facts(event_id)
+        stored = await self.store.read(event_id)
         if stored is None or not current_format(stored[1]):
             stored = await self._load(event_id)
             if stored is None:
@@ -255,13 +255,13 @@ class FactsCache:
     async def _load(self, event_id: uuid.UUID) -> tuple[str, str] | None:
         """From PostgreSQL into Redis, under the shared inventory lock (no change can commit
         between the reading and the writing; see ``holds/facts.py``)."""
-        async with self.sessions() as session, session.begin():
+        async with self.sessionmaker() as session, session.begin():
             await repository.lock_inventory(session, event_id, exclusive=False)
             row = await repository.get_facts(session, event_id)
             if row is None:
                 return None
             token, data = uuid.uuid4().hex, facts_data(row)
-            await self.holds.write_facts(event_id, token, data)
+            await self.store.write(event_id, token, data)
         return token, data
 
     async def layout(self, facts: Facts) -> Layout:
@@ -271,10 +271,10 @@ class FactsCache:
         if layout is not None and layout.token == facts.token:
             return layout
         key = ("layout", facts.event_id)
-        return await self._once(key, lambda: self._load_layout(facts))
+        return await self._loads.run(key, lambda: self._load_layout(facts))
 
     async def _load_layout(self, facts: Facts) -> Layout:
-        async with self.sessions() as session:
+        async with self.sessionmaker() as session:
             rows = await repository.list_layout(session, facts.event_id)
         if len(rows) > _BUILD_IN_THREAD_FROM:  # up to 100,000 seats: not on the event loop
             layout = await asyncio.to_thread(_build_layout, facts.token, rows)
@@ -288,7 +288,7 @@ class FactsCache:
         forgets them, so the next ``get`` reads the current ones."""
         if facts is None:
             return True  # read from PostgreSQL just now: there is no such event
-        if await self.holds.facts_token(facts.event_id) == facts.token:
+        if await self.store.token(facts.event_id) == facts.token:
             return True
         self.forget(facts.event_id)
         return False
@@ -298,12 +298,20 @@ class FactsCache:
 
     async def fence(self, event_id: uuid.UUID) -> None:
         """Under the exclusive inventory lock, before the event changes (see module doc)."""
-        await self.holds.fence_facts(event_id)
+        await self.store.fence(event_id)
         self.forget(event_id)
 
-    async def _once(self, key: tuple[str, uuid.UUID], load: Callable[[], Awaitable[V]]) -> V:
-        """One load per key at a time: concurrent callers share its result."""
-        running = self._loading.get(key)
+
+class SharedLoads:
+    """One load per key at a time: callers asking while it runs share its result."""
+
+    def __init__(self) -> None:
+        self._running: dict[Hashable, asyncio.Future[Any]] = {}
+
+    async def run(self, key: Hashable, load: Callable[[], Awaitable[V]]) -> V:
+        """``load()``, or the result of the one already running for ``key``. If that one fails
+        (or its caller is cancelled), each waiter loads on its own."""
+        running = self._running.get(key)
         if running is not None:
             try:
                 result: V = await asyncio.shield(running)
@@ -315,7 +323,7 @@ class FactsCache:
                 pass
             return await load()  # that load failed: try on our own
         future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
-        self._loading[key] = future
+        self._running[key] = future
         try:
             value = await load()
         except BaseException:
@@ -325,4 +333,4 @@ class FactsCache:
             future.set_result(value)
             return value
         finally:
-            del self._loading[key]
+            del self._running[key]

@@ -1,0 +1,53 @@
+"""What the event service owns besides the shared connections: the hold stores over Redis, the
+per-process caches of event facts and of the catalog, and its clock; built once at start-up,
+with the hold sweeper."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from event_service.cache import EventCache
+from event_service.clock import Clock
+from event_service.holds import FactsStore, HoldStore, Keys, Scripts, SoldMirror
+from event_service.service.facts_cache import FactsCache
+from event_service.settings import Settings
+from shared.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    # hot reads and holds open a session only when they really need PostgreSQL
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock
+    holds: HoldStore
+    sold: SoldMirror
+    facts: FactsCache  # the facts in this process's memory; ``facts.store``: them in Redis
+    cache: EventCache
+
+
+async def build_context(rt: Runtime[Settings, Context]) -> Context:
+    """Register the Lua scripts, build the stores and caches, start the hold sweeper."""
+    settings, redis = rt.settings, rt.redis
+    keys, scripts, clock = Keys(settings), Scripts.register(redis), Clock()
+    context = Context(
+        settings=settings,
+        sessionmaker=rt.sessionmaker,
+        clock=clock,
+        holds=HoldStore(redis, keys, scripts, settings, clock),
+        sold=SoldMirror(redis, keys, scripts, settings, clock),
+        facts=FactsCache(
+            FactsStore(redis, keys, settings.EVENT_FACTS_SECONDS), rt.sessionmaker, settings
+        ),
+        cache=EventCache(redis, keys, ttl_seconds=settings.EVENT_CACHE_SECONDS),
+    )
+    rt.every(settings.HOLD_SWEEP_SECONDS, sweep_lapsed_holds, name="event-hold-sweeper")
+    return context
+
+
+async def sweep_lapsed_holds(ctx: Context) -> None:
+    """The hold sweeper: lapsed general-admission holds give their places back (only events
+    with a hold due are visited)."""
+    await ctx.holds.sweep()

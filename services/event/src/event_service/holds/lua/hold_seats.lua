@@ -1,0 +1,42 @@
+-- Reserved seats, all or nothing: the first of the candidate groups whose seats are all free.
+-- KEYS: 1 sold mirror, 2 hold record, 3 buyer's holds, 4 facts, 5 the address's holds, then one
+-- zset per tier in p.tiers, then the seat keys of every group, group after group.
+local p = cjson.decode(ARGV[1])
+if not facts_current(KEYS[4], p.token) then return {-5} end
+if not mirror_loaded(KEYS[1]) then return {-1} end
+local now = now_ms()
+local want = #p.groups[1]
+local refused = refusal(p, want, 1, 3, 5, now)
+if refused then return refused end
+local zbase = 5
+local k = zbase + #p.tiers
+local chosen, first, unavailable = nil, nil, nil
+for g, group in ipairs(p.groups) do
+  local bad = {}
+  for _, seat in ipairs(group) do
+    k = k + 1
+    if redis.call('EXISTS', KEYS[k]) == 1
+        or redis.call('HEXISTS', KEYS[1], 's:' .. seat[1]) == 1 then
+      bad[#bad + 1] = seat[1]
+    end
+  end
+  if #bad == 0 then
+    chosen = g
+    first = k - #group
+    break
+  end
+  if g == 1 then unavailable = bad end
+end
+if not chosen then
+  table.insert(unavailable, 1, 0)
+  return unavailable
+end
+local expires = now + p.ttl
+for t = 1, #p.tiers do redis.call('ZREMRANGEBYSCORE', KEYS[zbase + t], '-inf', now) end
+for i, seat in ipairs(p.groups[chosen]) do
+  redis.call('SET', KEYS[first + i], p.hold, 'PXAT', ms(expires))
+  redis.call('ZADD', KEYS[zbase + seat[2]], expires, seat[1])
+end
+write_record(KEYS[2], p, chosen, now, expires)
+count_hold(3, 5, p, want, expires)
+return {1, chosen, now, expires}
