@@ -72,6 +72,33 @@ async def test_claim_never_extends_past_the_hard_cap_when_asked_for_more(
     assert claimed["seats"] == [{"seat_id": None, "tier": "floor", "price": 3000}] * 2
 
 
+@pytest.mark.parametrize("extend_seconds", [-1, 86_401])
+async def test_claim_is_422_and_extends_nothing_when_extend_seconds_is_out_of_bounds(
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    buyer: Any,
+    settings: Settings,
+    hold_of: Any,
+    extend_seconds: int,
+) -> None:
+    event = await make_event()
+    owner = buyer()
+    hold = await hold_of(event, owner, {"seat_ids": ["B-C-2"]})
+
+    response = await client.post(
+        f"/internal/holds/{hold['hold_id']}/claim",
+        json={"user_id": str(owner["id"]), "extend_seconds": extend_seconds},
+        headers=internal_headers(settings),
+    )
+
+    assert response.status_code == 422, response.text
+    assert {f["field"] for f in response.json()["details"]["fields"]} == {"extend_seconds"}
+    seen = await client.get(
+        f"/api/events/{event['id']}/holds/{hold['hold_id']}", headers=owner["headers"]
+    )
+    assert seen.json()["expires_at"] == hold["expires_at"]
+
+
 async def test_claim_is_403_when_user_is_not_the_holds_owner(
     client: httpx2.AsyncClient, make_event: Any, buyer: Any, settings: Settings, hold_of: Any
 ) -> None:

@@ -160,6 +160,73 @@ async def test_retake_is_422_when_the_places_make_no_sense(
     assert response.status_code == 422, response.text
 
 
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"ttl_seconds": 0}, "ttl_seconds"),
+        ({"ttl_seconds": 86_401}, "ttl_seconds"),
+        ({"hold_id": ""}, "hold_id"),
+        ({"hold_id": "h" * 65}, "hold_id"),
+        ({"hold_id": "a\u0000b"}, "hold_id"),
+        ({"seats": [{"seat_id": "A-A-1\n", "tier": "vip"}]}, "seats.0.seat_id"),
+        ({"seats": [{"seat_id": "s" * 65, "tier": "vip"}]}, "seats.0.seat_id"),
+        ({"seats": [{"seat_id": "A-A-1", "tier": "v i p"}]}, "seats.0.tier"),
+        ({"seats": [{"seat_id": "A-A-1", "tier": "vip"}] * 2}, "seats"),
+        ({"seats": [{"seat_id": None, "tier": "floor"}, {"tier": "vip"}]}, "seats"),
+        ({"seats": [{"seat_id": None, "tier": "floor"}] * 1001}, "seats"),
+    ],
+    ids=[
+        "ttl-0",
+        "ttl-over-a-day",
+        "empty-hold-id",
+        "long-hold-id",
+        "nul-hold-id",
+        "newline-seat-id",
+        "long-seat-id",
+        "bad-tier-code",
+        "seat-twice",
+        "two-ga-tiers",
+        "over-1000-places",
+    ],
+)
+async def test_retake_is_422_naming_the_field_when_the_body_breaks_a_bound(
+    client: httpx2.AsyncClient,
+    make_event: Any,
+    settings: Settings,
+    statuses: Any,
+    change: dict[str, Any],
+    field: str,
+) -> None:
+    """The body is the shared contract, which accepts more than event does: the service holds
+    it to its bounds before anything else (and holds nothing)."""
+    event = await make_event()
+    body = {
+        "event_id": event["id"],
+        "user_id": str(uuid.uuid4()),
+        "seats": [{"seat_id": "A-A-1", "tier": "vip"}],
+    }
+    response = await _retake(client, settings, body | change)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "validation_error"
+    assert field in {f["field"] for f in response.json()["details"]["fields"]}
+    assert (await statuses(event))["A-A-1"] == "available"
+
+
+async def test_retake_accepts_a_field_it_does_not_know_when_a_newer_booking_sends_one(
+    client: httpx2.AsyncClient, make_event: Any, settings: Settings
+) -> None:
+    event = await make_event()
+    body = {
+        "event_id": event["id"],
+        "user_id": str(uuid.uuid4()),
+        "seats": [{"seat_id": "A-A-1", "tier": "vip", "row_hint": "front"}],
+        "booking_ref": "B-17",
+    }
+    response = await _retake(client, settings, body)
+    assert response.status_code == 201, response.text
+    assert [s["seat_id"] for s in response.json()["seats"]] == ["A-A-1"]
+
+
 async def test_retake_counts_the_buyers_live_holds_against_the_limit_but_not_its_own_hold(
     client: httpx2.AsyncClient, make_event: Any, buyer: Any, settings: Settings, holds_path: Any
 ) -> None:

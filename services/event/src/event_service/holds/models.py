@@ -46,7 +46,7 @@ class Hold:
 @dataclass(frozen=True, slots=True)
 class Limits:
     """What the hold script checks besides availability: order size and the buyer's total
-    (live holds plus places sold, both counted in Redis — see ``sale_scripts.CONSUME``), and the
+    (live holds plus places sold, both counted in Redis — see ``lua/consume.lua``), and the
     event's hold rules: live holds per client ``address`` (``max_per_address`` None: no cap;
     address '': not counted) and the cool-down after a lapsed hold (checked if
     ``check_cooldown``; lapses are remembered ``cooldown_seconds``). ``exclude_hold``: a live

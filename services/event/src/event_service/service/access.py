@@ -1,14 +1,16 @@
-"""Who may see and manage an event."""
+"""Who may see and manage an event, and when it is on sale."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from event_service import repository
+from event_service import domain, repository
 from event_service.domain import EventStatus
 from event_service.orm import EventRow
+from event_service.service.facts_cache import Facts
 from shared.errors import Forbidden, NotFound
 from shared.security import Principal
 
@@ -37,3 +39,16 @@ async def managed_event(session: AsyncSession, event_id: uuid.UUID, user: Princi
     if not manages(event.organizer_id, user):
         raise Forbidden("Only the event's organizer or an admin may do this.")
     return event
+
+
+def on_sale(event: Facts | EventRow, now: datetime) -> bool:
+    """Published and inside its sales window (``domain.sales_open``); deleted events have no
+    facts and are never read here."""
+    return domain.sales_open(
+        status=event.status,
+        deleted=False,
+        sales_start_at=event.sales_start_at,
+        sales_end_at=event.sales_end_at,
+        ends_at=event.ends_at,
+        now=now,
+    )

@@ -21,7 +21,7 @@ from event_service.holds import FactsStale, MirrorMissing, TierCount
 from event_service.service import catalog
 from event_service.service.access import may_see
 from event_service.service.catalog import EventStatic
-from event_service.service.mirror import rebuild_mirror
+from event_service.service.mirror import recover
 from shared.errors import NotFound
 from shared.pagination import PageParams, paginate
 from shared.security import Principal
@@ -213,11 +213,8 @@ async def seat_map(
         layout = await ctx.facts.layout(facts)
         try:
             sold, held = await ctx.sold.seat_states(event_id, facts.token, facts.reserved)
-        except FactsStale:
-            ctx.facts.forget(event_id)
-            continue
-        except MirrorMissing:
-            await rebuild_mirror(ctx, event_id)
+        except (FactsStale, MirrorMissing) as exc:
+            await recover(ctx, event_id, exc)
             continue
         etag = domain.seat_map_etag(version=facts.updated_at, sold=sold, held=held)
         if domain.etag_matches(if_none_match, etag):

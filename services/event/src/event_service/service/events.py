@@ -137,6 +137,17 @@ async def _held_or_sold(session: AsyncSession, ctx: Context, event: EventRow) ->
     return sold + sum(c.held for c in counts.values())
 
 
+async def _fenced(
+    session: AsyncSession, ctx: Context, event_id: uuid.UUID, user: Principal
+) -> EventRow:
+    """The start of every change: the exclusive inventory lock, the event (which ``user`` must
+    manage), then its facts fenced — before anything is checked or changed."""
+    await repository.lock_inventory(session, event_id, exclusive=True)
+    event = await managed_event(session, event_id, user)
+    await ctx.facts.fence(event_id)
+    return event
+
+
 async def update_event(
     session: AsyncSession, ctx: Context, *, user: Principal, event_id: uuid.UUID, data: EventUpdate
 ) -> EventRead:
@@ -144,9 +155,7 @@ async def update_event(
     given = data.model_dump(exclude_unset=True)
     layout = _LAYOUT_FIELDS & given.keys()
     async with transaction(session):
-        await repository.lock_inventory(session, event_id, exclusive=True)
-        event = await managed_event(session, event_id, user)
-        await ctx.facts.fence(event_id)
+        event = await _fenced(session, ctx, event_id, user)
         if not domain.can_edit(event.status):
             raise InvalidState(f"A {event.status} event cannot be changed.")
         values = _new_values(event, data, given)
@@ -220,9 +229,7 @@ async def publish_event(
 ) -> EventRead:
     """draft → published, announced with event.published."""
     async with transaction(session):
-        await repository.lock_inventory(session, event_id, exclusive=True)
-        event = await managed_event(session, event_id, user)
-        await ctx.facts.fence(event_id)
+        event = await _fenced(session, ctx, event_id, user)
         published = await repository.set_status(
             session, event_id, to=EventStatus.PUBLISHED, allowed_from=[EventStatus.DRAFT]
         )
@@ -250,9 +257,7 @@ async def cancel_event(
     """→ cancelled (announced with event.cancelled: booking cancels and refunds every booking);
     live holds end at once."""
     async with transaction(session):
-        await repository.lock_inventory(session, event_id, exclusive=True)
-        event = await managed_event(session, event_id, user)
-        await ctx.facts.fence(event_id)
+        event = await _fenced(session, ctx, event_id, user)
         cancelled = await repository.set_status(
             session,
             event_id,
@@ -285,9 +290,7 @@ async def delete_event(
     """Soft delete; refused (409) once anything was sold — or while anything is held, since a
     held place may be a booking waiting for its payment (cancel the event instead)."""
     async with transaction(session):
-        await repository.lock_inventory(session, event_id, exclusive=True)
-        event = await managed_event(session, event_id, user)
-        await ctx.facts.fence(event_id)
+        event = await _fenced(session, ctx, event_id, user)
         if await repository.count_sold(session, event_id):
             raise InvalidState("Tickets of this event were sold; cancel it instead.")
         if await _held_or_sold(session, ctx, event):

@@ -148,7 +148,8 @@ class Layout:
 _BUILD_IN_THREAD_FROM = 5_000
 
 
-def _build_layout(token: str, rows: list[tuple[str, str, str, int, str]]) -> Layout:
+def build_layout(token: str, rows: list[tuple[str, str, str, int, str]]) -> Layout:
+    """The layout from ``repository.list_layout``'s rows (seat, section, row, number, tier)."""
     seats = [Seat(*row) for row in rows]
     return Layout(token, seats, {s.seat_id: i for i, s in enumerate(seats)})
 
@@ -277,9 +278,9 @@ class FactsCache:
         async with self.sessionmaker() as session:
             rows = await repository.list_layout(session, facts.event_id)
         if len(rows) > _BUILD_IN_THREAD_FROM:  # up to 100,000 seats: not on the event loop
-            layout = await asyncio.to_thread(_build_layout, facts.token, rows)
+            layout = await asyncio.to_thread(build_layout, facts.token, rows)
         else:
-            layout = _build_layout(facts.token, rows)
+            layout = build_layout(facts.token, rows)
         self._layouts.put(facts.event_id, layout)
         return layout
 

@@ -35,10 +35,10 @@ from event_service.holds import (
     Place,
 )
 from event_service.schemas import HeldSeat, HoldCreate, HoldRead
-from event_service.service.access import may_see
+from event_service.service.access import may_see, on_sale
 from event_service.service.best import BestAvailable, LostRace, hold_best_available
 from event_service.service.facts_cache import Facts
-from event_service.service.mirror import rebuild_mirror
+from event_service.service.mirror import recover
 from shared.errors import DomainError, NotFound
 from shared.logging import get_logger
 from shared.security import Principal
@@ -99,11 +99,8 @@ async def create_hold(
             continue  # decided on outdated facts: read them again
         try:
             hold = await _take(ctx, checked, user.id, wanted, _limits(checked, address))
-        except FactsStale:
-            ctx.facts.forget(event_id)
-            continue
-        except MirrorMissing:
-            await rebuild_mirror(ctx, event_id)
+        except (FactsStale, MirrorMissing) as exc:
+            await recover(ctx, event_id, exc)
             continue
         except LostRace as exc:
             lost = exc
@@ -152,14 +149,7 @@ async def _check(
     """The rules decided by the facts (and the layout) alone; what the request wants."""
     if facts is None or not may_see(facts.status, facts.organizer_id, user):
         raise NotFound("No such event.")
-    if not domain.sales_open(
-        status=facts.status,
-        deleted=False,
-        sales_start_at=facts.sales_start_at,
-        sales_end_at=facts.sales_end_at,
-        ends_at=facts.ends_at,
-        now=ctx.clock.now(),
-    ):
+    if not on_sale(facts, ctx.clock.now()):
         raise SalesClosed()
     if facts.verified_email_required and not user.email_verified:
         raise EmailNotVerified()

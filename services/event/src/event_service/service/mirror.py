@@ -1,4 +1,5 @@
-"""The sold mirror rebuilt from PostgreSQL, when Redis lost it (or it is of an older format)."""
+"""The sold mirror rebuilt from PostgreSQL when Redis lost it (or it is of an older format), and
+what a hot path does when a script refused to act on outdated state."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from event_service.context import Context
-from event_service.holds import SoldMirror, SoldState
+from event_service.holds import FactsStale, MirrorMissing, SoldMirror, SoldState
 from event_service.repository import lock_inventory, sold_state
 from event_service.service.tx import transaction
 from shared.logging import get_logger
@@ -30,3 +31,11 @@ async def rebuild_mirror(ctx: Context, event_id: uuid.UUID) -> None:
     async with ctx.sessionmaker() as session, transaction(session):
         await lock_inventory(session, event_id, exclusive=True)
         await rebuild_mirror_locked(session, ctx.sold, event_id)
+
+
+async def recover(ctx: Context, event_id: uuid.UUID, refusal: FactsStale | MirrorMissing) -> None:
+    """Before trying again: forget the outdated facts, or rebuild the lost mirror."""
+    if isinstance(refusal, FactsStale):
+        ctx.facts.forget(event_id)
+    else:
+        await rebuild_mirror(ctx, event_id)

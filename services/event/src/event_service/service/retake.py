@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from event_service import domain, repository
+from event_service import repository
 from event_service.context import Context
 from event_service.domain import (
     BuyerLimitExceeded,
@@ -31,6 +31,7 @@ from event_service.holds import (
 )
 from event_service.orm import EventRow, TicketTierRow
 from event_service.schemas import claim_problems, retake_problems
+from event_service.service.access import on_sale
 from event_service.service.mirror import rebuild_mirror
 from event_service.service.tx import transaction
 from shared.contracts.event import (
@@ -127,14 +128,7 @@ async def _retake_locked(
         event = await repository.get_event(session, data.event_id)
         if event is None:
             raise NotFound("No such event.")
-        if not domain.sales_open(
-            status=event.status,
-            deleted=False,
-            sales_start_at=event.sales_start_at,
-            sales_end_at=event.sales_end_at,
-            ends_at=event.ends_at,
-            now=ctx.clock.now(),
-        ):
+        if not on_sale(event, ctx.clock.now()):
             raise SalesClosed()
         try:
             return await _retake(session, ctx, event, data), event
