@@ -139,7 +139,7 @@ async def test_hold_expires_and_seat_is_free_again_when_its_time_is_up(
     assert again.status_code == 201, again.text
 
 
-async def test_hold_is_409_sales_closed_before_the_sales_window_opens(
+async def test_hold_is_409_sales_closed_when_the_sales_window_has_not_opened(
     client: httpx2.AsyncClient, make_event: Any, buyer: Any, holds_path: Any
 ) -> None:
     event = await make_event(sales_start_at=(datetime.now(UTC) + timedelta(days=1)).isoformat())
@@ -150,7 +150,7 @@ async def test_hold_is_409_sales_closed_before_the_sales_window_opens(
     assert response.json()["error"] == "sales_closed"
 
 
-async def test_hold_is_409_sales_closed_once_the_sales_window_has_closed(
+async def test_hold_is_409_sales_closed_when_the_sales_window_has_closed(
     client: httpx2.AsyncClient, make_event: Any, buyer: Any, holds_path: Any, clock: Clock
 ) -> None:
     now = datetime.now(UTC)

@@ -79,7 +79,7 @@ def test_facts_keep_an_open_sales_window_open_when_it_has_no_end() -> None:
     assert facts.sales_end_at is None
 
 
-def test_facts_without_the_hold_rules_are_not_of_the_current_format() -> None:
+def test_facts_are_loaded_again_when_they_lack_the_hold_rules() -> None:
     stored = json.loads(facts_data(_row()))
     assert current_format(json.dumps(stored))
     del stored["rehold_cooldown"]
@@ -106,7 +106,7 @@ def _layout() -> Any:
     return build_layout("token-1", rows)
 
 
-def test_layout_rows_are_in_layout_order_with_seats_left_to_right() -> None:
+def test_layout_rows_keep_the_layout_order_when_seats_are_grouped() -> None:
     layout = _layout()
 
     assert not layout.has_rows("vip")
@@ -122,7 +122,7 @@ def test_layout_rows_are_in_layout_order_with_seats_left_to_right() -> None:
     assert layout.index == {"A-A-2": 0, "A-A-1": 1, "A-B-2": 2, "B-C-1": 3}
 
 
-def test_layout_pieces_make_the_seat_map_json_with_any_status_swapped_in() -> None:
+def test_layout_pieces_make_the_seat_map_json_when_a_status_is_swapped_in() -> None:
     layout = _layout()
     heads, available = layout.pieces({"vip": 8000, "standard": 2500})
     pieces = list(available)
@@ -144,7 +144,7 @@ def test_layout_pieces_make_the_seat_map_json_with_any_status_swapped_in() -> No
     assert layout.pieces({"vip": 1, "standard": 1}) == (heads, available)  # built once
 
 
-async def test_concurrent_loads_of_one_key_share_a_single_load() -> None:
+async def test_one_load_serves_every_caller_when_they_ask_for_one_key_at_once() -> None:
     loads = SharedLoads()
     calls = 0
     gate = asyncio.Event()

@@ -23,14 +23,14 @@ from event_service.holds.models import (
 from event_service.holds.scripts import Scripts, source
 
 
-def test_every_script_has_its_lua_file_and_every_file_a_script() -> None:
+def test_scripts_are_exactly_the_lua_files_when_the_package_is_read() -> None:
     lua = resources.files("event_service.holds") / "lua"
     files = {f.name.removesuffix(".lua") for f in lua.iterdir() if f.name.endswith(".lua")}
 
     assert files - {"prelude"} == {f.name for f in fields(Scripts)}
 
 
-def test_a_script_is_the_prelude_followed_by_its_own_file() -> None:
+def test_a_script_starts_with_the_prelude_when_it_is_loaded() -> None:
     lua = resources.files("event_service.holds") / "lua"
     prelude = (lua / "prelude.lua").read_text()
 
@@ -53,7 +53,7 @@ def test_a_script_is_the_prelude_followed_by_its_own_file() -> None:
         ([scripts.ADDRESS_LIMIT, 20, 20], AddressLimit, {"current": 20, "limit": 20}),
     ],
 )
-def test_a_refusal_of_a_script_raises_its_exception(
+def test_a_script_refusal_raises_its_exception_when_answered(
     result: list[Any], error: type[Exception], attributes: dict[str, Any]
 ) -> None:
     with pytest.raises(error) as raised:
@@ -62,6 +62,6 @@ def test_a_refusal_of_a_script_raises_its_exception(
         assert getattr(raised.value, name) == value
 
 
-def test_an_unknown_answer_of_a_script_is_an_error_not_a_refusal() -> None:
+def test_a_script_answer_is_an_error_when_its_code_is_unknown() -> None:
     with pytest.raises(RuntimeError, match="unexpected hold script answer"):
         scripts.raise_refusal(-99, [-99])

@@ -22,6 +22,8 @@ from event_service.holds.keys import Keys
 
 @dataclass(frozen=True, slots=True)
 class FactsStore:
+    """The facts tokens of every event, in Redis (see the module doc)."""
+
     redis: Redis
     keys: Keys
     seconds: int  # how long facts stay in Redis at most (every change deletes them anyway)

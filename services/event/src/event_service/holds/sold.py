@@ -44,6 +44,8 @@ class SoldState:
 
 @dataclass(frozen=True, slots=True)
 class SoldMirror:
+    """The sold mirror of every event, in Redis (see the module doc)."""
+
     redis: Redis
     keys: Keys
     scripts: Scripts

@@ -89,6 +89,8 @@ class _Take:
 
 @dataclass(frozen=True, slots=True)
 class HoldStore:
+    """Holds of every event, in Redis (see the module doc)."""
+
     redis: Redis
     keys: Keys
     scripts: Scripts
