@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -151,6 +152,30 @@ class Cast:
     async def __aexit__(self, *_: object) -> None:
         for http in self._clients:
             await http.aclose()
+
+
+@dataclass
+class Stage:
+    """A test module's scene on one stack: its people, the admin, an organizer and — when asked
+    for — one of the organizer's events on sale."""
+
+    cast: Cast
+    admin: Actor
+    organizer: Actor
+    event: dict[str, Any]
+
+
+@asynccontextmanager
+async def stage(
+    gateway_url: str, admin_credentials: tuple[str, str], *, organizer: str, rows: list[str] | None
+) -> AsyncIterator[Stage]:
+    """The admin signed in, ``organizer`` made an organizer and, with ``rows``, an event of theirs
+    on sale (``event_body(rows=rows)``); the clients close afterwards."""
+    async with Cast(gateway_url) as cast:
+        admin = await cast.admin(admin_credentials)
+        host = await cast.organizer(admin, organizer)
+        event = await published_event(host, rows=rows) if rows else {}
+        yield Stage(cast, admin, host, event)
 
 
 # --- accounts ---------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ and a real SMTP server (aiosmtpd) that collects the mail it sends.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -55,22 +56,50 @@ def mailbox() -> Iterator[Mailbox]:
         controller.stop()
 
 
+Launch = Callable[..., AbstractContextManager[RunningStack]]
+
+
 @pytest.fixture(scope="session")
-def stack(mailbox: Mailbox) -> Iterator[RunningStack]:
-    """Real gateway limits (10 r/s, burst 20): each test actor gets its own loopback address."""
-    cfg = StackConfig.for_tests(
-        f"e2e{uuid.uuid4().hex[:6]}",
-        rate_limit_rps=10,
-        rate_limit_burst=20,
-        extra_env={
+def launch(mailbox: Mailbox) -> Launch:
+    """``with launch(name, **env) as stack``: a whole isolated stack — the e2e admin, its mail to
+    ``mailbox``, sweepers every second, the gateway's real per-address limits (10 r/s, burst
+    20) — with ``env`` on top. ``services=`` starts only those; ``service_env=`` sets one
+    service's variables; ``gateway_limits=False`` lifts the gateway's limits."""
+
+    @contextmanager
+    def start(
+        name: str,
+        *,
+        services: tuple[str, ...] | None = None,
+        service_env: dict[str, dict[str, str]] | None = None,
+        gateway_limits: bool = True,
+        **env: str,
+    ) -> Iterator[RunningStack]:
+        options: dict[str, Any] = {"service_extra_env": service_env or {}}
+        if services is not None:
+            options["services"] = services
+        if gateway_limits:
+            options |= {"rate_limit_rps": 10, "rate_limit_burst": 20}
+        defaults = {
             "ADMIN_EMAIL": ADMIN_EMAIL,
             "ADMIN_PASSWORD": ADMIN_PASSWORD,
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(mailbox.port),
             "SWEEP_INTERVAL_SECONDS": "1",
-        },
-    )
-    with run_stack(cfg) as running:
+        }
+        cfg = StackConfig.for_tests(
+            f"{name}{uuid.uuid4().hex[:6]}", extra_env=defaults | env, **options
+        )
+        with run_stack(cfg) as running:
+            yield running
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def stack(launch: Launch) -> Iterator[RunningStack]:
+    """The stack most modules share; each test actor has its own loopback address."""
+    with launch("e2e") as running:
         yield running
 
 

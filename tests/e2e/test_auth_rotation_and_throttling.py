@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from devstack.stack import RunningStack, StackConfig, run_stack
+from devstack.stack import RunningStack
 from shared.contracts.booking import BookedSeat, BookingConfirmedV1, EventSummary
 from shared.messaging import Envelope, Names
 from shared.testing.eventually import eventually
@@ -24,28 +24,21 @@ from tests.e2e.api_client import PASSWORD, Cast, audit_log, bearer, login, regis
 
 pytestmark = pytest.mark.e2e
 
-ADMIN = ("root@rotation.test", "rotation-admin-password")
-
 
 @pytest.fixture(scope="module")
-def own_stack() -> Iterator[RunningStack]:
-    cfg = StackConfig.for_tests(
-        f"authrot{uuid.uuid4().hex[:6]}",
+def own_stack(launch: Any) -> Iterator[RunningStack]:
+    throttle = {
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
+        "LOGIN_MAX_FAILURES_PER_IP": "6",
+        "LOGIN_IP_WINDOW_SECONDS": "120",
+    }
+    with launch(
+        "authrot",
         services=("auth", "booking"),
-        extra_env={
-            "ADMIN_EMAIL": ADMIN[0],
-            "ADMIN_PASSWORD": ADMIN[1],
-            "JWKS_CACHE_SECONDS": "1",
-        },
-        service_extra_env={
-            "auth": {
-                "LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
-                "LOGIN_MAX_FAILURES_PER_IP": "6",
-                "LOGIN_IP_WINDOW_SECONDS": "120",
-            }
-        },
-    )
-    with run_stack(cfg) as running:
+        service_env={"auth": throttle},
+        gateway_limits=False,
+        JWKS_CACHE_SECONDS="1",
+    ) as running:
         yield running
 
 
@@ -141,7 +134,7 @@ async def test_old_key_tokens_work_during_rollover_and_fail_once_dropped_when_ro
 
 
 async def test_audit_log_shows_account_actions_and_consumed_bookings_when_admin_reads_it(
-    own_stack: RunningStack, cast: Cast
+    own_stack: RunningStack, cast: Cast, admin_credentials: tuple[str, str]
 ) -> None:
     client = await register(cast.actor(), "r")
     me = (await client.get("/api/auth/me")).json()
@@ -173,7 +166,7 @@ async def test_audit_log_shows_account_actions_and_consumed_bookings_when_admin_
     finally:
         await connection.close()
 
-    admin = await cast.admin(ADMIN)
+    admin = await cast.admin(admin_credentials)
     items = await eventually(
         lambda: audit_log(admin, actor_id=me["id"]),
         until=lambda i: any(e["action"] == "booking.confirmed" for e in i),

@@ -12,27 +12,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from devstack.gateway import GATEWAY_SOURCE_ADDRESS
-from devstack.stack import RunningStack, StackConfig, run_stack
+from devstack.stack import RunningStack
 from tests.e2e.api_client import PASSWORD, Actor, Cast, audit_log, register, sign_in
 
 pytestmark = pytest.mark.e2e
 
-ADMIN = ("root@client-address.test", "client-address-admin-password")
 PER_IP_LIMIT = 50  # auth's LOGIN_MAX_FAILURES_PER_IP default
 
 
 @pytest.fixture(scope="module")
-def own_stack() -> Iterator[RunningStack]:
-    cfg = StackConfig.for_tests(
-        f"xff{uuid.uuid4().hex[:6]}",
-        services=("auth",),
-        extra_env={"ADMIN_EMAIL": ADMIN[0], "ADMIN_PASSWORD": ADMIN[1]},
-    )
-    with run_stack(cfg) as running:
+def own_stack(launch: Any) -> Iterator[RunningStack]:
+    with launch("xff", services=("auth",), gateway_limits=False) as running:
         yield running
 
 
@@ -78,8 +73,8 @@ async def test_sign_in_is_throttled_by_the_real_address_when_x_forwarded_for_rot
 
 
 async def test_audit_log_has_the_real_address_when_x_forwarded_for_is_spoofed(
-    spray: Spray,
+    spray: Spray, admin_credentials: tuple[str, str]
 ) -> None:
-    admin = await spray.cast.admin(ADMIN)
+    admin = await spray.cast.admin(admin_credentials)
     failures = await audit_log(admin, action="user.login_failed")
     assert {entry["ip"] for entry in failures} == {GATEWAY_SOURCE_ADDRESS}

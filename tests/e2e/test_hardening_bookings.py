@@ -13,44 +13,34 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from shared.testing.eventually import eventually
 from tests.e2e.api_client import (
-    Actor,
-    Cast,
+    Stage,
     booking_reaches,
     confirmed_booking,
     payment_reaches,
     published_event,
     seats_become,
+    stage,
 )
 
 pytestmark = pytest.mark.e2e
 
 
-@dataclass
-class World:
-    cast: Cast
-    admin: Actor
-    organizer: Actor
-    event: dict[str, Any]
-
-
 @pytest.fixture(scope="module")
-async def world(stack: Any, admin_credentials: tuple[str, str]) -> AsyncIterator[World]:
-    async with Cast(stack.gateway_url) as cast:
-        admin = await cast.admin(admin_credentials)
-        organizer = await cast.organizer(admin, "hana")
-        event = await published_event(organizer, rows=["A", "B"])
-        yield World(cast, admin, organizer, event)
+async def world(stack: Any, admin_credentials: tuple[str, str]) -> AsyncIterator[Stage]:
+    async with stage(
+        stack.gateway_url, admin_credentials, organizer="hana", rows=["A", "B"]
+    ) as scene:
+        yield scene
 
 
 async def test_buyer_cancel_is_409_and_admin_cancel_refunds_when_the_ticket_was_checked_in(
-    world: World,
+    world: Stage,
 ) -> None:
     buyer, event_id = await world.cast.person("ivo"), world.event["id"]
     booking, payment_id = await confirmed_booking(buyer, event_id, ["A-A-1"])
@@ -81,7 +71,7 @@ async def test_buyer_cancel_is_409_and_admin_cancel_refunds_when_the_ticket_was_
 
 
 async def test_event_sales_are_zero_for_owner_when_the_published_event_has_no_bookings(
-    world: World,
+    world: Stage,
 ) -> None:
     owner = await world.cast.organizer(world.admin, "olga")
     rival = await world.cast.organizer(world.admin, "rolf")
@@ -117,7 +107,7 @@ async def test_event_sales_are_zero_for_owner_when_the_published_event_has_no_bo
 
 @pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
 async def test_health_docs_and_openapi_answer_200_when_asked_under_api_bookings(
-    world: World, signed_in: bool
+    world: Stage, signed_in: bool
 ) -> None:
     caller = await world.cast.person("doc") if signed_in else world.cast.actor()
     for path, content_type in [
@@ -136,7 +126,7 @@ async def test_health_docs_and_openapi_answer_200_when_asked_under_api_bookings(
     assert {"401", "403", "409", "413", "422"} <= set(create)
 
 
-async def test_control_characters_are_422_when_sent_to_booking(world: World) -> None:
+async def test_control_characters_are_422_when_sent_to_booking(world: Stage) -> None:
     buyer = await world.cast.person("nul")
     raw = {"content-type": "application/json"}
 

@@ -10,27 +10,24 @@ loopback address — the gateway's real per-IP limit stays on.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
 import pytest
 
-from devstack.stack import RunningStack, StackConfig, run_stack
+from devstack.stack import RunningStack
 from shared.testing.eventually import eventually
 from tests.e2e.api_client import (
     PASSWORD,
-    Actor,
-    Cast,
+    Stage,
     fresh_address,
     future,
     login,
     promote_to_organizer,
     published_event,
+    stage,
     update_user,
     verify_email,
 )
@@ -54,34 +51,22 @@ def field_names(response: httpx2.Response) -> set[str]:
     return {f["field"] for f in response.json()["details"]["fields"]}
 
 
-@dataclass
-class Scene:
-    cast: Cast
-    admin: Actor
-    organizer: Actor
-
-    async def published(self, **overrides: Any) -> dict[str, Any]:
-        return await published_event(self.organizer, event_body(**overrides))
-
-
-@asynccontextmanager
-async def _scene(gateway_url: str, admin_credentials: tuple[str, str]) -> AsyncIterator[Scene]:
-    async with Cast(gateway_url) as cast:
-        admin = await cast.admin(admin_credentials)
-        yield Scene(cast, admin, await cast.organizer(admin, "olivia"))
-
-
 @pytest.fixture(scope="module")
-async def scene(stack: RunningStack, admin_credentials: tuple[str, str]) -> AsyncIterator[Scene]:
-    async with _scene(stack.gateway_url, admin_credentials) as made:
+async def scene(stack: RunningStack, admin_credentials: tuple[str, str]) -> AsyncIterator[Stage]:
+    async with stage(stack.gateway_url, admin_credentials, organizer="olivia", rows=None) as made:
         yield made
+
+
+async def _published(scene: Stage, **overrides: Any) -> dict[str, Any]:
+    """An event of the scene's organizer on sale: ``event_body(**overrides)``."""
+    return await published_event(scene.organizer, event_body(**overrides))
 
 
 # --- bad input is a 422 ------------------------------------------------------------------------
 
 
 async def test_public_listing_is_422_when_a_parameter_carries_a_nul_or_an_impossible_time(
-    scene: Scene,
+    scene: Stage,
 ) -> None:
     anonymous = scene.cast.actor()
     for params in ({"q": NUL}, {"location": NUL}):
@@ -94,7 +79,7 @@ async def test_public_listing_is_422_when_a_parameter_carries_a_nul_or_an_imposs
 
 
 async def test_create_is_422_when_the_event_is_past_its_window_late_or_too_big(
-    scene: Scene,
+    scene: Stage,
 ) -> None:
     cases: list[tuple[dict[str, Any], str]] = [
         ({"starts_at": future(days=-2), "ends_at": future(days=-2, hours=2)}, "starts_at"),
@@ -119,7 +104,7 @@ async def test_create_is_422_when_the_event_is_past_its_window_late_or_too_big(
 
 
 async def test_the_contracts_own_create_example_is_accepted_with_a_tier_of_no_places(
-    scene: Scene,
+    scene: Stage,
 ) -> None:
     """API.md, "Create body", as written there; only the times filled in (in the future)."""
     starts = datetime.now(UTC) + timedelta(days=20)
@@ -153,7 +138,7 @@ async def test_the_contracts_own_create_example_is_accepted_with_a_tier_of_no_pl
 
 
 async def test_a_demoted_organizer_cannot_manage_their_own_event_with_the_new_token(
-    scene: Scene,
+    scene: Stage,
 ) -> None:
     former = await scene.cast.person("dora")
     await promote_to_organizer(scene.admin, former)
@@ -182,9 +167,9 @@ async def test_a_demoted_organizer_cannot_manage_their_own_event_with_the_new_to
 
 
 async def test_hold_is_403_email_not_verified_when_the_event_requires_a_verified_email(
-    scene: Scene, mailbox: Any
+    scene: Stage, mailbox: Any
 ) -> None:
-    event = await scene.published(hold_rules={"verified_email_required": True})
+    event = await _published(scene, hold_rules={"verified_email_required": True})
     detail = await scene.organizer.get(f"/api/events/{event['id']}")
     assert detail.json()["hold_rules"]["verified_email_required"] is True
     path = f"/api/events/{event['id']}/holds"
@@ -200,9 +185,9 @@ async def test_hold_is_403_email_not_verified_when_the_event_requires_a_verified
 
 
 async def test_live_holds_per_client_address_are_capped_when_the_event_sets_a_cap(
-    scene: Scene,
+    scene: Stage,
 ) -> None:
-    event = await scene.published(hold_rules={"max_live_holds_per_address": 2})
+    event = await _published(scene, hold_rules={"max_live_holds_per_address": 2})
     path = f"/api/events/{event['id']}/holds"
     buyers = [await scene.cast.person(name) for name in ("ann", "ben", "cid")]
     shared_address = fresh_address()  # one NAT, three people behind it
@@ -226,7 +211,7 @@ async def test_live_holds_per_client_address_are_capped_when_the_event_sets_a_ca
 
 
 async def test_best_available_on_a_100k_seat_tier_takes_the_front_row_and_refuses_over_limit(
-    scene: Scene,
+    scene: Stage,
 ) -> None:
     hall = {
         "tiers": [{"code": "hall", "name": "Hall", "price": 1000}],
@@ -240,7 +225,7 @@ async def test_best_available_on_a_100k_seat_tier_takes_the_front_row_and_refuse
         ],
         "max_tickets_per_buyer": 4,
     }
-    event = await scene.published(**hall)
+    event = await _published(scene, **hall)
     assert event["capacity"] == 100_000
     path = f"/api/events/{event['id']}/holds"
     me, you = await scene.cast.person("max"), await scene.cast.person("mia")
@@ -258,7 +243,7 @@ async def test_best_available_on_a_100k_seat_tier_takes_the_front_row_and_refuse
 
 
 async def test_health_docs_and_openapi_of_events_answer_200_through_the_gateway(
-    scene: Scene,
+    scene: Stage,
 ) -> None:
     anonymous = scene.cast.actor()
     for path in ("/api/events/health", "/api/events/docs", "/api/events/openapi.json"):
@@ -273,32 +258,26 @@ COOLDOWN_SECONDS = 3
 
 
 @pytest.fixture(scope="module")
-def short_hold_stack(admin_credentials: tuple[str, str]) -> Iterator[RunningStack]:
-    email, password = admin_credentials
-    cfg = StackConfig.for_tests(
-        f"evh{uuid.uuid4().hex[:6]}",
-        services=("auth", "event"),
-        rate_limit_rps=10,
-        rate_limit_burst=20,
-        extra_env={"ADMIN_EMAIL": email, "ADMIN_PASSWORD": password},
-        service_extra_env={"event": {"HOLD_TTL_SECONDS": str(HOLD_TTL_SECONDS)}},
-    )
-    with run_stack(cfg) as running:
+def short_hold_stack(launch: Any) -> Iterator[RunningStack]:
+    event_env = {"HOLD_TTL_SECONDS": str(HOLD_TTL_SECONDS)}
+    with launch("evh", services=("auth", "event"), service_env={"event": event_env}) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 async def short_scene(
     short_hold_stack: RunningStack, admin_credentials: tuple[str, str]
-) -> AsyncIterator[Scene]:
-    async with _scene(short_hold_stack.gateway_url, admin_credentials) as made:
+) -> AsyncIterator[Stage]:
+    async with stage(
+        short_hold_stack.gateway_url, admin_credentials, organizer="olivia", rows=None
+    ) as made:
         yield made
 
 
 async def test_a_buyer_who_let_a_hold_lapse_waits_out_the_cooldown_before_holding_again(
-    short_scene: Scene,
+    short_scene: Stage,
 ) -> None:
-    event = await short_scene.published(hold_rules={"rehold_cooldown_seconds": COOLDOWN_SECONDS})
+    event = await _published(short_scene, hold_rules={"rehold_cooldown_seconds": COOLDOWN_SECONDS})
     path = f"/api/events/{event['id']}/holds"
     lapser = await short_scene.cast.person("lapse")
     held = await lapser.post(path, json={"seat_ids": ["A-A-1"]})
@@ -325,8 +304,8 @@ async def test_a_buyer_who_let_a_hold_lapse_waits_out_the_cooldown_before_holdin
     assert await eventually(hold_again, until=lambda s: s == 201, timeout=10) == 201
 
 
-async def test_a_released_hold_starts_no_cooldown(short_scene: Scene) -> None:
-    event = await short_scene.published(hold_rules={"rehold_cooldown_seconds": 600})
+async def test_a_released_hold_starts_no_cooldown(short_scene: Stage) -> None:
+    event = await _published(short_scene, hold_rules={"rehold_cooldown_seconds": 600})
     path = f"/api/events/{event['id']}/holds"
     buyer = await short_scene.cast.person("rel")
     held = await buyer.post(path, json={"seat_ids": ["A-A-1"]})

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx2
 import pytest
 
-from devstack.stack import RunningStack, StackConfig, run_stack
+from devstack.stack import RunningStack
 from shared.testing.eventually import eventually
 from tests.e2e.api_client import (
     DECLINED_CARD,
     ERROR_CARD,
     GOOD_CARD,
     Actor,
-    Cast,
+    Stage,
     audit_log,
     book,
     booking_reaches,
@@ -33,7 +32,7 @@ from tests.e2e.api_client import (
     payment_body,
     payment_reaches,
     payments_of,
-    published_event,
+    stage,
     ticket_pdf,
     ticket_pdf_path,
 )
@@ -53,48 +52,27 @@ def fullwidth(digits: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def hardening_stack(mailbox: Any, admin_credentials: tuple[str, str]) -> Iterator[RunningStack]:
-    email, password = admin_credentials
-    cfg = StackConfig.for_tests(
-        f"pay{uuid.uuid4().hex[:6]}",
-        rate_limit_rps=10,
-        rate_limit_burst=20,
-        extra_env={
-            "ADMIN_EMAIL": email,
-            "ADMIN_PASSWORD": password,
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(mailbox.port),
-            "SWEEP_INTERVAL_SECONDS": "1",
-            "PAYMENT_WINDOW_SECONDS": str(PAYMENT_WINDOW_SECONDS),
-        },
-    )
-    with run_stack(cfg) as running:
+def hardening_stack(launch: Any) -> Iterator[RunningStack]:
+    with launch("pay", PAYMENT_WINDOW_SECONDS=str(PAYMENT_WINDOW_SECONDS)) as running:
         yield running
-
-
-@dataclass
-class Scene:
-    cast: Cast
-    admin: Actor
-    event: dict[str, Any]
-
-    async def confirmed(self, buyer: Actor, seat: str) -> tuple[dict[str, Any], str]:
-        """A paid, confirmed booking of ``buyer`` and its payment id."""
-        return await confirmed_booking(buyer, self.event["id"], [seat])
 
 
 @pytest.fixture(scope="module")
 async def scene(
     hardening_stack: RunningStack, admin_credentials: tuple[str, str]
-) -> AsyncIterator[Scene]:
-    async with Cast(hardening_stack.gateway_url) as cast:
-        admin = await cast.admin(admin_credentials)
-        organizer = await cast.organizer(admin, "orla")
-        event = await published_event(organizer, rows=list("ABCDEF"))
-        yield Scene(cast, admin, event)
+) -> AsyncIterator[Stage]:
+    async with stage(
+        hardening_stack.gateway_url, admin_credentials, organizer="orla", rows=list("ABCDEF")
+    ) as made:
+        yield made
 
 
-async def test_card_in_non_ascii_digits_is_422_and_nothing_is_charged(scene: Scene) -> None:
+async def _confirmed(scene: Stage, buyer: Actor, seat: str) -> tuple[dict[str, Any], str]:
+    """A paid, confirmed booking of ``buyer`` and its payment id."""
+    return await confirmed_booking(buyer, scene.event["id"], [seat])
+
+
+async def test_card_in_non_ascii_digits_is_422_and_nothing_is_charged(scene: Stage) -> None:
     buyer = await scene.cast.person("amal")
     booking = await book(buyer, scene.event["id"], ["A-A-1"])
 
@@ -113,7 +91,7 @@ async def test_card_in_non_ascii_digits_is_422_and_nothing_is_charged(scene: Sce
     assert paid.status_code == 201 and paid.json()["status"] == "succeeded", paid.text
 
 
-async def test_payment_replay_says_so_when_same_key_and_body(scene: Scene) -> None:
+async def test_payment_replay_says_so_when_same_key_and_body(scene: Stage) -> None:
     buyer = await scene.cast.person("rey")
     booking = await book(buyer, scene.event["id"], ["A-B-1"])
     body = payment_body(booking["id"])
@@ -129,7 +107,7 @@ async def test_payment_replay_says_so_when_same_key_and_body(scene: Scene) -> No
     assert [p["id"] for p in await payments_of(buyer, booking["id"])] == [first.json()["id"]]
 
 
-async def test_paying_an_expired_booking_is_409_and_nothing_is_charged(scene: Scene) -> None:
+async def test_paying_an_expired_booking_is_409_and_nothing_is_charged(scene: Stage) -> None:
     buyer = await scene.cast.person("eve")
     booking = await book(buyer, scene.event["id"], ["A-C-1"])
     await booking_reaches(buyer, booking["id"], "expired", timeout=PAYMENT_WINDOW_SECONDS + 12)
@@ -156,10 +134,10 @@ async def test_paying_an_expired_booking_is_409_and_nothing_is_charged(scene: Sc
 
 
 async def test_refund_with_a_nul_in_its_reason_is_422_and_nothing_is_refunded(
-    scene: Scene,
+    scene: Stage,
 ) -> None:
     buyer = await scene.cast.person("nul")
-    booking, payment_id = await scene.confirmed(buyer, "A-D-1")
+    booking, payment_id = await _confirmed(scene, buyer, "A-D-1")
     path = f"/api/payments/{payment_id}/refund"
 
     refused = await scene.admin.post(path, json={"reason": "fraud\u0000"})
@@ -190,11 +168,11 @@ async def test_refund_with_a_nul_in_its_reason_is_422_and_nothing_is_refunded(
 
 @pytest.mark.parametrize("who", ["admin", "buyer"])
 async def test_ticket_pdf_is_404_once_a_confirmed_booking_is_cancelled(
-    scene: Scene, who: str
+    scene: Stage, who: str
 ) -> None:
     buyer = await scene.cast.person(f"pdf-{who}")
     seat = "A-E-1" if who == "admin" else "A-F-1"
-    booking, _payment_id = await scene.confirmed(buyer, seat)
+    booking, _payment_id = await _confirmed(scene, buyer, seat)
     pdf_path = ticket_pdf_path(booking["id"])
 
     async def pdf() -> httpx2.Response:

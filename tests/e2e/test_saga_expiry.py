@@ -12,25 +12,23 @@ test_late_payment_refusals.py.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from devstack.stack import RunningStack, StackConfig, run_stack
+from devstack.stack import RunningStack
 from shared.testing.eventually import eventually
 from tests.e2e.api_client import (
     ERROR_CARD,
     Actor,
-    Cast,
+    Stage,
     book,
     booking_reaches,
     hold,
     pay,
-    published_event,
     seats_become,
+    stage,
 )
 
 pytestmark = pytest.mark.e2e
@@ -39,40 +37,24 @@ PAYMENT_WINDOW_SECONDS = 3
 
 
 @pytest.fixture(scope="module")
-def expiry_stack(mailbox: Any, admin_credentials: tuple[str, str]) -> Iterator[RunningStack]:
-    email, password = admin_credentials
-    cfg = StackConfig.for_tests(
-        f"saga{uuid.uuid4().hex[:6]}",
-        extra_env={
-            "ADMIN_EMAIL": email,
-            "ADMIN_PASSWORD": password,
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(mailbox.port),
-            "SWEEP_INTERVAL_SECONDS": "1",
-            "HOLD_TTL_SECONDS": "30",
-            "PAYMENT_WINDOW_SECONDS": str(PAYMENT_WINDOW_SECONDS),
-        },
-    )
-    with run_stack(cfg) as running:
+def expiry_stack(launch: Any) -> Iterator[RunningStack]:
+    with launch(
+        "saga",
+        gateway_limits=False,
+        HOLD_TTL_SECONDS="30",
+        PAYMENT_WINDOW_SECONDS=str(PAYMENT_WINDOW_SECONDS),
+    ) as running:
         yield running
-
-
-@dataclass
-class Scene:
-    cast: Cast
-    organizer: Actor
-    event: dict[str, Any]
 
 
 @pytest.fixture(scope="module")
 async def scene(
     expiry_stack: RunningStack, admin_credentials: tuple[str, str]
-) -> AsyncIterator[Scene]:
-    async with Cast(expiry_stack.gateway_url) as cast:
-        admin = await cast.admin(admin_credentials)
-        organizer = await cast.organizer(admin, "ola")
-        event = await published_event(organizer, rows=["A", "B", "C"])
-        yield Scene(cast, organizer, event)
+) -> AsyncIterator[Stage]:
+    async with stage(
+        expiry_stack.gateway_url, admin_credentials, organizer="ola", rows=["A", "B", "C"]
+    ) as made:
+        yield made
 
 
 async def _expired(buyer: Actor, event_id: str, seats: list[str]) -> dict[str, Any]:
@@ -83,7 +65,7 @@ async def _expired(buyer: Actor, event_id: str, seats: list[str]) -> dict[str, A
     return expired
 
 
-async def test_unpaid_booking_expires_and_its_seats_come_back(scene: Scene) -> None:
+async def test_unpaid_booking_expires_and_its_seats_come_back(scene: Stage) -> None:
     buyer, next_buyer = await scene.cast.person("eli"), await scene.cast.person("nia")
 
     expired = await _expired(buyer, scene.event["id"], ["A-A-1", "A-A-2"])
@@ -93,7 +75,7 @@ async def test_unpaid_booking_expires_and_its_seats_come_back(scene: Scene) -> N
     assert taken["amount"] == 16000
 
 
-async def test_payment_is_409_when_the_booking_already_expired(scene: Scene) -> None:
+async def test_payment_is_409_when_the_booking_already_expired(scene: Stage) -> None:
     """It used to be charged and the seats re-taken without the buyer limit (probe M6)."""
     buyer = await scene.cast.person("lou")
     expired = await _expired(buyer, scene.event["id"], ["A-B-1"])

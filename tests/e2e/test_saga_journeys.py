@@ -12,7 +12,6 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -22,8 +21,7 @@ from tests.e2e.api_client import (
     DECLINED_CARD,
     ERROR_CARD,
     NO_FUNDS_CARD,
-    Actor,
-    Cast,
+    Stage,
     book,
     booking_reaches,
     hold,
@@ -32,6 +30,7 @@ from tests.e2e.api_client import (
     published_event,
     seat_statuses,
     seats_become,
+    stage,
     ticket_pdf,
     ticket_pdf_path,
 )
@@ -39,24 +38,12 @@ from tests.e2e.api_client import (
 pytestmark = pytest.mark.e2e
 
 
-@dataclass
-class World:
-    cast: Cast
-    admin: Actor
-    organizer: Actor
-    event: dict[str, Any]
-
-    async def person(self, name: str) -> Actor:
-        return await self.cast.person(name)
-
-
 @pytest.fixture(scope="module")
-async def world(stack: Any, admin_credentials: tuple[str, str]) -> AsyncIterator[World]:
-    async with Cast(stack.gateway_url) as cast:
-        admin = await cast.admin(admin_credentials)
-        organizer = await cast.organizer(admin, "oona")
-        event = await published_event(organizer, rows=list("ABCDEFGH"))
-        yield World(cast, admin, organizer, event)
+async def world(stack: Any, admin_credentials: tuple[str, str]) -> AsyncIterator[Stage]:
+    async with stage(
+        stack.gateway_url, admin_credentials, organizer="oona", rows=list("ABCDEFGH")
+    ) as scene:
+        yield scene
 
 
 def qr_codes(pdf: bytes) -> list[str]:
@@ -76,8 +63,8 @@ def qr_codes(pdf: bytes) -> list[str]:
     return codes
 
 
-async def test_ticket_qr_checks_in_once_when_scanned_by_the_event_organizer(world: World) -> None:
-    buyer = await world.person("bea")
+async def test_ticket_qr_checks_in_once_when_scanned_by_the_event_organizer(world: Stage) -> None:
+    buyer = await world.cast.person("bea")
     other_organizer = await world.cast.organizer(world.admin, "otto")
     event_id = world.event["id"]
     booking = await book(buyer, event_id, ["A-A-1"])
@@ -124,9 +111,9 @@ async def test_ticket_qr_checks_in_once_when_scanned_by_the_event_organizer(worl
     [(DECLINED_CARD, "card_declined", "A-B-1"), (NO_FUNDS_CARD, "insufficient_funds", "A-B-2")],
 )
 async def test_failed_card_cancels_booking_and_frees_its_seat(
-    world: World, card: str, reason: str, seat: str
+    world: Stage, card: str, reason: str, seat: str
 ) -> None:
-    buyer = await world.person("fay")
+    buyer = await world.cast.person("fay")
     booking = await book(buyer, world.event["id"], [seat])
 
     payment = await pay(buyer, booking["id"], card)
@@ -140,9 +127,9 @@ async def test_failed_card_cancels_booking_and_frees_its_seat(
 
 
 async def test_processing_error_leaves_booking_payable_until_a_good_card_pays(
-    world: World,
+    world: Stage,
 ) -> None:
-    buyer = await world.person("pia")
+    buyer = await world.cast.person("pia")
     booking = await book(buyer, world.event["id"], ["A-C-1"])
 
     first = await pay(buyer, booking["id"], ERROR_CARD)
@@ -158,8 +145,8 @@ async def test_processing_error_leaves_booking_payable_until_a_good_card_pays(
     await seats_become(buyer, world.event["id"], ["A-C-1"], "sold")
 
 
-async def test_cancel_before_payment_frees_the_seats_in_the_seat_map(world: World) -> None:
-    buyer = await world.person("cai")
+async def test_cancel_before_payment_frees_the_seats_in_the_seat_map(world: Stage) -> None:
+    buyer = await world.cast.person("cai")
     booking = await book(buyer, world.event["id"], ["A-D-1", "A-D-2"])
     assert (await seat_statuses(buyer, world.event["id"]))["A-D-1"] == "held"
 
@@ -171,8 +158,8 @@ async def test_cancel_before_payment_frees_the_seats_in_the_seat_map(world: Worl
     assert again.status_code == 409 and again.json()["error"] == "invalid_state"
 
 
-async def test_cancel_after_payment_refunds_the_money_and_frees_the_seat(world: World) -> None:
-    buyer = await world.person("ren")
+async def test_cancel_after_payment_refunds_the_money_and_frees_the_seat(world: Stage) -> None:
+    buyer = await world.cast.person("ren")
     booking = await book(buyer, world.event["id"], ["A-E-1"])
     payment = (await pay(buyer, booking["id"])).json()
     await booking_reaches(buyer, booking["id"], "confirmed")
@@ -187,9 +174,9 @@ async def test_cancel_after_payment_refunds_the_money_and_frees_the_seat(world: 
     await seats_become(buyer, world.event["id"], ["A-E-1"], "available")
 
 
-async def test_event_cancelled_cancels_unpaid_and_refunds_paid_bookings(world: World) -> None:
+async def test_event_cancelled_cancels_unpaid_and_refunds_paid_bookings(world: Stage) -> None:
     event = await published_event(world.organizer, rows=["A"])
-    payer, waiter = await world.person("pat"), await world.person("wes")
+    payer, waiter = await world.cast.person("pat"), await world.cast.person("wes")
     paid_booking = await book(payer, event["id"], ["A-A-1"])
     payment = (await pay(payer, paid_booking["id"])).json()
     await booking_reaches(payer, paid_booking["id"], "confirmed")
@@ -205,8 +192,8 @@ async def test_event_cancelled_cancels_unpaid_and_refunds_paid_bookings(world: W
     assert refunded["cancel_reason"] == "event_cancelled"
 
 
-async def test_another_user_cannot_read_pay_cancel_or_download_a_booking(world: World) -> None:
-    owner, stranger = await world.person("ona"), await world.person("sly")
+async def test_another_user_cannot_read_pay_cancel_or_download_a_booking(world: Stage) -> None:
+    owner, stranger = await world.cast.person("ona"), await world.cast.person("sly")
     booking = await book(owner, world.event["id"], ["A-F-1"])
     booking_id = booking["id"]
 
@@ -228,8 +215,8 @@ async def test_another_user_cannot_read_pay_cancel_or_download_a_booking(world: 
     assert checkin.status_code == 403
 
 
-async def test_idempotency_key_replays_and_conflicts_through_the_gateway(world: World) -> None:
-    buyer, other = await world.person("ida"), await world.person("ivo")
+async def test_idempotency_key_replays_and_conflicts_through_the_gateway(world: Stage) -> None:
+    buyer, other = await world.cast.person("ida"), await world.cast.person("ivo")
     first_hold = await hold(buyer, world.event["id"], ["A-G-1"])
     second_hold = await hold(buyer, world.event["id"], ["A-G-2"])
     key = {"Idempotency-Key": uuid.uuid4().hex}
