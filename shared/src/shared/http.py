@@ -95,6 +95,13 @@ class InternalClient:
     async def get(self, path: str, *, answer: type[M], refusals: RefusalMap | None = None) -> M:
         return await self._call("GET", path, None, answer=answer, refusals=refusals or {})
 
+    async def find(self, path: str, *, answer: type[M]) -> M | None:
+        """A GET whose 404 means "there is none": ``None`` instead of an error."""
+        try:
+            return await self.get(path, answer=answer, refusals={404: _Missing})
+        except _Missing:
+            return None
+
     async def _call(
         self,
         method: str,
@@ -138,6 +145,11 @@ class InternalClient:
             raise UpstreamUnavailable(
                 f"The {self.service} service gave an unreadable answer."
             ) from exc
+
+
+class _Missing(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.code)
 
 
 def _refusal_of(response: httpx2.Response) -> Refusal:

@@ -82,30 +82,26 @@ def _error_response(status: int) -> dict[str, Any]:
     }
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Replace ``app.openapi`` with one that documents every operation's error statuses."""
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components["ErrorBody"] = ErrorBody.model_json_schema()
-        # routers are included as branches: walk to each operation with its full path
-        for route in iter_route_contexts(app.routes):
-            if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
-                continue
-            for method in route.methods or ():
-                operation = schema["paths"][route.path_format][method.lower()]
-                responses = operation.setdefault("responses", {})
-                for status in sorted(error_statuses(route)):
-                    responses[str(status)] = _error_response(status)
-        # FastAPI's own 422 shapes are never sent: the error body replaces them.
-        components.pop("HTTPValidationError", None)
-        components.pop("ValidationError", None)
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+def documented_openapi(app: FastAPI) -> dict[str, Any]:
+    """``app``'s OpenAPI with every operation's error statuses (cached on the app)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["ErrorBody"] = ErrorBody.model_json_schema()
+    # routers are included as branches: walk to each operation with its full path
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
+        for method in route.methods or ():
+            operation = schema["paths"][route.path_format][method.lower()]
+            responses = operation.setdefault("responses", {})
+            for status in sorted(error_statuses(route)):
+                responses[str(status)] = _error_response(status)
+    # FastAPI's own 422 shapes are never sent: the error body replaces them.
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema

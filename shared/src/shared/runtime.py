@@ -93,6 +93,19 @@ class Runtime(Generic[S, C]):
         is logged, not fatal."""
         self._periodic.append(_Periodic(seconds, job, name))
 
+    @property
+    def jobs(self) -> list[str]:
+        """The names of the periodic jobs, in the order they were registered."""
+        return [periodic.name for periodic in self._periodic]
+
+    async def run_job(self, name: str) -> None:
+        """Run the periodic job ``name`` once now (tests, operators' tools)."""
+        for periodic in self._periodic:
+            if periodic.name == name:
+                await periodic.job(self.context)
+                return
+        raise KeyError(f"no periodic job named {name!r}")
+
     def _start_periodic(self, periodic: _Periodic[C]) -> None:
         async def loop() -> None:
             task = asyncio.current_task()
@@ -126,44 +139,7 @@ class Runtime(Generic[S, C]):
         configure_logging(settings.SERVICE_NAME, level=settings.LOG_LEVEL, json=settings.LOG_JSON)
         if settings.RUN_MIGRATIONS:
             await _retrying(lambda: db.run_migrations(migrations_dir, settings.DATABASE_URL))
-        engine = db.make_engine(settings)
-        redis = shared_redis.make_redis(settings)
-        http = make_http_client(settings)
-        broker = Broker(settings.AMQP_URL, Names(settings.MESSAGING_NAMESPACE))
-        await _retrying(broker.connect)
-        sessionmaker = db.make_sessionmaker(engine, service=settings.SERVICE_NAME)
-        verifier = verifier or TokenVerifier.from_settings(settings, http)
-        runtime: Runtime[S, C] = cls(
-            settings=settings,
-            engine=engine,
-            sessionmaker=sessionmaker,
-            redis=redis,
-            broker=broker,
-            http=http,
-            verifier=verifier,
-            relay=OutboxRelay(
-                engine,
-                broker,
-                service=settings.SERVICE_NAME,
-                batch_size=settings.OUTBOX_BATCH_SIZE,
-                poll_seconds=settings.OUTBOX_POLL_SECONDS,
-            ),
-            consumer=Consumer(
-                broker,
-                sessionmaker,
-                service=settings.SERVICE_NAME,
-                subscriptions=subscriptions or {},
-                prefetch=settings.AMQP_PREFETCH,
-                delivery_limit=settings.AMQP_DELIVERY_LIMIT,
-            ),
-            revocation_feed=RevocationFeed(
-                verifier.revocations,
-                broker=broker,
-                service=settings.SERVICE_NAME,
-                source=_revocations_from_auth(settings, http),
-                sync_seconds=settings.REVOCATION_SYNC_SECONDS,
-            ),
-        )
+        runtime: Runtime[S, C] = await cls._connect(settings, subscriptions, verifier)
         if revocation_source is not None:
             runtime.revocation_feed.source = revocation_source(runtime)
         if idempotency_keys:
@@ -181,19 +157,69 @@ class Runtime(Generic[S, C]):
             )
             yield runtime
         finally:
-            await runtime.consumer.stop()
-            await runtime.relay.stop()
-            await runtime.revocation_feed.stop()
-            for task in runtime._tasks:
-                task.cancel()
-            if runtime._tasks:
-                await asyncio.wait(runtime._tasks, timeout=10)
-            await db.settle()
-            await broker.close()
-            await http.aclose()
-            await redis.aclose()
-            await engine.dispose()
-            log.info("service_stopped")
+            await runtime._stop()
+
+    @classmethod
+    async def _connect(
+        cls,
+        settings: S,
+        subscriptions: Mapping[str, Handler[C]] | None,
+        verifier: TokenVerifier | None,
+    ) -> Runtime[S, C]:
+        """The pools and the broker connection, and what runs on them (not started yet)."""
+        engine = db.make_engine(settings)
+        http = make_http_client(settings)
+        broker = Broker(settings.AMQP_URL, Names(settings.MESSAGING_NAMESPACE))
+        await _retrying(broker.connect)
+        sessionmaker = db.make_sessionmaker(engine, service=settings.SERVICE_NAME)
+        verifier = verifier or TokenVerifier.from_settings(settings, http)
+        service = settings.SERVICE_NAME
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=sessionmaker,
+            redis=shared_redis.make_redis(settings),
+            broker=broker,
+            http=http,
+            verifier=verifier,
+            relay=OutboxRelay(
+                engine,
+                broker,
+                service=service,
+                batch_size=settings.OUTBOX_BATCH_SIZE,
+                poll_seconds=settings.OUTBOX_POLL_SECONDS,
+            ),
+            consumer=Consumer(
+                broker,
+                sessionmaker,
+                service=service,
+                subscriptions=subscriptions or {},
+                prefetch=settings.AMQP_PREFETCH,
+                delivery_limit=settings.AMQP_DELIVERY_LIMIT,
+            ),
+            revocation_feed=RevocationFeed(
+                verifier.revocations,
+                broker=broker,
+                service=service,
+                source=_revocations_from_auth(settings, http),
+                sync_seconds=settings.REVOCATION_SYNC_SECONDS,
+            ),
+        )
+
+    async def _stop(self) -> None:
+        await self.consumer.stop()
+        await self.relay.stop()
+        await self.revocation_feed.stop()
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=10)
+        await db.settle()
+        await self.broker.close()
+        await self.http.aclose()
+        await self.redis.aclose()
+        await self.engine.dispose()
+        log.info("service_stopped")
 
 
 def _purge_idempotency_keys(runtime: Runtime[Any, Any]) -> Job[Any]:

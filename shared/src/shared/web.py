@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.errors import error_body, install_error_handlers
 from shared.logging import get_logger, request_id_var
 from shared.observability import HTTP_DURATION, HTTP_REQUESTS, metrics_router
-from shared.openapi import install_openapi
+from shared.openapi import documented_openapi
 from shared.settings import ServiceSettings
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -173,6 +173,13 @@ def _docs_router(app: FastAPI, prefix: str) -> APIRouter:
     return router
 
 
+class ServiceApp(FastAPI):
+    """FastAPI whose OpenAPI documents every error status (``shared.openapi``)."""
+
+    def openapi(self) -> dict[str, Any]:
+        return documented_openapi(self)
+
+
 def build_app(
     settings: ServiceSettings,
     *,
@@ -183,7 +190,7 @@ def build_app(
     description: str = "",
 ) -> FastAPI:
     """A FastAPI app with the house edge: error bodies, request ids, health, metrics, docs."""
-    app = FastAPI(
+    app = ServiceApp(
         title=title,
         description=description,
         version="1.0.0",
@@ -194,7 +201,6 @@ def build_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
-    install_openapi(app)
     # health and docs first: a service's ``/{id}`` route must never shadow them
     app.include_router(health_router(settings.service_prefix, readiness))
     app.include_router(metrics_router())

@@ -126,3 +126,19 @@ async def test_internal_client_is_503_when_the_service_is_unreachable(sample: An
         )
         with pytest.raises(UpstreamUnavailable):
             await client.get("/internal/echo", answer=Echo)
+
+
+async def test_find_is_none_when_the_other_service_answers_404(sample: Any) -> None:
+    _, client = sample
+    assert await _internal(sample, client).find("/internal/nothing-here", answer=Echo) is None
+
+
+async def test_named_job_runs_once_on_demand_when_asked(sample: Any) -> None:
+    app, _ = sample
+    runtime = app.state.runtime
+    assert runtime.jobs == ["sample-tick"]
+    before = len(runtime.context.ticks)
+    await runtime.run_job("sample-tick")
+    assert len(runtime.context.ticks) >= before + 1
+    with pytest.raises(KeyError):
+        await runtime.run_job("no-such-job")

@@ -6,7 +6,6 @@ import uuid
 
 import httpx2
 
-from payment_service.domain import BookingNotFound
 from shared.contracts.booking import BookingSnapshotV1
 from shared.http import InternalClient
 from shared.settings import ServiceSettings
@@ -22,11 +21,6 @@ class BookingClient:
 
     async def get_booking(self, booking_id: uuid.UUID) -> BookingSnapshotV1 | None:
         """The booking as booking sees it now; None when booking says it does not exist."""
-        try:
-            return await self._internal.get(
-                f"/internal/bookings/{booking_id}",
-                answer=BookingSnapshotV1,
-                refusals={404: lambda _refusal: BookingNotFound()},
-            )
-        except BookingNotFound:
-            return None
+        return await self._internal.find(
+            f"/internal/bookings/{booking_id}", answer=BookingSnapshotV1
+        )

@@ -10,6 +10,17 @@ from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobust
 from shared.messaging.topology import Names, declare_exchange
 
 
+class NotConnected(ConnectionError):
+    """The broker was used before ``connect()`` or after ``close()``."""
+
+
+def _robust(channel: object) -> AbstractRobustChannel:
+    """A robust connection's channels are robust (aio-pika types them as plain channels)."""
+    if not isinstance(channel, AbstractRobustChannel):
+        raise TypeError(f"expected a robust channel, got {type(channel).__name__}")
+    return channel
+
+
 class Broker:
     """One robust connection per process; a confirming channel for publishing."""
 
@@ -22,8 +33,7 @@ class Broker:
 
     async def connect(self, *, timeout: float = 10) -> None:
         self.connection = await aio_pika.connect_robust(self.url, timeout=timeout)
-        channel = await self.connection.channel(publisher_confirms=True)
-        assert isinstance(channel, AbstractRobustChannel)
+        channel = _robust(await self.connection.channel(publisher_confirms=True))
         self._channel = channel
         self._exchange = await declare_exchange(channel, self.names)
 
@@ -42,10 +52,10 @@ class Broker:
 
     async def channel(self, *, prefetch: int) -> AbstractRobustChannel:
         """A new channel (consumers use their own, with a bounded prefetch)."""
-        assert self.connection is not None, "connect() first"
-        channel = await self.connection.channel()
+        if self.connection is None:
+            raise NotConnected("connect() first")
+        channel = _robust(await self.connection.channel())
         await channel.set_qos(prefetch_count=prefetch)
-        assert isinstance(channel, AbstractRobustChannel)
         return channel
 
     async def publish(
@@ -58,7 +68,8 @@ class Broker:
         timeout: float = 10,
     ) -> None:
         """Publish one persistent message and wait for the broker's confirm."""
-        assert self._exchange is not None, "connect() first"
+        if self._exchange is None:
+            raise NotConnected("connect() first")
         message = aio_pika.Message(
             body,
             message_id=message_id,

@@ -132,7 +132,4 @@ class Consumer:
 def _delivery_count(message: AbstractIncomingMessage) -> int:
     """Earlier deliveries of this message (quorum queues count them in ``x-delivery-count``)."""
     value = (message.headers or {}).get("x-delivery-count", 0)
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
