@@ -38,6 +38,8 @@ class ServiceSettings(BaseSettings):
     DB_POOL_SIZE: int = 10
     DB_MAX_OVERFLOW: int = 10
     DB_STATEMENT_TIMEOUT_MS: int = 15_000
+    # a pooled connection idle this long is pinged before use (see shared.db.ping_when_idle)
+    DB_PING_AFTER_IDLE_SECONDS: float = 10.0
     RUN_MIGRATIONS: bool = True
 
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
