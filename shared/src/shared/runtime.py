@@ -196,6 +196,8 @@ class Runtime(Generic[S, C]):
                 subscriptions=subscriptions or {},
                 prefetch=settings.AMQP_PREFETCH,
                 delivery_limit=settings.AMQP_DELIVERY_LIMIT,
+                batch_size=settings.AMQP_BATCH_SIZE,
+                workers=settings.AMQP_CONSUMER_WORKERS,
             ),
             revocation_feed=RevocationFeed(
                 verifier.revocations,

@@ -47,7 +47,10 @@ class ServiceSettings(BaseSettings):
 
     AMQP_URL: str = "amqp://guest:guest@127.0.0.1:5672/"
     MESSAGING_NAMESPACE: str = ""
-    AMQP_PREFETCH: int = 32
+    AMQP_PREFETCH: int = 64
+    # messages waiting together are handled in one transaction (shared.messaging.consumer)
+    AMQP_BATCH_SIZE: int = 32
+    AMQP_CONSUMER_WORKERS: int = 2
     AMQP_DELIVERY_LIMIT: int = 5
     OUTBOX_BATCH_SIZE: int = 100
     OUTBOX_POLL_SECONDS: float = 0.5
