@@ -131,7 +131,7 @@ def after_commit(session: AsyncSession, job: Callable[[], Awaitable[None]]) -> N
     """Run ``job`` once the session's transaction has committed (never if it rolls back).
 
     For effects outside PostgreSQL that would be wrong if the transaction failed — freeing
-    seats in Redis that PostgreSQL still has sold, waking the outbox relay. The job runs as a
+    seats in Redis that PostgreSQL still has sold, publishing the outbox's rows. The job runs as a
     task right after the commit; a failure is logged. If the process dies in between, the job
     never runs: use it only where that is safe (Redis stays on the safe side, the relay polls).
     The same job registered twice in one transaction runs once.

@@ -34,6 +34,11 @@ CONSUMER_SECONDS = Histogram(
 OUTBOX_PENDING = Gauge(
     "ticketing_outbox_pending_messages", "Outbox rows not yet published.", ["service"]
 )
+OUTBOX_OLDEST = Gauge(
+    "ticketing_outbox_oldest_pending_seconds",
+    "Age of the oldest outbox row not yet published (0 when none), updated every relay round.",
+    ["service"],
+)
 
 
 def metrics_router() -> APIRouter:

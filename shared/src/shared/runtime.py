@@ -188,6 +188,7 @@ class Runtime(Generic[S, C]):
                 service=service,
                 batch_size=settings.OUTBOX_BATCH_SIZE,
                 poll_seconds=settings.OUTBOX_POLL_SECONDS,
+                sweep_after=timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS),
             ),
             consumer=Consumer(
                 broker,

@@ -54,6 +54,8 @@ class ServiceSettings(BaseSettings):
     AMQP_DELIVERY_LIMIT: int = 5
     OUTBOX_BATCH_SIZE: int = 100
     OUTBOX_POLL_SECONDS: float = 0.5
+    # rows are published right after their commit; the sweep takes those still unsent this late
+    OUTBOX_SWEEP_AFTER_SECONDS: float = 5.0
 
     JWKS_URL: str = "http://127.0.0.1:8001/.well-known/jwks.json"
     JWKS_JSON: str | None = None

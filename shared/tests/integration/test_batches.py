@@ -100,3 +100,24 @@ async def test_burst_with_one_bad_message_handles_every_good_one_once(
         what="every good message handled once",
     )
     assert notes == expected
+
+
+async def test_outbox_gauges_show_what_waits_when_a_row_is_left_unsent(sample: Any) -> None:
+    from prometheus_client import REGISTRY
+
+    from shared.messaging import outbox
+
+    app, _ = sample
+    rt = app.state.runtime
+    await rt.relay.stop()  # nothing publishes it: the row waits
+    try:
+        async with rt.sessionmaker() as session, session.begin():
+            await outbox.add(session, _cancelled(f"wait-{uuid.uuid4().hex[:6]}").data)
+        assert await rt.relay.pending() >= 1
+        oldest = REGISTRY.get_sample_value(
+            "ticketing_outbox_oldest_pending_seconds", {"service": "sample"}
+        )
+        assert oldest is not None and oldest >= 0
+    finally:
+        rt.relay.start()
+    assert await eventually(rt.relay.pending, until=lambda n: n == 0, timeout=15) == 0

@@ -1,11 +1,22 @@
-"""Transactional outbox: messages are written in the business transaction, then relayed.
+"""Transactional outbox: messages are written in the business transaction, then published.
 
 ``add(session, contract)`` inserts an ``outbox_message`` row inside the caller's transaction, so
-a state change and the message announcing it commit (or vanish) together. :class:`OutboxRelay`
-runs in every service process: it claims pending rows with ``FOR UPDATE SKIP LOCKED`` (so
-replicas share the work without sending a row twice at once), publishes a whole batch with
-publisher confirms in flight together, and marks only the confirmed rows as sent. Delivery is
-at-least-once; consumers deduplicate on the envelope id (see ``inbox``).
+a state change and the message announcing it commit (or vanish) together.
+
+Publishing, by :class:`OutboxRelay` (one per service process, started with the runtime):
+
+- **right after the commit** — the process that wrote the rows hands them to its relay (an
+  after-commit job; nothing is sent for a rolled-back transaction), which publishes them with
+  publisher confirms, many in flight together, and marks the confirmed ones as sent in one
+  ``UPDATE`` per batch. No claim transaction, no polling, no wait.
+- **the sweep** — every ``poll_seconds`` it claims rows still unsent ``sweep_after`` after
+  they were written (the process died between commit and publish, the broker refused, the
+  mark was lost) with ``FOR UPDATE SKIP LOCKED``, so replicas share that work without sending a
+  row twice at once, publishes and marks them; failures back off. It also keeps the
+  ``ticketing_outbox_oldest_pending_seconds`` gauge current.
+
+Delivery is at-least-once (a row published right after its commit whose mark is lost is sent
+again by the sweep); consumers deduplicate on the envelope id (see ``inbox``).
 """
 
 from __future__ import annotations
@@ -14,9 +25,11 @@ import asyncio
 import contextlib
 import json
 import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.contracts import Contract
@@ -24,9 +37,9 @@ from shared.db import after_commit, service_of, utcnow
 from shared.logging import get_logger, request_id_var
 from shared.messaging.broker import Broker
 from shared.messaging.envelope import Envelope
-from shared.observability import MESSAGES_PUBLISHED, OUTBOX_PENDING
+from shared.observability import MESSAGES_PUBLISHED, OUTBOX_OLDEST, OUTBOX_PENDING
 
-log = get_logger("shared.messaging.outbox")
+log = get_logger(__name__)
 
 _INSERT = text(
     "INSERT INTO outbox_message (id, routing_key, payload, correlation_id, created_at) "
@@ -35,47 +48,71 @@ _INSERT = text(
 _CLAIM = text(
     "SELECT id, routing_key, payload::text AS payload, correlation_id FROM outbox_message "
     "WHERE published_at IS NULL AND available_at <= now() "
+    "AND created_at < now() - make_interval(secs => :grace) "
     "ORDER BY created_at LIMIT :limit FOR UPDATE SKIP LOCKED"
 )
-_MARK_SENT = text("UPDATE outbox_message SET published_at = now() WHERE id = ANY(:ids)")
+_MARK_SENT = text(
+    "UPDATE outbox_message SET published_at = now() WHERE id = ANY(:ids) AND published_at IS NULL"
+)
 _MARK_FAILED = text(
     "UPDATE outbox_message SET attempts = attempts + 1, last_error = :error, "
     "available_at = now() + make_interval(secs => LEAST(60, power(2, attempts))) "
     "WHERE id = ANY(:ids)"
 )
-_PENDING = text("SELECT count(*) FROM outbox_message WHERE published_at IS NULL")
+_PENDING = text(
+    "SELECT count(*) AS pending, "
+    "coalesce(extract(epoch FROM now() - min(created_at)), 0) AS oldest "
+    "FROM outbox_message WHERE published_at IS NULL"
+)
 _PURGE = text(
     "DELETE FROM outbox_message WHERE published_at IS NOT NULL AND published_at < :before"
 )
 
-# Relays in this process, woken after a commit that added outbox rows.
-_wakeups: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: object
+    routing_key: str
+    payload: str
+    correlation_id: str | None
 
 
-async def _wake_relays() -> None:
-    for wakeup in list(_wakeups):
-        wakeup.set()
+# The running relay of each database engine in this process (tests run several services,
+# even two instances of one, in one process): rows go to the relay of the engine they were
+# written through.
+_relays: weakref.WeakKeyDictionary[Engine, OutboxRelay] = weakref.WeakKeyDictionary()
 
 
 async def add(
     session: AsyncSession, data: Contract, *, correlation_id: str | None = None
 ) -> Envelope[Contract]:
-    """Write ``data`` to the outbox in the session's current transaction; the relay is woken
-    when it commits. The producer is the service whose sessionmaker made ``session``."""
+    """Write ``data`` to the outbox in the session's current transaction; it is published as
+    soon as that transaction commits. The producer is the service whose sessionmaker made
+    ``session``."""
+    service = service_of(session)
     envelope = Envelope.wrap(
-        data, producer=service_of(session), correlation_id=correlation_id or request_id_var.get()
+        data, producer=service, correlation_id=correlation_id or request_id_var.get()
     )
+    payload = json.dumps(envelope.to_dict())
     await session.execute(
         _INSERT,
         {
             "id": envelope.id,
             "routing_key": envelope.type,
-            "payload": json.dumps(envelope.to_dict()),
+            "payload": payload,
             "correlation_id": envelope.correlation_id,
             "created_at": envelope.occurred_at,
         },
     )
-    after_commit(session, _wake_relays)
+    row = _Row(envelope.id, envelope.type, payload, envelope.correlation_id)
+    bind = session.sync_session.get_bind()
+
+    async def dispatch() -> None:
+        relay = _relays.get(bind) if isinstance(bind, Engine) else None
+        if relay is not None:
+            relay.dispatch(row)
+
+    after_commit(session, dispatch)
     return envelope
 
 
@@ -90,6 +127,7 @@ class OutboxRelay:
         service: str,
         batch_size: int = 100,
         poll_seconds: float = 0.5,
+        sweep_after: timedelta = timedelta(seconds=5),
         keep_sent: timedelta = timedelta(days=7),
     ) -> None:
         self.engine = engine
@@ -97,83 +135,117 @@ class OutboxRelay:
         self.service = service
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.sweep_after = sweep_after
         self.keep_sent = keep_sent
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        _wakeups.add(self._wakeup)
+        self._ready: asyncio.Queue[_Row] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"{self.service}-outbox-relay")
+        _relays[self.engine.sync_engine] = self
+        self._tasks = [
+            asyncio.create_task(self._dispatch_loop(), name=f"{self.service}-outbox-dispatch"),
+            asyncio.create_task(self._sweep_loop(), name=f"{self.service}-outbox-sweep"),
+        ]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        if _relays.get(self.engine.sync_engine) is self:
+            del _relays[self.engine.sync_engine]
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks = []
 
-    async def _run(self) -> None:
+    def dispatch(self, row: _Row) -> None:
+        """Publish ``row`` soon (called after the commit that wrote it)."""
+        self._ready.put_nowait(row)
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            rows = [await self._ready.get()]
+            while len(rows) < self.batch_size and not self._ready.empty():
+                rows.append(self._ready.get_nowait())
+            try:
+                sent, _failed = await self._publish(rows)
+                if sent:
+                    async with self.engine.begin() as conn:
+                        await conn.execute(_MARK_SENT, {"ids": sent})
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the sweep publishes whatever was not marked
+                log.exception("outbox_dispatch_failed", service=self.service, rows=len(rows))
+
+    async def _publish(self, rows: Sequence[_Row]) -> tuple[list[object], list[object]]:
+        """Publish with confirms, all in flight together: the ids sent and the ids refused."""
+        results = await asyncio.gather(
+            *(
+                self.broker.publish(
+                    row.payload.encode(),
+                    routing_key=row.routing_key,
+                    message_id=str(row.id),
+                    correlation_id=row.correlation_id,
+                )
+                for row in rows
+            ),
+            return_exceptions=True,
+        )
+        sent, failed = [], []
+        for row, result in zip(rows, results, strict=True):
+            if isinstance(result, BaseException):
+                failed.append(row.id)
+                log.warning("outbox_publish_failed", type=row.routing_key, error=repr(result))
+            else:
+                sent.append(row.id)
+                MESSAGES_PUBLISHED.labels(self.service, row.routing_key).inc()
+        return sent, failed
+
+    async def _sweep_loop(self) -> None:
         rounds = 0
         while True:
             try:
                 sent = await self.relay_once()
                 rounds += 1
                 if rounds % 600 == 0:
-                    await self._housekeeping()
+                    await self._purge()
+                await self.pending()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("outbox_relay_failed", service=self.service)
+                log.exception("outbox_sweep_failed", service=self.service)
                 sent = 0
-                await asyncio.sleep(1)
             if sent < self.batch_size:
-                self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
+                await asyncio.sleep(self.poll_seconds)
 
     async def relay_once(self) -> int:
-        """Publish one batch; returns how many rows were confirmed."""
+        """Publish one batch of rows the dispatch left behind; how many were confirmed."""
         async with self.engine.begin() as conn:
-            rows = (await conn.execute(_CLAIM, {"limit": self.batch_size})).all()
-            if not rows:
+            claimed = (
+                await conn.execute(
+                    _CLAIM,
+                    {"limit": self.batch_size, "grace": self.sweep_after.total_seconds()},
+                )
+            ).all()
+            if not claimed:
                 return 0
-            results = await asyncio.gather(
-                *(
-                    self.broker.publish(
-                        row.payload.encode(),
-                        routing_key=row.routing_key,
-                        message_id=str(row.id),
-                        correlation_id=row.correlation_id,
-                    )
-                    for row in rows
-                ),
-                return_exceptions=True,
-            )
-            sent = [row.id for row, result in zip(rows, results, strict=True) if result is None]
-            failed = [
-                (row.id, result)
-                for row, result in zip(rows, results, strict=True)
-                if isinstance(result, BaseException)
-            ]
+            rows = [_Row(r.id, r.routing_key, r.payload, r.correlation_id) for r in claimed]
+            sent, failed = await self._publish(rows)
             if sent:
                 await conn.execute(_MARK_SENT, {"ids": sent})
             if failed:
-                error = repr(failed[0][1])[:500]
-                await conn.execute(_MARK_FAILED, {"ids": [i for i, _ in failed], "error": error})
-                log.warning("outbox_publish_failed", count=len(failed), error=error)
-        for row, result in zip(rows, results, strict=True):
-            if result is None:
-                MESSAGES_PUBLISHED.labels(self.service, row.routing_key).inc()
+                await conn.execute(
+                    _MARK_FAILED, {"ids": failed, "error": "the broker refused or timed out"}
+                )
         return len(sent)
 
-    async def _housekeeping(self) -> None:
+    async def _purge(self) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(_PURGE, {"before": utcnow() - self.keep_sent})
-            pending = await conn.scalar(_PENDING)
-        OUTBOX_PENDING.labels(self.service).set(int(pending or 0))
 
     async def pending(self) -> int:
+        """Rows not yet published (also sets the pending and oldest-pending gauges)."""
         async with self.engine.connect() as conn:
-            count = int(await conn.scalar(_PENDING) or 0)
-        OUTBOX_PENDING.labels(self.service).set(count)
-        return count
+            row = (await conn.execute(_PENDING)).one()
+        OUTBOX_PENDING.labels(self.service).set(int(row.pending))
+        OUTBOX_OLDEST.labels(self.service).set(float(row.oldest))
+        return int(row.pending)

@@ -35,6 +35,7 @@ def service_settings(
         "MESSAGING_NAMESPACE": namespace,
         "LOG_JSON": True,
         "OUTBOX_POLL_SECONDS": 0.2,
+        "OUTBOX_SWEEP_AFTER_SECONDS": 1.0,
     }
     if signer is not None:
         values["JWKS_JSON"] = signer.jwks_json
