@@ -1,12 +1,13 @@
-"""What the notification service owns besides the shared connections, built at start-up."""
+"""What the notification service owns besides the shared connections, and its mail sender."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notification_service import service
 from notification_service.mailer import Mailer
 from notification_service.settings import Settings
 from shared.runtime import Runtime
@@ -14,22 +15,32 @@ from shared.runtime import Runtime
 
 @dataclass(frozen=True)
 class Context:
-    """The mailer, plus the settings (links, ticket storage) and the sessionmaker for the
-    transactions of their own (a failed email's row, a ticket's PDF) beside a handler's."""
+    """The mailer, the settings (links, the sender's batches and retries) and the
+    sessionmaker for the mail sender's transactions."""
 
     settings: Settings
     mailer: Mailer
     sessionmaker: async_sessionmaker[AsyncSession]
+    # Set once a handler has committed an email: the sender sends it at once, not at the next
+    # poll. Set from the start, so what a crash left pending goes out on start-up.
+    mail_wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wake_mail_sender(self) -> None:
+        """An after-commit job (see ``service.delivery``)."""
+        self.mail_wake.set()
 
 
 async def build_context(rt: Runtime[Settings, Context]) -> Context:
-    """The service's context: its SMTP mailer and a ticket storage directory that exists."""
+    """The service's context: its SMTP mailer, and the mail sender as a periodic job."""
     settings = rt.settings
-    await asyncio.to_thread(settings.TICKET_STORAGE_DIR.mkdir, parents=True, exist_ok=True)
     mailer = Mailer(
         host=settings.SMTP_HOST,
         port=settings.SMTP_PORT,
         sender=settings.SMTP_FROM,
         timeout=settings.SMTP_TIMEOUT_SECONDS,
     )
-    return Context(settings=settings, mailer=mailer, sessionmaker=rt.sessionmaker)
+    ctx = Context(settings=settings, mailer=mailer, sessionmaker=rt.sessionmaker)
+    ctx.mail_wake.set()
+    # no pause of its own: each round waits for a wake-up or MAIL_POLL_SECONDS
+    rt.every(0, service.send_emails_when_woken, name="notification-mail-sender")
+    return ctx

@@ -116,9 +116,5 @@ class TicketsVoid(NotFound):
     message = "This booking was cancelled; its tickets are no longer valid."
 
 
-class MailNotSent(Exception):
-    """The SMTP server could not be reached or refused the message (worth retrying)."""
-
-
 class AddressUnusable(ValueError):
     """The recipient's address cannot be put on an envelope (retrying will not help)."""

@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -69,14 +70,16 @@ class Notification(Base):
 
 
 class TicketDocument(Base):
-    """A booking's rendered PDF: where it is on disk (relative to the storage dir) and its hash."""
+    """A booking's rendered PDF: the bytes themselves and their hash (so any replica serves
+    it, and no disk is written)."""
 
     __tablename__ = "ticket_document"
 
     booking_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    path: Mapped[str] = mapped_column(Text)
+    # loaded only where the bytes are wanted (the download, an email's attachment)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
     pages: Mapped[int] = mapped_column(Integer)
     # the payment the tickets stand on (booking.confirmed); null for rows from before 0003
@@ -98,6 +101,39 @@ class TicketVoid(Base):
     booking_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()")
+    )
+
+
+class PendingEmail(Base):
+    """An email a handler decided to send, waiting for the mail sender (see
+    ``service.mailing``): written in the handler's transaction, deleted once sent or given
+    up. One per message and kind, like its ``notification`` row."""
+
+    __tablename__ = "pending_email"
+    __table_args__ = (
+        UniqueConstraint("message_id", "kind"),
+        CheckConstraint(f"kind IN ({_KINDS})", name="kind"),
+        Index("ix_pending_email_next_attempt_at", "next_attempt_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    message_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    to_email: Mapped[str] = mapped_column(Text)
+    to_name: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    # attach this booking's ticket PDF (read from ticket_document when the email is sent)
+    ticket_booking_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()")
+    )
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=text("now()")
     )

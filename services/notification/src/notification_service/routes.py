@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from notification_service import service
-from notification_service.deps import SettingsDep
 from notification_service.schemas import NotificationRead
 from shared.openapi import errors
 from shared.pagination import Page, Pagination
@@ -36,12 +35,8 @@ async def list_notifications(
     # because the booking was cancelled or refunded
     responses={200: {"content": {"application/pdf": {}}, "description": "The PDF tickets."}},
 )
-async def get_ticket_pdf(
-    booking_id: uuid.UUID, session: SessionDep, user: CurrentUser, settings: SettingsDep
-) -> Response:
-    content = await service.get_ticket_pdf(
-        session, user=user, booking_id=booking_id, storage_dir=settings.TICKET_STORAGE_DIR
-    )
+async def get_ticket_pdf(booking_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Response:
+    content = await service.get_ticket_pdf(session, user=user, booking_id=booking_id)
     return Response(
         content,
         media_type="application/pdf",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pydantic import Field
 
 from shared.settings import ServiceSettings
 
@@ -11,8 +11,8 @@ class Settings(ServiceSettings):
     SERVICE_NAME: str = "notification"
     SERVICE_PORT: int = 8005
     API_PREFIX: str = "/api/notifications"
-    # A booking.confirmed handler holds two database connections (its transaction and the
-    # ticket document's); keep 2 x prefetch within the pool (DB_POOL_SIZE + DB_MAX_OVERFLOW).
+    # Each handler is database work on one connection (no SMTP inside); the mail sender
+    # holds one more while it sends a batch.
     AMQP_PREFETCH: int = 8
 
     SMTP_HOST: str = "127.0.0.1"
@@ -20,7 +20,16 @@ class Settings(ServiceSettings):
     SMTP_FROM: str = "Ticketing <no-reply@ticketing.local>"
     SMTP_TIMEOUT_SECONDS: float = 10
 
-    # Rendered tickets live here as <booking_id>.pdf (relative paths are from the cwd).
-    TICKET_STORAGE_DIR: Path = Path("var/tickets")
+    # The mail sender: pending emails are sent in batches of at most MAIL_BATCH_SIZE over one
+    # SMTP connection, as soon as a handler commits one, and every MAIL_POLL_SECONDS (retries
+    # that came due, anything left by a crash).
+    MAIL_BATCH_SIZE: int = Field(default=50, ge=1, le=1000)
+    MAIL_POLL_SECONDS: float = Field(default=2.0, gt=0)
+    # A failed email waits base x 2^(attempts - 1) seconds, at most MAIL_RETRY_MAX_SECONDS,
+    # and is given up (recorded failed for good) once it is MAIL_GIVE_UP_HOURS old.
+    MAIL_RETRY_BASE_SECONDS: float = Field(default=2.0, gt=0)
+    MAIL_RETRY_MAX_SECONDS: float = Field(default=600.0, gt=0)
+    MAIL_GIVE_UP_HOURS: float = Field(default=24.0, gt=0)
+
     # Links in emails point here (the gateway).
     PUBLIC_BASE_URL: str = "http://localhost:8080"

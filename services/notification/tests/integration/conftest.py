@@ -35,12 +35,14 @@ from shared.testing.messages import publish_as
 
 
 class SmtpSink:
-    """An aiosmtpd handler that collects messages (and can refuse a few first)."""
+    """An aiosmtpd handler that collects messages (and can refuse a few first), noting the
+    connection (the client's address) each one came over."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._messages: list[EmailMessage] = []
+        self._messages: list[tuple[Any, EmailMessage]] = []
         self._refuse = 0
+        self._reply = ""
         self.refused = 0
         self.port = 0
 
@@ -49,20 +51,26 @@ class SmtpSink:
             if self._refuse > 0:
                 self._refuse -= 1
                 self.refused += 1
-                return "451 4.3.0 Try again later"
+                return self._reply
             message = message_from_bytes(envelope.content, policy=policy.default)
             assert isinstance(message, EmailMessage)
-            self._messages.append(message)
+            self._messages.append((session.peer, message))
         return "250 OK"
 
-    def refuse_next(self, count: int) -> None:
+    def refuse_next(self, count: int, reply: str = "451 4.3.0 Try again later") -> None:
         with self._lock:
             self._refuse = count
+            self._reply = reply
 
     def to(self, address: str) -> list[EmailMessage]:
         """Messages accepted for ``address``."""
         with self._lock:
-            return [m for m in self._messages if address in str(m["To"])]
+            return [m for _, m in self._messages if address in str(m["To"])]
+
+    def connections(self, addresses: Sequence[str]) -> list[Any]:
+        """The connection each message for ``addresses`` came over, in the order accepted."""
+        with self._lock:
+            return [peer for peer, m in self._messages if any(a in str(m["To"]) for a in addresses)]
 
 
 def _consumed(message_type: str, outcome: str) -> float:
@@ -189,7 +197,6 @@ async def settings(
     make_namespace: Any,
     signer: Any,
     smtp_sink: SmtpSink,
-    tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
     return await _make_settings(
         infra,
@@ -198,8 +205,10 @@ async def settings(
         signer,
         SMTP_PORT=smtp_sink.port,
         SMTP_TIMEOUT_SECONDS=5,
-        TICKET_STORAGE_DIR=tmp_path_factory.mktemp("tickets"),
         AMQP_DELIVERY_LIMIT=4,
+        # retries come due quickly, and the sender looks for them often
+        MAIL_POLL_SECONDS=0.2,
+        MAIL_RETRY_BASE_SECONDS=0.2,
     )
 
 
@@ -218,7 +227,6 @@ async def smtp_down_settings(
     make_database: Any,
     make_namespace: Any,
     signer: Any,
-    tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
     return await _make_settings(
         infra,
@@ -227,8 +235,10 @@ async def smtp_down_settings(
         signer,
         SMTP_PORT=free_port(),
         SMTP_TIMEOUT_SECONDS=2,
-        TICKET_STORAGE_DIR=tmp_path_factory.mktemp("tickets-smtp-down"),
         AMQP_DELIVERY_LIMIT=2,
+        MAIL_POLL_SECONDS=0.2,
+        MAIL_RETRY_BASE_SECONDS=0.2,
+        MAIL_RETRY_MAX_SECONDS=1,
     )
 
 
@@ -252,3 +262,22 @@ def smtp_down_publish(smtp_down: RunningService) -> Callable[[Contract], Awaitab
 def smtp_down_scalar(smtp_down: RunningService) -> Scalar:
     """``scalar`` on the second instance's database."""
     return _scalar_on(smtp_down.runtime)
+
+
+@pytest.fixture
+def smtp_comes_back(smtp_down_settings: Settings) -> Iterator[Callable[[], SmtpSink]]:
+    """``smtp_comes_back()``: an SMTP server starts on the second instance's port (the outage
+    ends) and collects what it is sent; it stops again after the test."""
+    controllers: list[Controller] = []
+
+    def start() -> SmtpSink:
+        sink = SmtpSink()
+        sink.port = smtp_down_settings.SMTP_PORT
+        controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+        controller.start()
+        controllers.append(controller)
+        return sink
+
+    yield start
+    for controller in controllers:
+        controller.stop()

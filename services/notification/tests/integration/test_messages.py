@@ -53,7 +53,6 @@ async def test_welcome_is_sent_and_recipient_stored_when_user_registers(
     html = mail.get_body(preferencelist=("html",)).get_content()
     assert "verify-me-123" in text and "Ada <b>Lovelace</b>" in text
     assert "Ada &lt;b&gt;Lovelace&lt;/b&gt;" in html
-    # The email leaves before the handler's transaction commits: wait for the commit.
     stored = await eventually(
         lambda: scalar("SELECT email FROM recipient WHERE user_id = :id", id=user_id),
         what="recipient committed",
@@ -68,7 +67,12 @@ async def test_welcome_is_sent_and_recipient_stored_when_user_registers(
         what="duplicate seen",
     )
     assert len(smtp_sink.to(email)) == 1
-    body = await _items(client, signer.headers(user_id=user_id))
+    # the sender records the email once the server has accepted it
+    body = await eventually(
+        lambda: _items(client, signer.headers(user_id=user_id)),
+        until=lambda b: b["total"] == 1 and b["items"][0]["status"] == "sent",
+        what="recorded sent",
+    )
     assert [(n["kind"], n["status"]) for n in body["items"]] == [("welcome", "sent")]
     assert set(body["items"][0]) == {"id", "kind", "subject", "channel", "status", "created_at"}
 
@@ -219,25 +223,37 @@ async def test_refund_email_uses_the_projection_when_user_is_known(
 
 
 async def test_email_is_sent_once_after_retry_when_smtp_refuses_at_first(
-    client: Any, publish: Any, smtp_sink: Any, signer: Any, consumed: Any
+    client: Any,
+    publish: Any,
+    smtp_sink: Any,
+    signer: Any,
+    consumed: Any,
+    scalar: Any,
 ) -> None:
     user_id, email = uuid.uuid4(), _email()
-    retried = consumed("booking.expired", "retried")
+    retried, refused = consumed("booking.expired", "retried"), smtp_sink.refused
     smtp_sink.refuse_next(1)
-    await publish(_expired(user_id, email))
+    envelope = await publish(_expired(user_id, email))
 
     (mail,) = await eventually(lambda: _now(smtp_sink.to(email)), what="email after retry")
     assert "expired" in mail["Subject"]
-    assert consumed("booking.expired", "retried") == retried + 1
+    assert smtp_sink.refused == refused + 1  # the first attempt was refused
     body = await eventually(
         lambda: _items(client, signer.headers(user_id=user_id)),
         until=lambda b: b["total"] == 1 and b["items"][0]["status"] == "sent",
         what="failed row turned sent",
     )
     assert body["items"][0]["kind"] == "booking_expired"
+    assert (
+        await scalar("SELECT error FROM notification WHERE message_id = :id", id=envelope.id)
+        is None
+    )
+    # the mail sender retried; the message was handled once, never retried by the consumer
+    assert consumed("booking.expired", "retried") == retried
+    assert len(smtp_sink.to(email)) == 1
 
 
-async def test_failure_is_recorded_and_message_dead_lettered_when_smtp_is_down(
+async def test_failure_is_recorded_and_retried_without_blocking_the_consumer_when_smtp_is_down(
     smtp_down: Any,
     smtp_down_publish: Any,
     smtp_down_settings: Any,
@@ -248,19 +264,25 @@ async def test_failure_is_recorded_and_message_dead_lettered_when_smtp_is_down(
     user_id = uuid.uuid4()
     envelope = await smtp_down_publish(_registered(user_id, _email()))
 
+    attempts = "SELECT attempts FROM pending_email WHERE message_id = :id"
     await eventually(
-        lambda: dead_letters(smtp_down_settings),
-        until=lambda ids: str(envelope.id) in ids,
-        timeout=30,
-        what="dead-lettered after the delivery limit",
+        lambda: smtp_down_scalar(attempts, id=envelope.id),
+        until=lambda n: n is not None and n >= 2,
+        what="retried with backoff",
     )
     body = await _items(smtp_down.client, signer.headers(user_id=user_id))
     assert [(n["kind"], n["status"]) for n in body["items"]] == [("welcome", "failed")]
     sql = "SELECT error FROM notification WHERE message_id = :id"
     error = await smtp_down_scalar(sql, id=envelope.id)
     assert error is not None and "SMTPConnect" in error
+    later = (
+        "SELECT next_attempt_at > now() AND last_error LIKE '%SMTPConnect%' "
+        "FROM pending_email WHERE message_id = :id"
+    )
+    assert await smtp_down_scalar(later, id=envelope.id) is True
     inbox = "SELECT count(*) FROM processed_message WHERE message_id = :id"
-    assert await smtp_down_scalar(inbox, id=envelope.id) == 0  # never marked handled
+    assert await smtp_down_scalar(inbox, id=envelope.id) == 1  # handled at once, no waiting
+    assert str(envelope.id) not in await dead_letters(smtp_down_settings)
 
 
 async def test_list_is_newest_first_paginated_and_private_when_user_has_several(

@@ -70,6 +70,10 @@ async def _confirmed_and_served(
     return dict(owner)
 
 
+async def _now(value: Any) -> Any:
+    return value
+
+
 def _assert_void(response: Any) -> None:
     assert response.status_code == 404
     body = response.json()
@@ -78,7 +82,6 @@ def _assert_void(response: Any) -> None:
 
 async def test_pdf_is_404_and_deleted_when_a_confirmed_booking_is_cancelled(
     client: Any,
-    settings: Any,
     publish: Any,
     signer: Any,
     scalar: Any,
@@ -87,8 +90,9 @@ async def test_pdf_is_404_and_deleted_when_a_confirmed_booking_is_cancelled(
 ) -> None:
     data = booking_confirmed()
     owner = await _confirmed_and_served(client, publish, signer, data)
-    stored = settings.TICKET_STORAGE_DIR / f"{data.booking_id}.pdf"
-    assert stored.is_file()
+    sql = "SELECT count(*) FROM ticket_document WHERE booking_id = :id"
+    assert await scalar(sql, id=data.booking_id) == 1
+    await eventually(lambda: _now(smtp_sink.to(data.user_email)), what="the tickets emailed")
 
     cancellation = await publish(cancelled(data, reason="cancelled_by_admin"))
     await _handled(scalar, cancellation)
@@ -100,15 +104,17 @@ async def test_pdf_is_404_and_deleted_when_a_confirmed_booking_is_cancelled(
     stranger = await _pdf(client, data.booking_id, signer.headers())
     assert stranger.status_code == 404
     assert stranger.json()["message"] != VOID_MESSAGE  # nothing told to strangers
-    assert not stored.exists()
-    sql = "SELECT count(*) FROM ticket_document WHERE booking_id = :id"
     assert await scalar(sql, id=data.booking_id) == 0
-    assert len(smtp_sink.to(data.user_email)) == 2  # the tickets, then the cancellation
+    mails = await eventually(
+        lambda: _now(smtp_sink.to(data.user_email)),
+        until=lambda m: len(m) == 2,
+        what="the tickets, then the cancellation",
+    )
+    assert "cancelled" in mails[1]["Subject"]
 
 
 async def test_no_pdf_is_rendered_when_the_cancellation_arrives_before_the_confirmation(
     client: Any,
-    settings: Any,
     publish: Any,
     signer: Any,
     scalar: Any,
@@ -123,12 +129,17 @@ async def test_no_pdf_is_rendered_when_the_cancellation_arrives_before_the_confi
     await _handled(scalar, confirmation)
 
     _assert_void(await _pdf(client, data.booking_id, signer.headers(user_id=data.user_id)))
-    assert not (settings.TICKET_STORAGE_DIR / f"{data.booking_id}.pdf").exists()
     sql = "SELECT count(*) FROM ticket_document WHERE booking_id = :id"
     assert await scalar(sql, id=data.booking_id) == 0
-    mails = smtp_sink.to(data.user_email)
-    assert len(mails) == 1  # the cancellation only: no tickets that are not valid
-    assert not list(mails[0].iter_attachments())
+    # the confirmation queued no email and recorded nothing: no tickets that are not valid
+    queued = "SELECT count(*) FROM pending_email WHERE message_id = :id"
+    assert await scalar(queued, id=confirmation.id) == 0
+    recorded = "SELECT count(*) FROM notification WHERE message_id = :id"
+    assert await scalar(recorded, id=confirmation.id) == 0
+    (mail,) = await eventually(
+        lambda: _now(smtp_sink.to(data.user_email)), what="the cancellation email"
+    )
+    assert "cancelled" in mail["Subject"] and not list(mail.iter_attachments())
 
 
 async def test_voiding_is_idempotent_when_cancellations_repeat(
@@ -150,7 +161,7 @@ async def test_voiding_is_idempotent_when_cancellations_repeat(
 
 
 async def test_pdf_is_404_when_the_payment_it_stands_on_is_refunded(
-    client: Any, settings: Any, publish: Any, signer: Any, booking_confirmed: Any
+    client: Any, publish: Any, signer: Any, scalar: Any, booking_confirmed: Any
 ) -> None:
     data = booking_confirmed()
     owner = await _confirmed_and_served(client, publish, signer, data)
@@ -164,7 +175,8 @@ async def test_pdf_is_404_when_the_payment_it_stands_on_is_refunded(
     )
     _assert_void(response)
     assert response.json()["details"]["reason"] == "payment_refunded"
-    assert not (settings.TICKET_STORAGE_DIR / f"{data.booking_id}.pdf").exists()
+    sql = "SELECT count(*) FROM ticket_document WHERE booking_id = :id"
+    assert await scalar(sql, id=data.booking_id) == 0
 
 
 async def test_pdf_stays_when_another_payment_of_the_booking_is_refunded(

@@ -9,6 +9,7 @@ from typing import Any
 import pypdf
 import pytest
 
+from notification_service import ticket_pdf
 from shared.testing.eventually import eventually
 
 pytestmark = pytest.mark.integration
@@ -54,8 +55,12 @@ async def test_pdf_is_served_and_mailed_once_when_booking_confirmed(
     assert attachment.get_filename() == f"ticket-{data.booking_id}.pdf"
     assert attachment.get_content() == response.content
 
-    listed = (await client.get("/api/notifications", headers=owner)).json()
-    assert [(n["kind"], n["status"], n["channel"]) for n in listed["items"]] == [
+    listed = await eventually(
+        lambda: _notifications(client, owner),
+        until=lambda items: bool(items) and items[0]["status"] == "sent",
+        what="recorded sent",
+    )
+    assert [(n["kind"], n["status"], n["channel"]) for n in listed] == [
         ("booking_confirmed", "sent", "email")
     ]
 
@@ -117,32 +122,37 @@ async def test_pdf_is_404_when_booking_unknown_or_id_malformed(client: Any, sign
 async def test_ticket_is_stored_and_retries_reuse_it_when_smtp_is_down(
     smtp_down: Any,
     smtp_down_publish: Any,
-    smtp_down_settings: Any,
+    smtp_down_scalar: Any,
     signer: Any,
     booking_confirmed: Any,
-    dead_letters: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     client = smtp_down.client
     data = booking_confirmed()
     owner = signer.headers(user_id=data.user_id)
     envelope = await smtp_down_publish(data)
 
-    await _wait_for_pdf(client, data.booking_id, owner)  # invariant 5: the ticket is there
-    stored = smtp_down_settings.TICKET_STORAGE_DIR / f"{data.booking_id}.pdf"
-    first_render = stored.stat().st_ino
+    first = await _wait_for_pdf(client, data.booking_id, owner)  # invariant 5: the ticket is there
+    row = "SELECT xmin::text || ' ' || sha256 FROM ticket_document WHERE booking_id = :id"
+    stored = await smtp_down_scalar(row, id=data.booking_id)
+    renders: list[Any] = []
+    monkeypatch.setattr(ticket_pdf, "render_ticket_pdf", lambda sheet: renders.append(sheet))
     listed = await eventually(
         lambda: _notifications(client, owner),
         until=lambda items: bool(items) and items[0]["status"] == "failed",
         what="failed notification recorded",
     )
     assert listed[0]["kind"] == "booking_confirmed"
+    attempts = "SELECT attempts FROM pending_email WHERE message_id = :id"
     await eventually(
-        lambda: dead_letters(smtp_down_settings),
-        until=lambda ids: str(envelope.id) in ids,
-        timeout=30,
-        what="dead-lettered after the delivery limit",
+        lambda: smtp_down_scalar(attempts, id=envelope.id),
+        until=lambda n: n is not None and n >= 3,
+        what="the email retried",
     )
-    assert stored.stat().st_ino == first_render  # retries reused the file, no re-render
+    # retries attach the stored PDF: nothing rendered or rewritten
+    assert renders == []
+    assert await smtp_down_scalar(row, id=data.booking_id) == stored
+    assert (await _pdf_for(client, data.booking_id, owner)).content == first.content
 
 
 async def _notifications(client: Any, headers: dict[str, str]) -> list[dict[str, Any]]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from email import message_from_bytes, message_from_string, policy
+from email.message import EmailMessage
 
 import pytest
 
 from notification_service import emails
 from notification_service.domain import AddressUnusable
-from notification_service.mailer import Attachment, Mailer, message_id_header
+from notification_service.mailer import Attachment, Mailer, Outgoing, message_id_header
 
 BOOKING = uuid.UUID("11111111-2222-3333-4444-555555555555")
 
@@ -116,22 +118,110 @@ def test_verification_gives_the_token_link_and_expiry_when_composed() -> None:
     assert "Ada &amp; &lt;Co&gt;" in email.html
 
 
+def _parsed(outgoing: Outgoing) -> EmailMessage:
+    assert b"\n" not in outgoing.data.replace(b"\r\n", b"")  # CRLF line ends only
+    assert all(len(line) <= 998 for line in outgoing.data.split(b"\r\n"))
+    message = message_from_bytes(outgoing.data, policy=policy.default)
+    assert isinstance(message, EmailMessage) and not message.defects
+    return message
+
+
 def test_message_has_text_html_and_pdf_when_built_with_an_attachment() -> None:
     mailer = Mailer(host="127.0.0.1", port=1, sender="Ticketing <no-reply@t.local>", timeout=1)
     email = emails.refund(greeting="Ada", booking_id=BOOKING, amount=2500, currency="EUR")
-    message = mailer.build(
+    pdf_bytes = b"%PDF-1.4 test" * 100
+    outgoing = mailer.build(
         to_email="ada@example.test",
         to_name='Ada "Countess" Lovelace',
         email=email,
         message_id=message_id_header(BOOKING, "refund"),
-        attachments=[Attachment(filename="ticket-x.pdf", content=b"%PDF-1.4 test")],
+        attachments=[Attachment(filename="ticket-x.pdf", content=pdf_bytes)],
     )
+    assert outgoing.recipient == "ada@example.test" and not outgoing.smtputf8
+    message = _parsed(outgoing)
     assert message["To"].addresses[0].addr_spec == "ada@example.test"
+    assert message["To"].addresses[0].display_name == 'Ada "Countess" Lovelace'
+    assert message["From"].addresses[0].addr_spec == "no-reply@t.local"
     assert message["Message-ID"] == f"<{BOOKING}.refund@ticketing.local>"
+    assert message["Subject"] == email.subject and message["Date"] is not None
     kinds = [part.get_content_type() for part in message.walk()]
-    assert {"text/plain", "text/html", "application/pdf"} <= set(kinds)
+    assert kinds == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "application/pdf",
+    ]
+    assert message.get_body(preferencelist=("plain",)).get_content() == email.text
+    assert message.get_body(preferencelist=("html",)).get_content() == email.html
     (pdf,) = list(message.iter_attachments())
-    assert pdf.get_filename() == "ticket-x.pdf" and pdf.get_content() == b"%PDF-1.4 test"
+    assert pdf.get_filename() == "ticket-x.pdf" and pdf.get_content() == pdf_bytes
+
+
+def test_message_is_alternative_only_when_built_without_attachments() -> None:
+    mailer = Mailer(host="127.0.0.1", port=1, sender="Ticketing <no-reply@t.local>", timeout=1)
+    email = emails.booking_expired(greeting="x", booking_id=BOOKING)
+    message = _parsed(
+        mailer.build(to_email="a@example.test", to_name="", email=email, message_id="<a@b>")
+    )
+    assert message.get_content_type() == "multipart/alternative"
+    assert list(message.iter_attachments()) == []
+    assert str(message["To"]) == "a@example.test"
+
+
+def test_non_ascii_subject_and_name_survive_when_encoded() -> None:
+    mailer = Mailer(host="127.0.0.1", port=1, sender="Ticketing <no-reply@t.local>", timeout=1)
+    title = "Zürich — Ünïcødé Fest " + "東京 " * 30
+    email = emails.booking_confirmed(
+        greeting="Zoë",
+        title=title,
+        starts_at=datetime(2030, 1, 2, 3, 4, tzinfo=UTC),
+        location="Halle 1",
+        booking_id=BOOKING,
+        tickets=1,
+        amount=100,
+        currency="CHF",
+        base_url="http://x",
+    )
+    outgoing = mailer.build(
+        to_email="zoe@example.test", to_name="Zoë Ünïcødé", email=email, message_id="<a@b>"
+    )
+    assert outgoing.data.split(b"\r\n\r\n", 1)[0].isascii()  # encoded words in the header
+    message = _parsed(outgoing)
+    assert message["Subject"] == email.subject
+    assert message["To"].addresses[0].display_name == "Zoë Ünïcødé"
+    assert "Zoë" in message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_line_breaks_cannot_add_headers_when_subject_or_name_carry_them() -> None:
+    mailer = Mailer(host="127.0.0.1", port=1, sender="Ticketing <no-reply@t.local>", timeout=1)
+    hostile = emails.Email(subject="Hi\r\nBcc: victim@example.test", text="t", html="h")
+    message = _parsed(
+        mailer.build(to_email="a@example.test", to_name="Ada", email=hostile, message_id="<a@b>")
+    )
+    assert message["Bcc"] is None
+    assert message["Subject"] == "Hi Bcc: victim@example.test"
+    with pytest.raises(AddressUnusable):
+        mailer.build(
+            to_email="a@example.test",
+            to_name="Ada\nCc: other@example.test",
+            email=hostile,
+            message_id="<a@b>",
+        )
+
+
+def test_address_with_a_non_ascii_domain_asks_for_smtputf8_when_built() -> None:
+    mailer = Mailer(host="127.0.0.1", port=1, sender="Ticketing <no-reply@t.local>", timeout=1)
+    email = emails.booking_expired(greeting="x", booking_id=BOOKING)
+    outgoing = mailer.build(
+        to_email="zoe@zürich.example", to_name="Zoë", email=email, message_id="<a@b>"
+    )
+    assert outgoing.smtputf8 and outgoing.recipient == "zoe@zürich.example"
+    message = message_from_string(outgoing.data.decode(), policy=policy.SMTPUTF8)
+    assert message["To"].addresses[0].addr_spec == "zoe@zürich.example"
+    assert message["To"].addresses[0].display_name == "Zoë"
+    with pytest.raises(AddressUnusable):  # a non-ASCII local part, as before: not addressable
+        mailer.build(to_email="zoë@example.test", to_name="", email=email, message_id="<a@b>")
 
 
 def test_build_refuses_an_address_when_it_cannot_be_an_envelope_recipient() -> None:

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
-import os
+import re
 import uuid
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pypdf
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
-from notification_service.ticket_pdf import (
-    TicketLine,
-    TicketSheet,
-    render_ticket_pdf,
-    sha256_hex,
-    store_ticket_pdf,
-)
+from notification_service import pdf
+from notification_service.ticket_pdf import TicketLine, TicketSheet, render_ticket_pdf
 
 
 def _sheet(title: str = "Jazz Night", seats: tuple[str | None, ...] = ("A-B-7",)) -> TicketSheet:
@@ -117,25 +111,6 @@ def test_no_tickets_is_refused_when_rendering() -> None:
         render_ticket_pdf(_sheet(seats=()))
 
 
-async def test_stored_pdf_is_reused_when_hash_matches(tmp_path: Path) -> None:
-    sheet = _sheet()
-    first = await store_ticket_pdf(tmp_path, sheet, recorded_sha256=None)
-    assert first.path == tmp_path / f"{sheet.booking_id}.pdf"
-    assert sha256_hex(first.path.read_bytes()) == first.sha256 and first.pages == 1
-    mtime = first.path.stat().st_mtime_ns
-    again = await store_ticket_pdf(tmp_path, sheet, recorded_sha256=first.sha256)
-    assert again.sha256 == first.sha256 and first.path.stat().st_mtime_ns == mtime
-    assert await asyncio.to_thread(os.listdir, tmp_path) == [first.path.name]  # no temp left
-
-
-async def test_stored_pdf_is_rendered_again_when_file_is_corrupt(tmp_path: Path) -> None:
-    sheet = _sheet()
-    first = await store_ticket_pdf(tmp_path, sheet, recorded_sha256=None)
-    first.path.write_bytes(b"garbage")
-    again = await store_ticket_pdf(tmp_path, sheet, recorded_sha256=first.sha256)
-    assert again.content.startswith(b"%PDF") and first.path.read_bytes() == again.content
-
-
 def _decoded_qr_codes(content: bytes) -> list[list[str]]:
     """Each page rasterized (pdfium) and its QR codes decoded (zxing-cpp), page by page."""
     document = pdfium.PdfDocument(content)
@@ -166,3 +141,83 @@ def test_qr_decodes_back_to_the_exact_ticket_code_when_page_is_rasterized() -> N
     lines = tuple(replace(t, code=c) for t, c in zip(sheet.tickets, codes, strict=True))
     sheet = replace(sheet, tickets=lines)
     assert _decoded_qr_codes(render_ticket_pdf(sheet)) == [[codes[0]], [codes[1]]]
+
+
+def _signed_code() -> str:
+    """A code the size booking signs (~300 characters: QR version 13)."""
+    payload = f'{{"k":"a1b2c3d4e5f6a7b8","t":"{uuid.uuid4()}","b":"{uuid.uuid4()}","s":"A-1"}}'
+    return payload.encode().hex() + "." + "Zk9a" * 21 + "xY"
+
+
+def test_long_signed_codes_decode_back_when_page_is_rasterized() -> None:
+    sheet = _sheet(seats=("A-1", "A-2", None))
+    lines = tuple(replace(t, code=_signed_code()) for t in sheet.tickets)
+    sheet = replace(sheet, tickets=lines)
+    assert all(len(t.code) > 280 for t in lines)
+    assert _decoded_qr_codes(render_ticket_pdf(sheet)) == [[t.code] for t in lines]
+
+
+def test_pdf_is_structurally_valid_when_opened_strictly() -> None:
+    sheet = _sheet(seats=("A-B-7", None))
+    content = render_ticket_pdf(sheet)
+    assert content.startswith(b"%PDF-1.4\n") and content.endswith(b"%%EOF\n")
+    reader = pypdf.PdfReader(io.BytesIO(content), strict=True)  # strict: a bad xref raises
+    assert len(reader.pages) == 2
+    assert reader.metadata is not None and reader.metadata.title == f"Tickets {sheet.booking_id}"
+    for page in reader.pages:
+        assert [float(v) for v in page.mediabox] == pytest.approx([0, 0, 595.2756, 841.8898])
+    document = pdfium.PdfDocument(content)
+    try:
+        assert len(document) == 2
+        texts = [document[i].get_textpage().get_text_range() for i in range(2)]
+    finally:
+        document.close()
+    assert "A-B-7" in texts[0] and "General admission" in texts[1]
+    assert all(str(sheet.booking_id) in text for text in texts)
+
+
+def test_xref_offsets_point_at_their_objects_when_rendered() -> None:
+    content = render_ticket_pdf(_sheet(seats=("A-1", "A-2")))
+    start = int(content.rsplit(b"startxref\n", 1)[1].split(b"\n", 1)[0])
+    table = content[start:].split(b"trailer", 1)[0].split(b"\n")
+    assert table[0] == b"xref" and table[1] == b"0 %d" % (len(table) - 3)
+    for number, entry in enumerate(table[3:-1], start=1):
+        assert len(entry) + 1 == 20  # each entry is 20 bytes with its end of line
+        offset = int(entry[:10])
+        assert content[offset:].startswith(b"%d 0 obj\n" % number)
+
+
+def test_fonts_are_base14_without_embedding_when_rendered() -> None:
+    content = render_ticket_pdf(_sheet())
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    described = {str(fonts[name]["/BaseFont"]): fonts[name] for name in fonts}
+    assert set(described) == {"/Helvetica", "/Helvetica-Bold"}
+    for font in described.values():
+        assert font["/Encoding"] == "/WinAnsiEncoding" and "/FontDescriptor" not in font
+    assert b"/FontFile" not in content
+
+
+def test_characters_outside_the_fonts_become_question_marks_when_rendered() -> None:
+    (page,) = _pages(render_ticket_pdf(_sheet("Tokyo 東京 live")))
+    assert "Tokyo ?? live" in page
+
+
+def test_long_title_wraps_to_two_lines_and_is_cut_with_an_ellipsis_when_too_long() -> None:
+    title = " ".join(["Symphony"] * 40)
+    content = render_ticket_pdf(_sheet(title))
+    streams = b"".join(
+        zlib.decompress(m.group(1))
+        for m in re.finditer(rb"stream\n(.*?)\nendstream", content, re.DOTALL)
+    )
+    shown = re.findall(rb"/F2 22 Tf [^(]*\((.*?)\) Tj", streams)
+    assert len(shown) == 2
+    assert shown[0].startswith(b"Symphony Symphony") and not shown[0].endswith(b"\x85")
+    assert shown[1].endswith(b"\x85")  # WinAnsi's ellipsis
+    width = pdf.base14("F2", "Helvetica-Bold").width
+    assert all(width(line, 22) <= 595.2756 - 2 * 18 * 72 / 25.4 for line in shown)
+
+
+def test_parentheses_and_backslashes_are_escaped_when_in_values() -> None:
+    (page,) = _pages(render_ticket_pdf(_sheet("Jazz (live) \\ late")))
+    assert "Jazz (live) \\ late" in page

@@ -6,10 +6,11 @@ except a verification request, which may be for an address not confirmed yet.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service import emails, repository
-from notification_service.context import Context
 from notification_service.domain import Addressee, NotificationKind
 from notification_service.service.delivery import tell
 from shared.contracts.auth import (
@@ -19,6 +20,9 @@ from shared.contracts.auth import (
     UserVerificationRequestedV1,
 )
 from shared.messaging import Envelope
+
+if TYPE_CHECKING:
+    from notification_service.context import Context
 
 AccountMessage = (
     UserRegisteredV1

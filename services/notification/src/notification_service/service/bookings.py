@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service import emails
-from notification_service.context import Context
 from notification_service.domain import NotificationKind
-from notification_service.mailer import Attachment
 from notification_service.service.delivery import address_of, known_address, tell
 from notification_service.service.tickets import store_ticket_document, void_tickets
 from shared.contracts.booking import BookingCancelledV1, BookingConfirmedV1, BookingExpiredV1
 from shared.contracts.payment import PaymentRefundedV1
 from shared.messaging import Envelope
 
+if TYPE_CHECKING:
+    from notification_service.context import Context
+
 
 async def send_tickets(
     session: AsyncSession, envelope: Envelope[BookingConfirmedV1], ctx: Context
 ) -> None:
-    """Render and store the booking's PDF tickets and email them to the buyer (nothing when
-    the booking's cancellation was consumed first: its tickets are void)."""
+    """Render and store the booking's PDF tickets and queue the email that carries them
+    (nothing when the booking's cancellation was consumed first: its tickets are void)."""
     data = envelope.data
     to = await address_of(session, data.user_id, data.user_email)
-    stored = await store_ticket_document(ctx, data, buyer_name=to.greeting, buyer_email=to.email)
-    if stored is None:
+    stored = await store_ticket_document(
+        session, data, buyer_name=to.greeting, buyer_email=to.email
+    )
+    if not stored:
         return
     email = emails.booking_confirmed(
         greeting=to.greeting,
@@ -36,9 +41,8 @@ async def send_tickets(
         currency=data.currency,
         base_url=ctx.settings.PUBLIC_BASE_URL,
     )
-    pdf = Attachment(filename=f"ticket-{data.booking_id}.pdf", content=stored.content)
     kind = NotificationKind.BOOKING_CONFIRMED
-    await tell(session, ctx, envelope, kind=kind, to=to, email=email, attachments=(pdf,))
+    await tell(session, ctx, envelope, kind=kind, to=to, email=email, tickets_of=data.booking_id)
 
 
 async def tell_booking_cancelled(
@@ -49,7 +53,9 @@ async def tell_booking_cancelled(
     data = envelope.data
     # Every cancellation, not only was_confirmed: one consumed before its booking.confirmed
     # must keep that confirmation from rendering a PDF (a cancelled booking never comes back).
-    await void_tickets(ctx, booking_id=data.booking_id, user_id=data.user_id, reason=data.reason)
+    await void_tickets(
+        session, booking_id=data.booking_id, user_id=data.user_id, reason=data.reason
+    )
     to = await address_of(session, data.user_id, data.user_email)
     email = emails.booking_cancelled(
         greeting=to.greeting,
@@ -78,7 +84,7 @@ async def tell_refunded(
     with no known address, record it failed (no retry helps)."""
     data = envelope.data
     await void_tickets(
-        ctx,
+        session,
         booking_id=data.booking_id,
         user_id=data.user_id,
         reason="payment_refunded",

@@ -1,29 +1,26 @@
 """Telling someone one thing: where to write to them, sending the email and recording it.
 
-See the package docstring for the failure rules.
+The email is only queued here (``pending_email``, in the handler's transaction): the mail
+sender (:mod:`.mailing`) sends it after the commit. See the package docstring.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service import repository
-from notification_service.context import Context
 from notification_service.domain import (
     NO_ADDRESS,
     Addressee,
     AddressUnusable,
-    MailNotSent,
     NotificationKind,
     NotificationStatus,
 )
 from notification_service.emails import Email
-from notification_service.mailer import Attachment, message_id_header
+from notification_service.mailer import check_address
 from shared.contracts.auth import (
     OrganizerDecidedV1,
     UserPasswordResetRequestedV1,
@@ -32,8 +29,12 @@ from shared.contracts.auth import (
 )
 from shared.contracts.booking import BookingCancelledV1, BookingConfirmedV1, BookingExpiredV1
 from shared.contracts.payment import PaymentRefundedV1
+from shared.db import after_commit
 from shared.logging import get_logger
 from shared.messaging import Envelope
+
+if TYPE_CHECKING:
+    from notification_service.context import Context
 
 log = get_logger(__name__)
 
@@ -50,7 +51,7 @@ Fact = TypeVar(
     | PaymentRefundedV1,
 )
 
-_ERROR_LIMIT = 500
+ERROR_LIMIT = 500  # characters of an SMTP error kept in ``notification.error``
 
 
 async def address_of(session: AsyncSession, user_id: uuid.UUID, fallback_email: str) -> Addressee:
@@ -68,30 +69,7 @@ async def address_of(session: AsyncSession, user_id: uuid.UUID, fallback_email: 
 async def known_address(session: AsyncSession, user_id: uuid.UUID) -> Addressee | None:
     """The user's address in the projection (from auth), if any."""
     recipient = await repository.get_recipient(session, user_id)
-    return None if recipient is None else Addressee(recipient.email, recipient.full_name)
-
-
-@dataclass(frozen=True, slots=True)
-class _Record:
-    """The ``notification`` row of one email (one per message and kind)."""
-
-    message_id: uuid.UUID
-    kind: NotificationKind
-    user_id: uuid.UUID
-    subject: str
-
-    async def write(
-        self, session: AsyncSession, status: NotificationStatus, error: str | None = None
-    ) -> None:
-        await repository.add_notification(
-            session,
-            message_id=self.message_id,
-            kind=self.kind,
-            user_id=self.user_id,
-            subject=self.subject,
-            status=status,
-            error=error[:_ERROR_LIMIT] if error else None,
-        )
+    return None if recipient is None else Addressee(*recipient)
 
 
 async def tell(
@@ -102,35 +80,44 @@ async def tell(
     kind: NotificationKind,
     to: Addressee | None,
     email: Email,
-    attachments: Sequence[Attachment] = (),
+    tickets_of: uuid.UUID | None = None,
 ) -> None:
-    """Send ``email`` about ``envelope``'s fact to ``to`` and record it; with no (usable)
-    address it is recorded failed, since no retry helps, and an SMTP failure is recorded and
-    re-raised to be retried."""
+    """Queue ``email`` about ``envelope``'s fact to ``to`` (with the PDF tickets of booking
+    ``tickets_of`` attached), sent once this transaction commits; with no (usable) address it
+    is recorded failed at once, since no retry helps."""
     message_id, user_id = envelope.id, envelope.data.user_id
-    record = _Record(message_id=message_id, kind=kind, user_id=user_id, subject=email.subject)
-    if to is None:
-        log.warning("notification_no_address", user_id=str(user_id), kind=kind.value)
-        await record.write(session, NotificationStatus.FAILED, NO_ADDRESS)
-        return
-    try:
-        message = ctx.mailer.build(
-            to_email=to.email,
-            to_name=to.name,
-            email=email,
-            message_id=message_id_header(message_id, kind.value),
-            attachments=attachments,
+    problem = None if to is None else _unusable(to)
+    if to is None or problem is not None:
+        log.warning("notification_not_addressable", user_id=str(user_id), kind=kind.value)
+        failed = repository.NotificationRecord(
+            message_id=message_id,
+            kind=kind.value,
+            user_id=user_id,
+            subject=email.subject,
+            status=NotificationStatus.FAILED,
+            error=(problem or NO_ADDRESS)[:ERROR_LIMIT],
         )
-    except AddressUnusable as exc:
-        log.warning("notification_bad_address", kind=kind.value, user_id=str(user_id))
-        await record.write(session, NotificationStatus.FAILED, str(exc))
+        await repository.add_notifications(session, [failed])
         return
+    await repository.add_pending_email(
+        session,
+        message_id=message_id,
+        kind=kind,
+        user_id=user_id,
+        to_email=to.email,
+        to_name=to.name,
+        subject=email.subject,
+        text_body=email.text,
+        html_body=email.html,
+        ticket_booking_id=tickets_of,
+    )
+    after_commit(session, ctx.wake_mail_sender)
+
+
+def _unusable(to: Addressee) -> str | None:
+    """Why the address cannot go on an envelope, if it cannot."""
     try:
-        await ctx.mailer.send(message)
-    except MailNotSent as exc:
-        # the handler's transaction rolls back: the failure is kept in one of its own
-        async with ctx.sessionmaker() as other, other.begin():
-            await record.write(other, NotificationStatus.FAILED, str(exc))
-        raise
-    await record.write(session, NotificationStatus.SENT)
-    log.info("notification_sent", kind=kind.value, message_id=str(message_id))
+        check_address(to.email, to.name)
+    except AddressUnusable as exc:
+        return str(exc)
+    return None

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service import repository
 from notification_service.domain import TicketsNotFound, TicketsVoid
 from notification_service.schemas import NotificationRead
-from shared.logging import get_logger
 from shared.pagination import Page, PageParams, paginate
 from shared.security import Principal
-
-log = get_logger(__name__)
 
 
 async def list_notifications(
@@ -31,18 +26,15 @@ async def list_notifications(
     )
 
 
-async def get_ticket_pdf(
-    session: AsyncSession, *, user: Principal, booking_id: uuid.UUID, storage_dir: Path
-) -> bytes:
-    """The booking's PDF, for its owner or an admin; 404 for anyone else, until it is rendered,
-    and once the booking is no longer confirmed (saying so to its owner)."""
-    document = await repository.get_ticket_document(session, booking_id)
-    if document is not None and (document.user_id == user.id or user.is_admin):
-        try:
-            # read now, not streamed later: a void that deletes the file meanwhile is a 404
-            return await asyncio.to_thread((storage_dir / document.path).read_bytes)
-        except FileNotFoundError:
-            log.warning("ticket_pdf_missing", booking_id=str(booking_id), path=document.path)
+async def get_ticket_pdf(session: AsyncSession, *, user: Principal, booking_id: uuid.UUID) -> bytes:
+    """The booking's stored PDF (never rendered here), for its owner or an admin; 404 for
+    anyone else, until it is rendered, and once the booking is no longer confirmed (saying so
+    to its owner)."""
+    document = await repository.get_ticket_owner_and_content(session, booking_id)
+    if document is not None:
+        owner, content = document
+        if owner == user.id or user.is_admin:
+            return content
     void = await repository.get_ticket_void(session, booking_id)
     if void is not None and (void.user_id == user.id or user.is_admin):
         raise TicketsVoid(details={"booking_id": str(booking_id), "reason": void.reason})
