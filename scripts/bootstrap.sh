@@ -63,6 +63,17 @@ if [[ ! -x $PROMTOOL ]] && ! command -v promtool >/dev/null; then
         || fail "could not unpack promtool from Debian's prometheus package"
 fi
 
+# newman (runs postman_collection.json in tests/clients), from npm at the versions and
+# integrity hashes of tests/clients/package-lock.json, into tests/clients/node_modules
+# (git-ignored); again only when the lock file changes.
+command -v npm >/dev/null || apt_install nodejs npm
+NPM_STAMP=tests/clients/node_modules/.lock.sha256
+WANT_NPM="$(sha256sum tests/clients/package-lock.json | cut -d' ' -f1)"
+if [[ ! -x tests/clients/node_modules/.bin/newman || ! -f $NPM_STAMP || "$(cat "$NPM_STAMP")" != "$WANT_NPM" ]]; then
+    run npm ci --prefix tests/clients --no-audit --no-fund --ignore-scripts
+    echo "$WANT_NPM" >"$NPM_STAMP"
+fi
+
 # --- servers (no systemd here: start them directly) -----------------------------
 if ! port_open 5432; then
     # shellcheck disable=SC2046
