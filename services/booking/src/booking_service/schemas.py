@@ -66,26 +66,10 @@ class BookingRead(BaseModel):
 
 
 class BookingDetail(BookingRead):
-    """One booking; ``tickets`` are listed while it is confirmed."""
+    """One booking; ``tickets`` are listed while it is confirmed. (PostgreSQL writes this body:
+    ``repository.views``.)"""
 
     tickets: list[TicketRead]
-
-    @classmethod
-    def of(cls, booking: Booking) -> BookingDetail:
-        tickets = []
-        if booking.status == BookingStatus.CONFIRMED:
-            tickets = [
-                TicketRead(
-                    ticket_id=t.id,
-                    seat_id=t.seat_id,
-                    tier=t.tier,
-                    price=t.price,
-                    code=t.code,
-                    checked_in_at=t.checked_in_at,
-                )
-                for t in booking.tickets
-            ]
-        return cls.model_validate({**_common(booking), "tickets": tickets})
 
 
 def _common(booking: Booking) -> dict[str, object]:

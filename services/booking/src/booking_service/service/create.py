@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from functools import partial
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from booking_service import domain
 from booking_service import repository as repo
 from booking_service.clients import EventClient
 from booking_service.domain import BookingStatus, HoldForbidden, SeatsUnavailable
-from booking_service.orm import ACTIVE_SEAT_INDEX, HOLD_UNIQUE, BookedSeat, Booking
-from booking_service.schemas import BookingRead
+from booking_service.orm import ACTIVE_SEAT_INDEX, HOLD_UNIQUE
+from booking_service.repository import BookingRow, SeatRow
+from booking_service.schemas import BookingRead, EventRead, SeatRead
 from booking_service.service import messages
 from booking_service.settings import Settings
 from shared.contracts.event import HoldClaimedV1
@@ -27,6 +30,7 @@ from shared.security import Principal
 async def create_booking(
     session: AsyncSession,
     *,
+    single: AsyncEngine,
     events: EventClient,
     settings: Settings,
     user: Principal,
@@ -43,6 +47,7 @@ async def create_booking(
         run=partial(
             _book_hold,
             session,
+            single=single,
             events=events,
             user=user,
             hold_id=hold_id,
@@ -55,27 +60,25 @@ async def _book_hold(
     session: AsyncSession,
     claim: KeyClaim,
     *,
+    single: AsyncEngine,
     events: EventClient,
     user: Principal,
     hold_id: str,
     window_seconds: int,
 ) -> StoredResponse:
-    async with session.begin():
-        existing = await repo.get_booking_by_hold(session, hold_id)
+    # One statement with no transaction around it: nothing is locked while we wait for event.
+    existing = await repo.find_booking_of_hold(single, hold_id)
     if existing is not None:
-        raise _hold_already_booked(existing, user)
+        raise _hold_already_booked(*existing, user)
 
-    # Outside any transaction: no row is locked while we wait for event.
     held = await events.claim_hold(hold_id, user_id=user.id, extend_seconds=window_seconds)
-    booking = _new_booking(held, user=user, window_seconds=window_seconds)
+    now = utcnow()
+    booking = _new_booking(held, user=user, window_seconds=window_seconds, now=now)
+    response = StoredResponse(status=201, body=_created_answer(booking, now=now))
     try:
         async with session.begin():
-            session.add(booking)
-            await session.flush()
+            await repo.add_booking(session, booking, now=now)
             await outbox.add(session, messages.created_message(booking))
-            response = StoredResponse(
-                status=201, body=BookingRead.of(booking).model_dump(mode="json")
-            )
             await claim.record(session, response)
     except IntegrityError as exc:
         conflict = await _insert_conflict(session, exc, held=held, user=user)
@@ -85,18 +88,17 @@ async def _book_hold(
     return response
 
 
-def _new_booking(held: HoldClaimedV1, *, user: Principal, window_seconds: int) -> Booking:
-    now = utcnow()
-    booking_id = uuid.uuid4()
-    status = BookingStatus.PENDING_PAYMENT
-    booking = Booking(
-        id=booking_id,
+def _new_booking(
+    held: HoldClaimedV1, *, user: Principal, window_seconds: int, now: datetime
+) -> BookingRow:
+    return BookingRow(
+        id=uuid.uuid4(),
         user_id=user.id,
         user_email=user.email,
         event_id=held.event_id,
         organizer_id=held.event.organizer_id,
         hold_id=held.hold_id,
-        status=status,
+        status=BookingStatus.PENDING_PAYMENT,
         amount=held.amount,
         currency=held.currency,
         expires_at=domain.payment_deadline(
@@ -105,31 +107,47 @@ def _new_booking(held: HoldClaimedV1, *, user: Principal, window_seconds: int) -
         event_title=held.event.title,
         event_starts_at=held.event.starts_at,
         event_location=held.event.location,
+        payment_id=None,
+        seats=tuple(
+            SeatRow(position=position, seat_id=seat.seat_id, tier=seat.tier, price=seat.price)
+            for position, seat in enumerate(held.seats)
+        ),
+    )
+
+
+def _created_answer(booking: BookingRow, *, now: datetime) -> dict[str, Any]:
+    """The 201 body (``BookingRead``) from what was just inserted: nothing to read back."""
+    return BookingRead(
+        id=booking.id,
+        status=BookingStatus.PENDING_PAYMENT,
+        event_id=booking.event_id,
+        organizer_id=booking.organizer_id,
+        hold_id=booking.hold_id,
+        user_id=booking.user_id,
+        seats=[SeatRead(seat_id=s.seat_id, tier=s.tier, price=s.price) for s in booking.seats],
+        amount=booking.amount,
+        currency=booking.currency,
+        expires_at=booking.expires_at,
         created_at=now,
         updated_at=now,
-    )
-    booking.seats = [
-        BookedSeat(
-            id=uuid.uuid4(),
-            booking_id=booking_id,
-            event_id=held.event_id,
-            position=position,
-            seat_id=seat.seat_id,
-            tier=seat.tier,
-            price=seat.price,
-            status=status,
-        )
-        for position, seat in enumerate(held.seats)
-    ]
-    booking.tickets = []
-    return booking
+        confirmed_at=None,
+        payment_id=None,
+        cancel_reason=None,
+        event=EventRead(
+            title=booking.event_title,
+            starts_at=booking.event_starts_at,
+            location=booking.event_location,
+        ),
+    ).model_dump(mode="json")
 
 
-def _hold_already_booked(existing: Booking, user: Principal) -> DomainError:
-    if existing.user_id != user.id:
+def _hold_already_booked(
+    booking_id: uuid.UUID, owner_id: uuid.UUID, user: Principal
+) -> DomainError:
+    if owner_id != user.id:
         return HoldForbidden()
     return AlreadyExists(
-        "This hold has already been booked.", details={"booking_id": str(existing.id)}
+        "This hold has already been booked.", details={"booking_id": str(booking_id)}
     )
 
 
@@ -148,8 +166,8 @@ async def _insert_conflict(
         )
     if constraint == HOLD_UNIQUE:
         async with session.begin():
-            existing = await repo.get_booking_by_hold(session, held.hold_id)
+            existing = await repo.find_booking_of_hold(session, held.hold_id)
         if existing is not None:
-            return _hold_already_booked(existing, user)
+            return _hold_already_booked(*existing, user)
         return AlreadyExists("This hold has already been booked.")
     return None

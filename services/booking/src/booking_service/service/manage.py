@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from booking_service import domain
 from booking_service import repository as repo
 from booking_service.domain import BookingStatus
-from booking_service.orm import Booking
-from booking_service.schemas import BookingDetail, BookingRead
+from booking_service.repository import BookingRow, BookingView
+from booking_service.schemas import BookingRead
 from booking_service.service.saga import cancel_locked
-from shared.contracts.booking import BookingSnapshotV1
 from shared.db import utcnow
 from shared.errors import Forbidden, InvalidState, NotFound
 from shared.pagination import Page, PageParams, paginate
@@ -21,13 +20,11 @@ from shared.security import Principal
 # --- reading --------------------------------------------------------------------------------
 
 
-async def get_booking(
-    session: AsyncSession, *, user: Principal, booking_id: uuid.UUID
-) -> BookingDetail:
-    """One booking the caller may see: owner, the event's organizer, admin (others: 404)."""
-    async with session.begin():
-        booking = _visible(await repo.get_booking(session, booking_id), user)
-        return BookingDetail.of(booking)
+async def get_booking(single: AsyncEngine, *, user: Principal, booking_id: uuid.UUID) -> str:
+    """One booking the caller may see, as JSON: owner, the event's organizer, admin (others:
+    404). One statement, outside any transaction (``single``: ``Context.single``)."""
+    view = await repo.view_booking(single, booking_id)
+    return _visible(view, user).body
 
 
 async def list_bookings(
@@ -40,28 +37,29 @@ async def list_bookings(
     return Page(items=items, page=page.page, page_size=page.page_size, total=total)
 
 
-async def get_booking_for_service(
-    session: AsyncSession, *, booking_id: uuid.UUID
-) -> BookingSnapshotV1:
-    """A booking as payment needs it to charge (internal)."""
-    async with session.begin():
-        booking = await repo.get_booking(session, booking_id)
-        if booking is None:
-            raise NotFound("No such booking.")
-        return BookingSnapshotV1.model_validate(booking, from_attributes=True)
+async def get_booking_for_service(single: AsyncEngine, *, booking_id: uuid.UUID) -> str:
+    """A booking as payment needs it to charge (internal), as JSON (``BookingSnapshotV1``)."""
+    snapshot = await repo.snapshot_json(single, booking_id)
+    if snapshot is None:
+        raise NotFound("No such booking.")
+    return snapshot
 
 
-def _visible(booking: Booking | None, user: Principal) -> Booking:
-    """The booking if ``user`` may see it; 404 otherwise (as if it did not exist)."""
-    if booking is None or not domain.can_view(
-        owner_id=booking.user_id,
-        organizer_id=booking.organizer_id,
+def _may_see(owner_id: uuid.UUID, organizer_id: uuid.UUID | None, user: Principal) -> bool:
+    return domain.can_view(
+        owner_id=owner_id,
+        organizer_id=organizer_id,
         viewer_id=user.id,
         viewer_is_admin=user.is_admin,
         viewer_is_organizer=user.role == "organizer",
-    ):
+    )
+
+
+def _visible(view: BookingView | None, user: Principal) -> BookingView:
+    """The booking if ``user`` may see it; 404 otherwise (as if it did not exist)."""
+    if view is None or not _may_see(view.user_id, view.organizer_id, user):
         raise NotFound("No such booking.")
-    return booking
+    return view
 
 
 # --- cancelling -----------------------------------------------------------------------------
@@ -77,12 +75,13 @@ _REFUSALS = {
 }
 
 
-async def cancel_booking(
-    session: AsyncSession, *, user: Principal, booking_id: uuid.UUID
-) -> BookingDetail:
-    """Owner or admin cancels: pending frees the seats; confirmed also gets refunded."""
+async def cancel_booking(session: AsyncSession, *, user: Principal, booking_id: uuid.UUID) -> str:
+    """Owner or admin cancels: pending frees the seats; confirmed also gets refunded. The
+    cancelled booking's detail, as JSON."""
     async with session.begin():
-        booking = _visible(await repo.lock_booking(session, booking_id), user)
+        booking = await repo.lock_booking(session, booking_id)
+        if booking is None or not _may_see(booking.user_id, booking.organizer_id, user):
+            raise NotFound("No such booking.")
         if not domain.can_change(
             owner_id=booking.user_id, viewer_id=user.id, viewer_is_admin=user.is_admin
         ):
@@ -96,10 +95,13 @@ async def cancel_booking(
         )
         if not cancelled:
             raise InvalidState(f"A booking that is {booking.status} cannot be cancelled.")
-        return BookingDetail.of(booking)
+        view = await repo.view_booking(session, booking.id)
+        if view is None:  # cannot happen: this transaction holds the row's lock
+            raise LookupError(f"booking {booking.id} vanished under its row lock")
+        return view.body
 
 
-async def _ensure_buyer_may_cancel(session: AsyncSession, booking: Booking) -> None:
+async def _ensure_buyer_may_cancel(session: AsyncSession, booking: BookingRow) -> None:
     """409 once a ticket was checked in or the event has started. Runs under the booking's row
     lock, which a check-in's share lock excludes: a check-in either committed before this read
     (and is seen) or waits for this transaction (and then finds the booking cancelled)."""

@@ -1,10 +1,11 @@
-"""The messages booking publishes, built from a booking row."""
+"""The messages booking publishes, built from a booking read under its lock (or just made)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
-from booking_service.orm import Booking, Ticket
+from booking_service.repository import BookingRow, TicketRow
 from shared.contracts.booking import BookedSeat as BookedSeatData
 from shared.contracts.booking import (
     BookingCancelledV1,
@@ -16,11 +17,11 @@ from shared.contracts.booking import (
 )
 
 
-def seats_of(booking: Booking) -> list[BookedSeatData]:
+def seats_of(booking: BookingRow) -> list[BookedSeatData]:
     return [BookedSeatData(seat_id=s.seat_id, tier=s.tier, price=s.price) for s in booking.seats]
 
 
-def created_message(booking: Booking) -> BookingCreatedV1:
+def created_message(booking: BookingRow) -> BookingCreatedV1:
     return BookingCreatedV1(
         booking_id=booking.id,
         hold_id=booking.hold_id,
@@ -34,7 +35,7 @@ def created_message(booking: Booking) -> BookingCreatedV1:
 
 
 def cancelled_message(
-    booking: Booking,
+    booking: BookingRow,
     *,
     reason: str,
     was_confirmed: bool,
@@ -55,7 +56,7 @@ def cancelled_message(
     )
 
 
-def expired_message(booking: Booking) -> BookingExpiredV1:
+def expired_message(booking: BookingRow) -> BookingExpiredV1:
     return BookingExpiredV1(
         booking_id=booking.id,
         hold_id=booking.hold_id,
@@ -67,7 +68,11 @@ def expired_message(booking: Booking) -> BookingExpiredV1:
 
 
 def confirmed_message(
-    booking: Booking, *, tickets: list[Ticket], payment_id: uuid.UUID, hold_id: str | None = None
+    booking: BookingRow,
+    *,
+    tickets: Sequence[TicketRow],
+    payment_id: uuid.UUID,
+    hold_id: str | None = None,
 ) -> BookingConfirmedV1:
     return BookingConfirmedV1(
         booking_id=booking.id,

@@ -16,7 +16,7 @@ from booking_service import domain
 from booking_service import repository as repo
 from booking_service.clients import EventClient
 from booking_service.domain import BookingStatus, PaymentOutcome, RefundOutcome, RetakeRefused
-from booking_service.orm import BookedSeat, Booking, Ticket
+from booking_service.repository import BookingRow, SeatRow, TicketRow
 from booking_service.service import messages
 from booking_service.service.saga import cancel_locked
 from booking_service.tickets import TicketClaims, TicketSigner
@@ -86,25 +86,27 @@ async def confirm_paid_booking(
 
 async def _confirm(
     session: AsyncSession,
-    booking: Booking,
+    booking: BookingRow,
     payment_id: uuid.UUID,
     *,
     current: BookingStatus,
     signer: TicketSigner,
     hold_id: str | None = None,
 ) -> bool:
-    now = utcnow()
-    values: dict[str, object] = {"payment_id": payment_id, "confirmed_at": now, "updated_at": now}
-    if hold_id is not None:
-        values["hold_id"] = hold_id
-    moved = await repo.transition(
-        session, booking.id, current=current, target=BookingStatus.CONFIRMED, **values
+    """Move to confirmed with one signed ticket per seat, and announce it (one statement and
+    the outbox row)."""
+    tickets = [_issue_ticket(booking, seat, signer) for seat in booking.seats]
+    moved = await repo.confirm(
+        session,
+        booking.id,
+        current=current,
+        payment_id=payment_id,
+        now=utcnow(),
+        tickets=tickets,
+        hold_id=hold_id,
     )
     if not moved:  # unreachable while the row is locked; never confirm twice
         return False
-    tickets = [_issue_ticket(booking, seat, signer) for seat in booking.seats]
-    booking.tickets.extend(tickets)
-    await session.flush()
     await outbox.add(
         session,
         messages.confirmed_message(
@@ -116,7 +118,7 @@ async def _confirm(
 
 async def _confirm_late(
     session: AsyncSession,
-    booking: Booking,
+    booking: BookingRow,
     payment_id: uuid.UUID,
     *,
     signer: TicketSigner,
@@ -128,13 +130,12 @@ async def _confirm_late(
     Event is asked while the booking row is locked (a short call with timeouts); when it cannot
     be reached the error rolls the message back and it is delivered again later.
     """
-    booking_id = booking.id
     try:
         retaken = await events.retake_seats(_retake_request(booking, ttl_seconds=ttl_seconds))
     except RetakeRefused as refused:
         log.info(
             "late_payment_refunded",
-            booking_id=str(booking_id),
+            booking_id=str(booking.id),
             payment_id=str(payment_id),
             refused=refused.code,
             details=refused.details,
@@ -154,18 +155,16 @@ async def _confirm_late(
     except IntegrityError:
         # Event gave the seats back but this database still has a live booking on one of them
         # (the unique partial index is the last word): refund, and release event's new hold.
-        log.error("late_payment_seat_taken", booking_id=str(booking_id), hold_id=retaken.hold_id)
+        log.error("late_payment_seat_taken", booking_id=str(booking.id), hold_id=retaken.hold_id)
     else:
         if confirmed:
-            log.info("late_payment_confirmed", booking_id=str(booking_id), hold_id=retaken.hold_id)
+            log.info("late_payment_confirmed", booking_id=str(booking.id), hold_id=retaken.hold_id)
         return
-    relocked = await repo.lock_booking(session, booking_id)  # the savepoint's rollback expired it
-    if relocked is None:  # cannot happen: this transaction holds the row's lock
-        raise LookupError(f"booking {booking_id} vanished under its row lock")
-    await _cancel_paid_after_expiry(session, relocked, payment_id, release_hold_id=retaken.hold_id)
+    # The savepoint is rolled back and the row is still locked: the booking is as read.
+    await _cancel_paid_after_expiry(session, booking, payment_id, release_hold_id=retaken.hold_id)
 
 
-def _retake_request(booking: Booking, *, ttl_seconds: int) -> HoldRetakeRequestV1:
+def _retake_request(booking: BookingRow, *, ttl_seconds: int) -> HoldRetakeRequestV1:
     """The same places again for the same buyer."""
     return HoldRetakeRequestV1(
         event_id=booking.event_id,
@@ -179,7 +178,7 @@ def _retake_request(booking: Booking, *, ttl_seconds: int) -> HoldRetakeRequestV
 
 async def _cancel_paid_after_expiry(
     session: AsyncSession,
-    booking: Booking,
+    booking: BookingRow,
     payment_id: uuid.UUID,
     *,
     release_hold_id: str | None = None,
@@ -187,15 +186,14 @@ async def _cancel_paid_after_expiry(
     """expired → cancelled with the payment id: payment refunds at once. The seats were released
     when the booking expired, so the message lists none — unless event just handed us a new hold
     (``release_hold_id``) that must be given back."""
-    now = utcnow()
     moved = await repo.transition(
         session,
         booking.id,
         current=BookingStatus.EXPIRED,
         target=BookingStatus.CANCELLED,
+        now=utcnow(),
         payment_id=payment_id,
         cancel_reason=domain.REASON_PAID_AFTER_EXPIRY,
-        updated_at=now,
     )
     if not moved:
         return
@@ -213,7 +211,7 @@ async def _cancel_paid_after_expiry(
 
 
 async def _announce_paid_after_cancel(
-    session: AsyncSession, booking: Booking, payment_id: uuid.UUID
+    session: AsyncSession, booking: BookingRow, payment_id: uuid.UUID
 ) -> None:
     """A payment for a booking that is already cancelled (or refunded): tell payment to refund
     it. No seats are listed: they were released with the cancellation."""
@@ -231,7 +229,7 @@ async def _announce_paid_after_cancel(
     log.info("paid_after_cancel", booking_id=str(booking.id), status=booking.status)
 
 
-def _issue_ticket(booking: Booking, seat: BookedSeat, signer: TicketSigner) -> Ticket:
+def _issue_ticket(booking: BookingRow, seat: SeatRow, signer: TicketSigner) -> TicketRow:
     ticket_id = uuid.uuid4()
     code = signer.sign(
         TicketClaims(
@@ -241,9 +239,8 @@ def _issue_ticket(booking: Booking, seat: BookedSeat, signer: TicketSigner) -> T
             seat_id=seat.seat_id,
         )
     )
-    return Ticket(
+    return TicketRow(
         id=ticket_id,
-        booking_id=booking.id,
         position=seat.position,
         seat_id=seat.seat_id,
         tier=seat.tier,
@@ -284,11 +281,16 @@ async def settle_refund(session: AsyncSession, *, refund: PaymentRefundedV1) -> 
             kept_payment_id=str(booking.payment_id),
         )
         return
-    values: dict[str, object] = {"payment_id": refund.payment_id, "updated_at": utcnow()}
-    if outcome is RefundOutcome.RELEASE:
-        values["cancel_reason"] = domain.REASON_PAYMENT_REFUNDED
     moved = await repo.transition(
-        session, booking.id, current=current, target=BookingStatus.REFUNDED, **values
+        session,
+        booking.id,
+        current=current,
+        target=BookingStatus.REFUNDED,
+        now=utcnow(),
+        payment_id=refund.payment_id,
+        cancel_reason=(
+            domain.REASON_PAYMENT_REFUNDED if outcome is RefundOutcome.RELEASE else None
+        ),
     )
     if moved and outcome is RefundOutcome.RELEASE:
         await outbox.add(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking_service import domain
 from booking_service import repository as repo
 from booking_service.domain import BookingStatus
-from booking_service.orm import Booking
+from booking_service.repository import BookingRow
 from booking_service.service import messages
 from shared.db import utcnow
 from shared.logging import get_logger
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the context registers the sweeper: a run-time import would 
 log = get_logger(__name__)
 
 
-async def cancel_locked(session: AsyncSession, booking: Booking, *, reason: str) -> bool:
+async def cancel_locked(session: AsyncSession, booking: BookingRow, *, reason: str) -> bool:
     """Guarded move to cancelled plus ``booking.cancelled``, in the caller's transaction."""
     current = BookingStatus(booking.status)
     if not domain.can_cancel(current):
@@ -36,8 +36,8 @@ async def cancel_locked(session: AsyncSession, booking: Booking, *, reason: str)
         booking.id,
         current=current,
         target=BookingStatus.CANCELLED,
+        now=utcnow(),
         cancel_reason=reason,
-        updated_at=utcnow(),
     )
     if moved:
         await outbox.add(
@@ -81,7 +81,7 @@ async def expire_overdue_bookings(ctx: Context) -> int:
                     booking.id,
                     current=BookingStatus.PENDING_PAYMENT,
                     target=BookingStatus.EXPIRED,
-                    updated_at=now,
+                    now=now,
                 )
                 if moved:
                     await outbox.add(session, messages.expired_message(booking))
