@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from payment_service import service
+from payment_service import repository, service
 from payment_service.clients import BookingClient
+from payment_service.copies import CopyArrivals
 from payment_service.processor import PaymentProcessor
 from payment_service.settings import Settings
 from shared.runtime import Runtime
@@ -20,8 +21,12 @@ class Context:
 
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
+    # The same pool, for the charge's claim: one statement, no transaction block around it.
+    single: AsyncEngine
     processor: PaymentProcessor
     bookings: BookingClient
+    # Payment requests waiting for their booking's copy, woken when a consumer committed it.
+    copies: CopyArrivals = field(default_factory=CopyArrivals)
     # Set once a consumer has committed a pending refund: settled at once, not at the next sweep.
     refund_wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -35,6 +40,7 @@ async def build_context(rt: Runtime[Settings, Context], *, processor: PaymentPro
     ctx = Context(
         settings=rt.settings,
         sessionmaker=rt.sessionmaker,
+        single=repository.single_statements(rt.engine),
         processor=processor,
         bookings=BookingClient(rt.http, rt.settings),
     )

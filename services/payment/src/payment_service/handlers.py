@@ -14,7 +14,7 @@ async def on_booking_created(
     session: AsyncSession, envelope: Envelope[BookingCreatedV1], ctx: Context
 ) -> None:
     """Keep our copy of the booking: what it costs, who may pay it."""
-    await service.record_booking_created(session, created=envelope.data)
+    await service.record_booking_created(session, ctx=ctx, created=envelope.data)
 
 
 async def on_booking_cancelled(

@@ -1,4 +1,5 @@
-"""Queries of the payment database: get_ / list_ / add_ / lock_ functions."""
+"""Payments and refunds through the ORM: reads, locks, leases and outcomes (off the charge's
+hot path)."""
 
 from __future__ import annotations
 
@@ -6,85 +7,15 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.domain import (
     LIVE_REFUND_STATUSES,
-    LIVE_STATUSES,
-    BookingStatus,
     PaymentStatus,
     RefundStatus,
 )
-from payment_service.orm import BookingCopy, Payment, Refund
+from payment_service.orm import Payment, Refund
 from shared.db import utcnow
-
-
-async def get_booking_copy(session: AsyncSession, booking_id: uuid.UUID) -> BookingCopy | None:
-    return await session.get(BookingCopy, booking_id)
-
-
-async def lock_booking_copy(session: AsyncSession, booking_id: uuid.UUID) -> BookingCopy | None:
-    stmt = select(BookingCopy).where(BookingCopy.booking_id == booking_id).with_for_update()
-    return (
-        await session.execute(stmt.execution_options(populate_existing=True))
-    ).scalar_one_or_none()
-
-
-async def add_booking_copy(
-    session: AsyncSession,
-    *,
-    booking_id: uuid.UUID,
-    user_id: uuid.UUID,
-    event_id: uuid.UUID,
-    amount: int,
-    currency: str,
-    status: str,
-    expires_at: datetime | None,
-) -> None:
-    """Insert the copy, or fill in a cancelled tombstone's price; never revive a cancellation."""
-    stmt = insert(BookingCopy).values(
-        booking_id=booking_id,
-        user_id=user_id,
-        event_id=event_id,
-        amount=amount,
-        currency=currency,
-        status=status,
-        expires_at=expires_at,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[BookingCopy.booking_id],
-        set_={
-            "amount": stmt.excluded.amount,
-            "currency": stmt.excluded.currency,
-            "expires_at": stmt.excluded.expires_at,
-            "updated_at": utcnow(),
-        },
-        where=BookingCopy.amount.is_(None),
-    )
-    await session.execute(stmt)
-
-
-async def end_booking_copy(
-    session: AsyncSession,
-    *,
-    booking_id: uuid.UUID,
-    user_id: uuid.UUID,
-    event_id: uuid.UUID,
-    status: BookingStatus,
-    replaces: tuple[BookingStatus, ...],
-) -> None:
-    """Move the copy to ``status`` from one of ``replaces`` (a tombstone if booking.created has
-    not arrived yet); any other state is left as it is."""
-    stmt = insert(BookingCopy).values(
-        booking_id=booking_id, user_id=user_id, event_id=event_id, status=status
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[BookingCopy.booking_id],
-        set_={"status": status, "updated_at": utcnow()},
-        where=BookingCopy.status.in_([s.value for s in replaces]),
-    )
-    await session.execute(stmt)
 
 
 async def get_payment(session: AsyncSession, payment_id: uuid.UUID) -> Payment | None:
@@ -107,14 +38,6 @@ async def lock_known_payment(session: AsyncSession, payment_id: uuid.UUID) -> Pa
     """:func:`lock_payment` of a payment that must exist (our own claim, a refund's foreign
     key): raises ``NoResultFound`` if not."""
     return await session.get_one(Payment, payment_id, with_for_update=True, populate_existing=True)
-
-
-async def get_live_payment(session: AsyncSession, booking_id: uuid.UUID) -> Payment | None:
-    """The booking's processing, succeeded or refunded payment (the index allows one)."""
-    stmt = select(Payment).where(
-        Payment.booking_id == booking_id, Payment.status.in_([s.value for s in LIVE_STATUSES])
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def lock_succeeded_payment(session: AsyncSession, booking_id: uuid.UUID) -> Payment | None:
@@ -149,32 +72,6 @@ def list_payments(*, user_id: uuid.UUID | None, booking_id: uuid.UUID | None) ->
     if booking_id is not None:
         stmt = stmt.where(Payment.booking_id == booking_id)
     return stmt
-
-
-async def set_payment_outcome(
-    session: AsyncSession,
-    *,
-    payment_id: uuid.UUID,
-    status: str,
-    failure_reason: str | None,
-    retryable: bool,
-    processor_ref: str | None,
-) -> Payment | None:
-    """Guarded: only a ``processing`` payment gets its outcome (None if it already has one)."""
-    stmt = (
-        update(Payment)
-        .where(Payment.id == payment_id, Payment.status == PaymentStatus.PROCESSING)
-        .values(
-            status=status,
-            failure_reason=failure_reason,
-            retryable=retryable,
-            processor_ref=processor_ref,
-            updated_at=utcnow(),
-        )
-        .returning(Payment)
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def get_live_refund(session: AsyncSession, payment_id: uuid.UUID) -> Refund | None:

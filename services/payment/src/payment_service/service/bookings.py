@@ -11,14 +11,17 @@ from payment_service import repository
 from payment_service.domain import BookingStatus
 from payment_service.service.refunds import open_refund
 from shared.contracts.booking import BookingCancelledV1, BookingCreatedV1, BookingExpiredV1
-from shared.db import after_commit
+from shared.db import after_commit, utcnow
 
 if TYPE_CHECKING:
     from payment_service.context import Context
 
 
-async def record_booking_created(session: AsyncSession, *, created: BookingCreatedV1) -> None:
-    """booking.created: keep our copy of the booking — what it costs, who may pay it."""
+async def record_booking_created(
+    session: AsyncSession, *, ctx: Context, created: BookingCreatedV1
+) -> None:
+    """booking.created: keep our copy of the booking — what it costs, who may pay it; a payment
+    already waiting for it is woken once this transaction commits."""
     await repository.add_booking_copy(
         session,
         booking_id=created.booking_id,
@@ -28,7 +31,9 @@ async def record_booking_created(session: AsyncSession, *, created: BookingCreat
         currency=created.currency,
         status=BookingStatus.PENDING_PAYMENT,
         expires_at=created.expires_at,
+        now=utcnow(),
     )
+    after_commit(session, ctx.copies.wake_job(created.booking_id))
 
 
 async def record_booking_cancelled(
@@ -46,6 +51,7 @@ async def record_booking_cancelled(
         event_id=cancelled.event_id,
         status=BookingStatus.CANCELLED,
         replaces=(BookingStatus.PENDING_PAYMENT, BookingStatus.EXPIRED),
+        now=utcnow(),
     )
     payment = await repository.lock_succeeded_payment(session, cancelled.booking_id)
     if payment is None:
@@ -71,4 +77,5 @@ async def record_booking_expired(session: AsyncSession, *, expired: BookingExpir
         event_id=expired.event_id,
         status=BookingStatus.EXPIRED,
         replaces=(BookingStatus.PENDING_PAYMENT,),
+        now=utcnow(),
     )

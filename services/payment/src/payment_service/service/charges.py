@@ -1,12 +1,15 @@
 """Charging a booking (POST /api/payments): claim → charge → record.
 
-1. claim: lock the booking copy, check it is the caller's and payable, insert a ``processing``
-   payment, in one transaction. The unique partial index (one processing/succeeded/refunded
-   payment per booking) makes a second concurrent claim fail; the loser answers 409.
+1. claim: one statement, atomic on its own — lock the booking copy, check it is the caller's
+   and payable, insert a ``processing`` payment. The unique partial index (one
+   processing/succeeded/refunded payment per booking) makes a second concurrent claim fail;
+   the loser answers 409. No copy yet (the buyer paid before ``booking.created`` arrived): wait
+   a moment for our consumer to store it, and only then ask booking over HTTP.
 2. charge the card, with no transaction open and no row locked.
-3. record the outcome (guarded ``UPDATE ... WHERE status = 'processing'``), its message and the
-   Idempotency-Key answer in one transaction. A booking cancelled meanwhile gets a pending
-   refund in that same transaction, settled right after it commits.
+3. record the outcome (lock the copy, then a guarded ``UPDATE ... WHERE status =
+   'processing'``: one statement), its message and the Idempotency-Key answer in one
+   transaction. A booking cancelled meanwhile gets a pending refund in that same transaction,
+   settled right after it commits.
 
 When the processor did not answer (:class:`ProcessorUnavailable`: a card-network timeout) the
 attempt is recorded as a retryable ``processing_error``. Anything else it raises is a bug, ours
@@ -17,7 +20,10 @@ closes the attempt as it closes one a crash interrupted, since nobody knows if m
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
@@ -35,8 +41,9 @@ from payment_service.domain import (
     PaymentStatus,
     ProcessorUnavailable,
 )
-from payment_service.orm import BookingCopy, Payment, Refund
+from payment_service.orm import Payment, Refund
 from payment_service.processor import Card, ChargeResult, PaymentProcessor
+from payment_service.repository import ChargeRow
 from payment_service.schemas import PaymentCreate, PaymentRead
 from payment_service.service.refunds import lease_of, open_refund, settle_quietly
 from shared import idempotency
@@ -54,6 +61,19 @@ log = get_logger(__name__)
 
 # A booking.created not here yet: booking is asked; these of its states may still be copied.
 _COPYABLE = (BookingStatus.PENDING_PAYMENT, BookingStatus.CANCELLED)
+# Waiting for booking.created, the copy is looked for again after this pause, then each pause
+# twice as long (a wake-up from our own consumer ends a pause at once).
+_FIRST_LOOK_AGAIN = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    """The ``processing`` payment a claim inserted: the right to charge the booking."""
+
+    id: uuid.UUID
+    booking_id: uuid.UUID
+    amount: int
+    currency: str
 
 
 async def pay_for_booking(
@@ -67,7 +87,7 @@ async def pay_for_booking(
     """Charge the caller's pending booking, at most once per Idempotency-Key."""
 
     async def run(key: KeyClaim) -> StoredResponse:
-        payment = await _claim(session, bookings=ctx.bookings, user=user, request=request)
+        payment = await _claim(session, ctx=ctx, user=user, request=request)
         result = await _charge(ctx.processor, payment=payment, request=request)
         return await _record(session, ctx=ctx, payment=payment, result=result, key=key)
 
@@ -87,40 +107,97 @@ async def pay_for_booking(
 
 
 async def _claim(
-    session: AsyncSession, *, bookings: BookingClient, user: Principal, request: PaymentCreate
-) -> Payment:
+    session: AsyncSession, *, ctx: Context, user: Principal, request: PaymentCreate
+) -> _Claimed:
     """Insert the ``processing`` payment that reserves the right to charge the booking."""
-    await _copy_booking_if_missing(
-        session, bookings=bookings, booking_id=request.booking_id, user_id=user.id
-    )
+    # Expect the copy before looking for it: a copy committed after our look still wakes us.
+    with ctx.copies.expect(request.booking_id) as arrived:
+        claimed = await _claim_once(ctx, user=user, request=request)
+        if claimed is None:  # booking.created is not here yet: it usually is within ms
+            claimed = await _claim_when_copied(ctx=ctx, arrived=arrived, user=user, request=request)
+    if claimed is None:  # still not: ask booking itself and keep its answer as the copy
+        await _copy_from_booking(
+            session, bookings=ctx.bookings, booking_id=request.booking_id, user=user
+        )
+        claimed = await _claim_once(ctx, user=user, request=request)
+        if claimed is None:  # cannot happen: the copy was just stored
+            raise BookingNotFound()
+    return claimed
+
+
+async def _claim_once(ctx: Context, *, user: Principal, request: PaymentCreate) -> _Claimed | None:
+    """One statement: None when there is no copy of the booking (yet); 404/409 when it may not
+    be charged now."""
     try:
-        async with session.begin():
-            copy = await repository.lock_booking_copy(session, request.booking_id)
-            if copy is None or copy.user_id != user.id:
-                raise BookingNotFound()
-            live = await repository.get_live_payment(session, copy.booking_id)
-            payment = _processing_payment(copy, live=live, card=request.card_number)
-            session.add(payment)
-            await session.flush()
+        claim = await repository.claim_payment(
+            ctx.single,
+            payment_id=uuid.uuid4(),
+            booking_id=request.booking_id,
+            user_id=user.id,
+            card_last4=domain.last_four(request.card_number),
+            card_brand=domain.card_brand(request.card_number),
+            now=utcnow(),
+        )
     except IntegrityError as exc:  # a concurrent claim won the unique partial index
         raise BookingNotPayable("This booking is already paid or being paid.") from exc
-    return payment
+    if claim is None:
+        return None
+    if claim.user_id != user.id:
+        raise BookingNotFound()
+    if claim.payment_id is None or claim.amount is None or claim.currency is None:
+        raise _not_payable(claim)
+    return _Claimed(claim.payment_id, request.booking_id, claim.amount, claim.currency)
 
 
-async def _copy_booking_if_missing(
-    session: AsyncSession, *, bookings: BookingClient, booking_id: uuid.UUID, user_id: uuid.UUID
+def _not_payable(claim: repository.Claim) -> BookingNotPayable:
+    if claim.live_status is not None:
+        return BookingNotPayable(
+            "This booking is already paid or being paid.",
+            details={"booking_status": claim.booking_status, "payment_status": claim.live_status},
+        )
+    # not pending, or a tombstone whose booking.created has not arrived (no price)
+    return BookingNotPayable(
+        "This booking is not waiting for payment.",
+        details={"booking_status": claim.booking_status},
+    )
+
+
+async def _claim_when_copied(
+    *,
+    ctx: Context,
+    arrived: asyncio.Event,
+    user: Principal,
+    request: PaymentCreate,
+) -> _Claimed | None:
+    """Claim once our consumer has stored the copy (it wakes us after its commit), waiting at
+    most ``BOOKING_COPY_WAIT_SECONDS``; we also look again now and then, less and less often,
+    in case another replica consumed booking.created. None: no copy came."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ctx.settings.BOOKING_COPY_WAIT_SECONDS
+    pause = _FIRST_LOOK_AGAIN
+    while (remaining := deadline - loop.time()) > 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(arrived.wait(), timeout=min(pause, remaining))
+        arrived.clear()
+        pause *= 2
+        claimed = await _claim_once(ctx, user=user, request=request)
+        if claimed is not None:
+            return claimed
+    return None
+
+
+async def _copy_from_booking(
+    session: AsyncSession, *, bookings: BookingClient, booking_id: uuid.UUID, user: Principal
 ) -> None:
-    """Keep a copy of the booking from booking itself when its booking.created is not here yet."""
-    async with session.begin():
-        if await repository.get_booking_copy(session, booking_id) is not None:
-            return
+    """Keep a copy of the booking from booking itself (booking.created is late)."""
     snapshot = await bookings.get_booking(booking_id)
-    if snapshot is None or snapshot.user_id != user_id:
+    if snapshot is None or snapshot.user_id != user.id:
         raise BookingNotFound()
     if snapshot.status not in _COPYABLE:
         # Confirmed, expired, …: not payable (an expired copy only comes from booking.expired,
         # which also lets a charge already in flight land).
         raise BookingNotPayable(details={"booking_status": snapshot.status})
+    log.info("booking_copy_fetched", booking_id=str(booking_id))
     async with session.begin():
         await repository.add_booking_copy(
             session,
@@ -131,43 +208,15 @@ async def _copy_booking_if_missing(
             currency=snapshot.currency,
             status=snapshot.status,
             expires_at=snapshot.expires_at,
+            now=utcnow(),
         )
-
-
-def _processing_payment(copy: BookingCopy, *, live: Payment | None, card: str) -> Payment:
-    """The claim's new payment; 409 when the copy may not be charged now."""
-    if live is not None:
-        raise BookingNotPayable(
-            "This booking is already paid or being paid.",
-            details={"booking_status": copy.status, "payment_status": live.status},
-        )
-    payable = domain.payable(booking_status=copy.status, has_live_payment=False)
-    # a copy without a price is a tombstone whose booking.created has not arrived
-    if not payable or copy.amount is None or copy.currency is None:
-        raise BookingNotPayable(
-            "This booking is not waiting for payment.", details={"booking_status": copy.status}
-        )
-    now = utcnow()
-    return Payment(
-        id=uuid.uuid4(),
-        booking_id=copy.booking_id,
-        user_id=copy.user_id,
-        amount=copy.amount,
-        currency=copy.currency,
-        status=PaymentStatus.PROCESSING,
-        retryable=False,
-        card_last4=domain.last_four(card),
-        card_brand=domain.card_brand(card),
-        created_at=now,
-        updated_at=now,
-    )
 
 
 # --- 2. charge --------------------------------------------------------------------------------
 
 
 async def _charge(
-    processor: PaymentProcessor, *, payment: Payment, request: PaymentCreate
+    processor: PaymentProcessor, *, payment: _Claimed, request: PaymentCreate
 ) -> ChargeResult:
     """Ask the processor, under the payment's id, with no transaction open."""
     card = Card(request.card_number, request.exp_month, request.exp_year, request.cvc)
@@ -191,7 +240,7 @@ async def _charge(
 
 
 async def _record(
-    session: AsyncSession, *, ctx: Context, payment: Payment, result: ChargeResult, key: KeyClaim
+    session: AsyncSession, *, ctx: Context, payment: _Claimed, result: ChargeResult, key: KeyClaim
 ) -> StoredResponse:
     """Record the outcome and answer; a charge that cannot stand goes back right after."""
     async with session.begin():
@@ -203,33 +252,33 @@ async def _record(
     if recorded is None:
         raise ChargeTimedOut()
     async with session.begin():  # refunded just now: answer what it has become
-        await session.refresh(recorded)
-        return await _answer(session, recorded, key)
+        return await _answer(session, await repository.get_known_payment(session, payment.id), key)
 
 
 async def _record_outcome(
-    session: AsyncSession, *, ctx: Context, payment: Payment, result: ChargeResult
-) -> tuple[Payment | None, Refund | None]:
+    session: AsyncSession, *, ctx: Context, payment: _Claimed, result: ChargeResult
+) -> tuple[ChargeRow | None, Refund | None]:
     """The recorded payment (None: the stale sweep failed it meanwhile) and the refund the
     charge needs, if any, opened in this transaction."""
-    # The copy's lock orders us against booking.cancelled / .expired for the same booking.
-    copy = await repository.lock_booking_copy(session, payment.booking_id)
-    recorded = await repository.set_payment_outcome(
+    # The copy's lock (taken first) orders us against booking.cancelled / .expired.
+    recorded = await repository.record_charge(
         session,
         payment_id=payment.id,
+        booking_id=payment.booking_id,
         status=PaymentStatus.SUCCEEDED if result.succeeded else PaymentStatus.FAILED,
         failure_reason=None if result.succeeded else result.failure_reason,
         retryable=result.retryable,
         processor_ref=result.reference,
+        now=utcnow(),
     )
     if recorded is None:
         return None, await _reverse_late_charge(session, ctx=ctx, payment=payment, result=result)
     if not result.succeeded:
-        await _record_failure(session, recorded, copy)
+        await _record_failure(session, recorded)
         return recorded, None
     await outbox.add(session, _succeeded(recorded))
     _log_recorded(recorded)
-    if copy is not None and copy.status == BookingStatus.CANCELLED:
+    if recorded.copy_status == BookingStatus.CANCELLED:
         # Cancelled while we were charging: the money goes straight back. (An expiry does
         # not: booking's late-payment rule decides what the money buys.)
         return recorded, await open_refund(
@@ -243,7 +292,7 @@ async def _record_outcome(
 
 
 async def _reverse_late_charge(
-    session: AsyncSession, *, ctx: Context, payment: Payment, result: ChargeResult
+    session: AsyncSession, *, ctx: Context, payment: _Claimed, result: ChargeResult
 ) -> Refund | None:
     """The stale sweep gave up on this attempt meanwhile: a charge that went through anyway
     is reversed (recorded first, like every refund), without a message — booking only ever
@@ -261,14 +310,12 @@ async def _reverse_late_charge(
     )
 
 
-async def _record_failure(
-    session: AsyncSession, recorded: Payment, copy: BookingCopy | None
-) -> None:
-    if not recorded.retryable and copy is not None:
+async def _record_failure(session: AsyncSession, recorded: ChargeRow) -> None:
+    if not recorded.retryable:
         # booking cancels a booking whose payment failed for good (DESIGN's saga); our copy
-        # follows now, so a second card is refused at once instead of charged and then
-        # refunded when booking's cancellation arrives
-        copy.status = BookingStatus.CANCELLED
+        # (locked) follows now, so a second card is refused at once instead of charged and
+        # then refunded when booking's cancellation arrives
+        await repository.close_booking_copy(session, recorded.booking_id, now=utcnow())
     await outbox.add(
         session,
         PaymentFailedV1(
@@ -282,14 +329,16 @@ async def _record_failure(
     _log_recorded(recorded)
 
 
-async def _answer(session: AsyncSession, payment: Payment, key: KeyClaim) -> StoredResponse:
+async def _answer(
+    session: AsyncSession, payment: ChargeRow | Payment, key: KeyClaim
+) -> StoredResponse:
     """The 201 for this payment, kept for replays of its Idempotency-Key."""
     response = StoredResponse(201, PaymentRead.model_validate(payment).model_dump(mode="json"))
     await key.record(session, response)
     return response
 
 
-def _succeeded(payment: Payment) -> PaymentSucceededV1:
+def _succeeded(payment: ChargeRow) -> PaymentSucceededV1:
     return PaymentSucceededV1(
         payment_id=payment.id,
         booking_id=payment.booking_id,
@@ -300,7 +349,7 @@ def _succeeded(payment: Payment) -> PaymentSucceededV1:
     )
 
 
-def _log_recorded(payment: Payment) -> None:
+def _log_recorded(payment: ChargeRow) -> None:
     log.info(
         "payment_recorded",
         payment_id=str(payment.id),

@@ -38,6 +38,7 @@ from payment_service.domain import (
 )
 from payment_service.orm import Payment, Refund
 from payment_service.processor import RefundResult
+from payment_service.repository import ChargeRow
 from payment_service.settings import Settings
 from shared.contracts.payment import PaymentRefundedV1
 from shared.db import utcnow
@@ -59,7 +60,7 @@ def lease_of(settings: Settings) -> float:
 async def open_refund(
     session: AsyncSession,
     *,
-    payment: Payment,
+    payment: Payment | ChargeRow,
     reason: str,
     actor_id: uuid.UUID | None,
     leased_for: float | None,
