@@ -19,8 +19,9 @@ from reportlab.pdfbase import pdfmetrics
 # Python's cp1252 is WinAnsiEncoding for every byte it encodes; the five bytes it leaves
 # undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) are never produced, so they never reach a page.
 ENCODING = "cp1252"
-# zlib's default: a ticket page's QR path shrinks to a fifth in about 0.3 ms.
-_COMPRESSION = 6
+# The fastest level: a ticket page's QR path shrinks to a quarter in under 0.1 ms (the
+# default, 6, saves another 1 KB a page for 0.2 ms more).
+_COMPRESSION = 1
 _HEADER = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
 _ESCAPES = {ord("\\"): b"\\\\", ord("("): b"\\(", ord(")"): b"\\)"}
 

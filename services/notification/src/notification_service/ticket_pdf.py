@@ -16,11 +16,8 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
 
-import zxingcpp
-
-from notification_service import pdf
+from notification_service import pdf, qr
 from notification_service.domain import clean_text, format_money, format_when, seat_label
 
 _MM = 72 / 25.4
@@ -28,7 +25,6 @@ _WIDTH, _HEIGHT = 210 * _MM, 297 * _MM  # A4
 _MARGIN = 18 * _MM
 _INNER = _WIDTH - 2 * _MARGIN
 _QR_SIZE = 62 * _MM
-_QR_QUIET_ZONE = 4  # modules of white around the code (ISO/IEC 18004)
 _LABEL_WIDTH = 30 * _MM
 
 REGULAR = pdf.base14("F1", "Helvetica")
@@ -146,7 +142,7 @@ def _static_page() -> bytes:
     return b"q\n" + bar + b"".join(text) + b"Q\n"
 
 
-_DARK_RUN = re.compile(rb"\x00+")
+_DARK_RUN = re.compile(rb"\x01+")
 
 
 @functools.cache
@@ -162,14 +158,9 @@ def _qr_path(code: str) -> bytes:
     """The QR code (error correction M) as one filled path: each run of dark modules a
     rectangle in a grid of one unit per module, scaled and flipped onto the page by ``cm``.
 
-    zxing-cpp encodes (C++, the mask chosen by the standard's penalty rules) and hands back
-    one byte per module, with the quiet zone: a run never wraps into the next row.
+    The modules come with the quiet zone, one byte each: a run never wraps into the next row.
     """
-    image = zxingcpp.create_barcode(code, zxingcpp.BarcodeFormat.QRCode, ec_level="M").to_image(
-        scale=1, add_quiet_zones=True
-    )
-    modules = bytes(memoryview(cast(Any, image)))  # a buffer; its stub does not say so
-    width = image.shape[1]
+    modules, width = qr.modules(code)
     starts, lengths = _grid_words(width)
     path = []
     for run in _DARK_RUN.finditer(modules):

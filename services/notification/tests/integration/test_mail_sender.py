@@ -35,10 +35,9 @@ async def _queue(
     ids = [uuid.uuid4() for _ in addresses]
     async with runtime.sessionmaker() as session, session.begin():
         for message_id, address in zip(ids, addresses, strict=True):
-            await repository.add_pending_email(
-                session,
+            email = repository.QueuedEmail(
                 message_id=message_id,
-                kind=NotificationKind.BOOKING_EXPIRED,
+                kind=NotificationKind.BOOKING_EXPIRED.value,
                 user_id=uuid.uuid4(),
                 to_email=address,
                 to_name="",
@@ -46,6 +45,7 @@ async def _queue(
                 text_body="expired\n",
                 html_body="<p>expired</p>",
             )
+            await repository.add_pending_email(session, email)
         # not due yet: nothing is sent before all of them are in
         await session.execute(
             text(

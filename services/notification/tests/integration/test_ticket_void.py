@@ -192,3 +192,19 @@ async def test_pdf_stays_when_another_payment_of_the_booking_is_refunded(
     response = await _pdf(client, data.booking_id, owner)
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF")
+
+
+async def test_nothing_is_recorded_for_a_late_confirmation_when_its_address_is_unusable_too(
+    publish: Any, scalar: Any, booking_confirmed: Any
+) -> None:
+    data = booking_confirmed(email="not-an-address")
+    cancellation = await publish(cancelled(data))
+    await _handled(scalar, cancellation)
+    confirmation = await publish(data)
+    await _handled(scalar, confirmation)
+
+    recorded = "SELECT count(*) FROM notification WHERE message_id = :id"
+    assert await scalar(recorded, id=confirmation.id) == 0
+    assert await scalar(recorded, id=cancellation.id) == 1  # its own email: failed, no address
+    sql = "SELECT count(*) FROM ticket_document WHERE booking_id = :id"
+    assert await scalar(sql, id=data.booking_id) == 0

@@ -164,3 +164,39 @@ async def _notifications(client: Any, headers: dict[str, str]) -> list[dict[str,
 
 async def _async(value: Any) -> Any:
     return value
+
+
+async def test_second_confirmation_keeps_the_stored_pdf_and_mails_it_when_envelope_is_new(
+    client: Any, publish: Any, smtp_sink: Any, signer: Any, scalar: Any, booking_confirmed: Any
+) -> None:
+    data = booking_confirmed()
+    owner = signer.headers(user_id=data.user_id)
+    await publish(data)
+    first = await _wait_for_pdf(client, data.booking_id, owner)
+    await eventually(lambda: _async(smtp_sink.to(data.user_email)), what="first email")
+    row = "SELECT xmin::text FROM ticket_document WHERE booking_id = :id"
+    before = await scalar(row, id=data.booking_id)
+
+    await publish(data)  # the same fact under a new envelope id: a new message
+    mails = await eventually(
+        lambda: _async(smtp_sink.to(data.user_email)), until=lambda m: len(m) == 2, what="second"
+    )
+    (attachment,) = list(mails[1].iter_attachments())
+    assert attachment.get_content() == first.content
+    assert await scalar(row, id=data.booking_id) == before  # the stored PDF was not replaced
+
+
+async def test_pdf_is_stored_and_the_email_recorded_failed_when_the_address_is_unusable(
+    client: Any, publish: Any, signer: Any, scalar: Any, booking_confirmed: Any
+) -> None:
+    data = booking_confirmed(email="not-an-address")
+    owner = signer.headers(user_id=data.user_id)
+    envelope = await publish(data)
+
+    await _wait_for_pdf(client, data.booking_id, owner)
+    listed = await _notifications(client, owner)
+    assert [(n["kind"], n["status"]) for n in listed] == [("booking_confirmed", "failed")]
+    error = "SELECT error FROM notification WHERE message_id = :id"
+    assert "cannot address" in await scalar(error, id=envelope.id)
+    queued = "SELECT count(*) FROM pending_email WHERE message_id = :id"
+    assert await scalar(queued, id=envelope.id) == 0

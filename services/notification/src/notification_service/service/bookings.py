@@ -6,9 +6,16 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notification_service import emails
+from notification_service import emails, repository
 from notification_service.domain import NotificationKind
-from notification_service.service.delivery import address_of, known_address, tell
+from notification_service.repository import QueuedEmail
+from notification_service.service.delivery import (
+    address_of,
+    addressed,
+    known_address,
+    tell,
+    wake_sender_after_commit,
+)
 from notification_service.service.tickets import store_ticket_document, void_tickets
 from shared.contracts.booking import BookingCancelledV1, BookingConfirmedV1, BookingExpiredV1
 from shared.contracts.payment import PaymentRefundedV1
@@ -24,12 +31,8 @@ async def send_tickets(
     """Render and store the booking's PDF tickets and queue the email that carries them
     (nothing when the booking's cancellation was consumed first: its tickets are void)."""
     data = envelope.data
-    to = await address_of(session, data.user_id, data.user_email)
-    stored = await store_ticket_document(
-        session, data, buyer_name=to.greeting, buyer_email=to.email
-    )
-    if not stored:
-        return
+    # the buyer's address, and the booking's tickets locked, in one round trip
+    to = await address_of(session, data.user_id, data.user_email, lock_tickets_of=data.booking_id)
     email = emails.booking_confirmed(
         greeting=to.greeting,
         title=data.event.title,
@@ -42,7 +45,12 @@ async def send_tickets(
         base_url=ctx.settings.PUBLIC_BASE_URL,
     )
     kind = NotificationKind.BOOKING_CONFIRMED
-    await tell(session, ctx, envelope, kind=kind, to=to, email=email, tickets_of=data.booking_id)
+    queued = addressed(envelope, kind=kind, to=to, email=email, tickets_of=data.booking_id)
+    if isinstance(queued, QueuedEmail):
+        if await store_ticket_document(session, data, buyer=to, email=queued):
+            wake_sender_after_commit(session, ctx)
+    elif await store_ticket_document(session, data, buyer=to, email=None):
+        await repository.record_notifications(session, [queued])  # the PDF, but no email
 
 
 async def tell_booking_cancelled(

@@ -54,12 +54,19 @@ Fact = TypeVar(
 ERROR_LIMIT = 500  # characters of an SMTP error kept in ``notification.error``
 
 
-async def address_of(session: AsyncSession, user_id: uuid.UUID, fallback_email: str) -> Addressee:
+async def address_of(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    fallback_email: str,
+    *,
+    lock_tickets_of: uuid.UUID | None = None,
+) -> Addressee:
     """Where to write to a user: the projection (from auth) first, else the message's address,
-    which then enters the projection."""
-    known = await known_address(session, user_id)
-    if known is not None:
-        return known
+    which then enters the projection. With ``lock_tickets_of``, that booking's tickets are
+    locked in the same round trip (see ``service.tickets``)."""
+    recipient = await repository.get_recipient(session, user_id, lock_tickets_of=lock_tickets_of)
+    if recipient is not None:
+        return Addressee(*recipient)
     await repository.add_recipient(
         session, user_id=user_id, email=fallback_email, full_name=None, overwrite=False
     )
@@ -72,24 +79,22 @@ async def known_address(session: AsyncSession, user_id: uuid.UUID) -> Addressee 
     return None if recipient is None else Addressee(*recipient)
 
 
-async def tell(
-    session: AsyncSession,
-    ctx: Context,
+def addressed(
     envelope: Envelope[Fact],
     *,
     kind: NotificationKind,
     to: Addressee | None,
     email: Email,
     tickets_of: uuid.UUID | None = None,
-) -> None:
-    """Queue ``email`` about ``envelope``'s fact to ``to`` (with the PDF tickets of booking
-    ``tickets_of`` attached), sent once this transaction commits; with no (usable) address it
-    is recorded failed at once, since no retry helps."""
+) -> repository.QueuedEmail | repository.NotificationRecord:
+    """``email`` about ``envelope``'s fact to ``to`` (with the PDF tickets of booking
+    ``tickets_of`` attached), ready to queue — or, when there is no (usable) address, its
+    ``failed`` record (no retry would help)."""
     message_id, user_id = envelope.id, envelope.data.user_id
     problem = None if to is None else _unusable(to)
     if to is None or problem is not None:
         log.warning("notification_not_addressable", user_id=str(user_id), kind=kind.value)
-        failed = repository.NotificationRecord(
+        return repository.NotificationRecord(
             message_id=message_id,
             kind=kind.value,
             user_id=user_id,
@@ -97,12 +102,9 @@ async def tell(
             status=NotificationStatus.FAILED,
             error=(problem or NO_ADDRESS)[:ERROR_LIMIT],
         )
-        await repository.add_notifications(session, [failed])
-        return
-    await repository.add_pending_email(
-        session,
+    return repository.QueuedEmail(
         message_id=message_id,
-        kind=kind,
+        kind=kind.value,
         user_id=user_id,
         to_email=to.email,
         to_name=to.name,
@@ -111,7 +113,30 @@ async def tell(
         html_body=email.html,
         ticket_booking_id=tickets_of,
     )
+
+
+def wake_sender_after_commit(session: AsyncSession, ctx: Context) -> None:
+    """The mail sender sends what this transaction queued as soon as it commits."""
     after_commit(session, ctx.wake_mail_sender)
+
+
+async def tell(
+    session: AsyncSession,
+    ctx: Context,
+    envelope: Envelope[Fact],
+    *,
+    kind: NotificationKind,
+    to: Addressee | None,
+    email: Email,
+) -> None:
+    """Queue ``email`` about ``envelope``'s fact to ``to``, sent once this transaction
+    commits; with no (usable) address it is recorded failed at once."""
+    queued = addressed(envelope, kind=kind, to=to, email=email)
+    if isinstance(queued, repository.NotificationRecord):
+        await repository.record_notifications(session, [queued])
+        return
+    await repository.add_pending_email(session, queued)
+    wake_sender_after_commit(session, ctx)
 
 
 def _unusable(to: Addressee) -> str | None:

@@ -45,21 +45,23 @@ log = get_logger(__name__)
 
 
 async def send_emails_when_woken(ctx: Context) -> None:
-    """One round of the mail sender: wait for a handler's wake-up (or the poll interval),
-    then send what is due, batch after batch while batches come full. The SMTP connection
-    stays open while mail keeps coming, and is closed after a quiet poll interval."""
+    """One round of the mail sender: wait for a handler's wake-up (then a moment more, for
+    the emails of the commits that follow) or the poll interval, then send what is due, batch
+    after batch while batches come full. The SMTP connection stays open while mail keeps
+    coming, and is closed after a quiet poll interval."""
+    settings = ctx.settings
     try:
-        await asyncio.wait_for(ctx.mail_wake.wait(), timeout=ctx.settings.MAIL_POLL_SECONDS)
+        await asyncio.wait_for(ctx.mail_wake.wait(), timeout=settings.MAIL_POLL_SECONDS)
+        quiet = False
+        await asyncio.sleep(settings.MAIL_LINGER_SECONDS)
     except TimeoutError:
         quiet = True
     except asyncio.CancelledError:  # the service is stopping
         ctx.mailer.drop()
         raise
-    else:
-        quiet = False
     ctx.mail_wake.clear()
     held = await send_pending_emails(ctx)
-    while held >= ctx.settings.MAIL_BATCH_SIZE:
+    while held >= settings.MAIL_BATCH_SIZE:
         held = await send_pending_emails(ctx)
     if quiet and not held:
         await ctx.mailer.close()
@@ -77,9 +79,8 @@ async def send_pending_emails(ctx: Context) -> int:
             log.info("email_dropped_tickets_void", booking_id=str(email.ticket_booking_id))
         outcomes = await _send(ctx.mailer, [email for email in due if email not in void])
         done, records = await _settle(session, ctx.settings, outcomes)
-        await repository.finish_emails(
-            session, done=[*done, *(email.id for email in void)], records=records
-        )
+        dequeue = [*done, *(email.id for email in void)]
+        await repository.record_notifications(session, records, dequeue=dequeue)
     sent = sum(1 for _, refusal in outcomes if refusal is None)
     log.info("emails_sent", sent=sent, failed=len(outcomes) - sent, dropped=len(void))
     return len(due)

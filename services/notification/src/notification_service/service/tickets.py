@@ -14,6 +14,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service import repository, ticket_pdf
+from notification_service.domain import Addressee
 from shared.contracts.booking import BookingConfirmedV1
 from shared.logging import get_logger
 
@@ -41,22 +42,23 @@ def _sheet(
 
 
 async def store_ticket_document(
-    session: AsyncSession, data: BookingConfirmedV1, *, buyer_name: str, buyer_email: str
+    session: AsyncSession,
+    data: BookingConfirmedV1,
+    *,
+    buyer: Addressee,
+    email: repository.QueuedEmail | None,
 ) -> bool:
-    """The booking's PDF in ``ticket_document`` (rendered unless it is there already); False
-    when the booking's tickets are already void (its cancellation was consumed first)."""
-    await repository.lock_booking_tickets(session, data.booking_id)
-    state = await repository.get_ticket_state(session, data.booking_id)
-    if state.void:
-        log.info("ticket_pdf_void_not_rendered", booking_id=str(data.booking_id))
-        return False
-    if state.rendered:  # another confirmation of the booking rendered it: never twice
-        return True
-    sheet = _sheet(data, buyer_name=buyer_name, buyer_email=buyer_email)
-    # CPU work (about 2 ms a page) off the event loop
+    """The booking's PDF in ``ticket_document`` (unless it is there already) and ``email``,
+    which carries it, queued — one round trip; False when the booking's tickets are already
+    void (its cancellation was consumed first): then neither.
+
+    Call with the booking's tickets locked (``address_of(..., lock_tickets_of=...)``).
+    """
+    sheet = _sheet(data, buyer_name=buyer.greeting, buyer_email=buyer.email)
+    # CPU work (about 2 ms a page) off the event loop. Rendered for nothing only when the
+    # booking turns out void, or rendered already by another confirmation: rare.
     content = await asyncio.to_thread(ticket_pdf.render_ticket_pdf, sheet)
-    await repository.add_ticket_document(
-        session,
+    document = repository.NewDocument(
         booking_id=data.booking_id,
         user_id=data.user_id,
         event_id=data.event_id,
@@ -65,8 +67,12 @@ async def store_ticket_document(
         pages=len(sheet.tickets),
         payment_id=data.payment_id,
     )
-    log.info("ticket_pdf_rendered", booking_id=str(data.booking_id), pages=len(sheet.tickets))
-    return True
+    stored, standing = await repository.add_ticket_document(session, document, email=email)
+    if stored:
+        log.info("ticket_pdf_rendered", booking_id=str(data.booking_id), pages=document.pages)
+    elif not standing:
+        log.info("ticket_pdf_void_not_rendered", booking_id=str(data.booking_id))
+    return standing
 
 
 async def void_tickets(
