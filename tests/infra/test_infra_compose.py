@@ -16,6 +16,11 @@ from tests.infra.conftest import compose_binary, venv_tool
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 INFRA = ("postgres", "redis", "rabbitmq", "mailpit", "prometheus", "grafana")
+ONE_SHOT = {"keys", "seed", "k6"}
+# repository:tag with an exact version (major.minor.patch), no floating minor or `latest`;
+# PostgreSQL numbers its releases major.minor
+EXACT_TAG = re.compile(r"^[a-z0-9./-]+:v?\d+\.\d+\.\d+(-[a-z0-9.-]+)?$")
+EXACT_POSTGRES_TAG = re.compile(r"^postgres:\d+\.\d+(-[a-z0-9.-]+)?$")
 
 
 def run_compose_config(path: Path) -> subprocess.CompletedProcess[str]:
@@ -51,7 +56,7 @@ def test_every_long_running_service_has_healthcheck_and_restart(
     compose_config: dict[str, Any],
 ) -> None:
     for name, service in compose_config["services"].items():
-        if name in {"keys", "k6"}:
+        if name in ONE_SHOT:
             continue
         assert service.get("healthcheck", {}).get("test"), name
         assert service.get("restart") == "unless-stopped", name
@@ -131,6 +136,81 @@ def test_images_are_pinned(compose_config: dict[str, Any]) -> None:
     for name, service in compose_config["services"].items():
         image = service.get("image", "")
         assert ":" in image and not image.endswith(":latest"), (name, image)
+
+
+def test_third_party_images_name_exact_versions_when_resolved(
+    compose_config: dict[str, Any],
+) -> None:
+    for name, service in compose_config["services"].items():
+        if "build" not in service:
+            pattern = EXACT_POSTGRES_TAG if name == "postgres" else EXACT_TAG
+            assert pattern.match(service["image"]), (name, service["image"])
+
+
+def test_demo_data_is_seeded_once_through_the_gateway_when_enabled(
+    compose_config: dict[str, Any],
+) -> None:
+    seed, auth = compose_config["services"]["seed"], compose_config["services"]["auth"]
+    assert (seed["build"], seed["image"]) == (auth["build"], auth["image"])
+    assert seed["restart"] == "no"
+    assert seed["depends_on"]["nginx"]["condition"] == "service_healthy"
+    assert seed["environment"]["DEMO_DATA"] == "true"  # the default, as under `make up`
+    assert seed["environment"]["GATEWAY_URL"] == "http://nginx:8080"
+    (mount,) = seed["volumes"]
+    assert (Path(mount["source"]), mount["target"], mount["read_only"]) == (
+        REPO_ROOT / "devstack",
+        "/seed/devstack",
+        True,
+    )
+    assert "from devstack.seed import seed_demo" in seed["command"][-1]
+    # the services themselves do not read DEMO_DATA
+    assert "DEMO_DATA" not in auth["environment"]
+
+
+def test_grafana_and_prometheus_are_published_where_the_readme_says(
+    compose_config: dict[str, Any],
+) -> None:
+    services = compose_config["services"]
+    published = {
+        name: [(p["host_ip"], p["published"], p["target"]) for p in services[name]["ports"]]
+        for name in ("grafana", "prometheus", "mailpit", "rabbitmq")
+    }
+    assert published["grafana"] == [("127.0.0.1", "3100", 3000)]
+    assert published["prometheus"] == [("127.0.0.1", "9090", 9090)]
+    assert ("127.0.0.1", "8025", 8025) in published["mailpit"]
+    assert ("127.0.0.1", "15672", 15672) in published["rabbitmq"]
+    readme = (REPO_ROOT / "README.md").read_text()
+    for url in ("http://localhost:3100", "http://localhost:9090", "http://localhost:8025"):
+        assert url in readme, url
+    assert "http://localhost:15672" in readme
+
+
+def test_prometheus_loads_rules_and_accepts_k6_results_when_started(
+    compose_config: dict[str, Any],
+) -> None:
+    prometheus = compose_config["services"]["prometheus"]
+    targets = {v["target"]: v for v in prometheus["volumes"]}
+    assert Path(targets["/etc/prometheus/rules"]["source"]) == REPO_ROOT / "prometheus" / "rules"
+    assert "--web.enable-remote-write-receiver" in prometheus["command"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    k6 = compose_config["services"]["k6"]["environment"]
+    assert k6["K6_PROMETHEUS_RW_SERVER_URL"] == "http://prometheus:9090/api/v1/write"
+
+
+def test_rabbitmq_exposes_its_prometheus_endpoint_to_the_network(
+    compose_config: dict[str, Any],
+) -> None:
+    rabbitmq = compose_config["services"]["rabbitmq"]
+    assert "15692" in rabbitmq["expose"]
+    assert all(p["target"] != 15692 for p in rabbitmq["ports"])  # not published on the host
+
+
+def test_gateway_is_given_docker_dns_for_re_resolving_upstreams(
+    compose_config: dict[str, Any],
+) -> None:
+    env = compose_config["services"]["nginx"]["environment"]
+    assert env["NGINX_RESOLVER"] == "127.0.0.11"
+    assert env["NGINX_UPSTREAM_RESOLVE"] == "resolve"
 
 
 def test_k6_is_a_load_profile_service(compose_config: dict[str, Any]) -> None:
