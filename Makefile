@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 BASE_URL ?= http://127.0.0.1:$(or $(GATEWAY_PORT),8080)
 
 .PHONY: help bootstrap up down logs status test test-unit test-integration test-e2e \
-        test-infra lint bench bench-smoke lock clean
+        test-infra test-clients lint bench bench-smoke lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -48,8 +48,13 @@ test-e2e: bootstrap ## End-to-end tests through a real nginx
 	@$(PY) -m devstack db
 	$(PY) -m pytest tests/e2e tests/gateway $(PYTEST_ARGS)
 
-test-infra: ## Static checks of compose, Dockerfiles, nginx, Prometheus, Grafana, Postman
+test-infra: ## Static checks of compose, Dockerfile, nginx, Prometheus rules, Grafana, Postman, Kubernetes
 	$(PY) -m pytest tests/infra $(PYTEST_ARGS)
+
+test-clients: bootstrap ## The Postman collection (newman) and the k6 flash sale against an isolated stack
+	@$(PY) -m devstack keys
+	@$(PY) -m devstack db
+	$(PY) -m pytest tests/clients $(PYTEST_ARGS)
 
 lint: ## ruff check, ruff format --check, mypy --strict on the code, import contracts
 	$(VENV)/bin/ruff check .

@@ -57,7 +57,7 @@ export const options = {
     },
   },
   thresholds: {
-    flash_oversold_seats: [{ threshold: "count==0", abortOnFail: false }],
+    flash_oversold_seats: ["count==0"], // a seat in two confirmed bookings, or more sold than exist
     flash_orders_failed: ["count==0"], // a hold that never became a confirmed order
     flash_orders_confirmed: ["count>0"],
     flash_seats_sold: ["count>0"],

@@ -42,9 +42,14 @@ def test_flash_sale_sells_out_without_overselling_when_buyers_stampede(
     output = result.stdout[-4000:] + result.stderr[-4000:]
     assert result.returncode == 0, output  # 99: a threshold was crossed
     metrics = json.loads(summary.read_text())["metrics"]
-    assert metrics["flash_oversold_seats"]["count"] == 0
-    assert metrics["flash_seats_sold"]["count"] == SEATS  # sold out, every seat once
-    assert metrics["flash_orders_confirmed"]["count"] == SEATS // PER_ORDER
-    assert metrics["flash_orders_failed"]["count"] == 0
+
+    def count(name: str) -> int:
+        return int(metrics.get(name, {}).get("count", 0))  # a counter never added is absent
+
+    assert "flash_oversold_seats" in metrics  # teardown ran its check
+    assert count("flash_oversold_seats") == 0
+    assert count("flash_seats_sold") == SEATS  # sold out, every seat once
+    assert count("flash_orders_confirmed") == SEATS // PER_ORDER
+    assert count("flash_orders_failed") == 0
     # more buyers than seats: some met a taken seat or found the event sold out
-    assert metrics["flash_hold_conflicts"]["count"] + metrics["flash_buyers_sold_out"]["count"] > 0
+    assert count("flash_hold_conflicts") + count("flash_buyers_sold_out") > 0

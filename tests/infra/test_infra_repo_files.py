@@ -130,3 +130,21 @@ def test_k6_smoke_declares_pass_fail_thresholds_when_k6_reads_it() -> None:
     assert result.returncode == 0, result.stderr
     thresholds = json.loads(result.stdout)["thresholds"]
     assert {"checks", "http_req_failed", "http_req_duration"} <= set(thresholds)
+
+
+def test_k6_flash_sale_declares_hard_thresholds_when_k6_reads_it() -> None:
+    """The flash sale fails (exit 99) on an oversold seat, a lost order or failed requests."""
+    result = subprocess.run(
+        [str(venv_tool("k6")), "inspect", str(REPO_ROOT / "k6" / "flash_sale.js")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    options = json.loads(result.stdout)
+    thresholds = options["thresholds"]
+    assert thresholds["flash_oversold_seats"] == ["count==0"]
+    assert thresholds["flash_orders_failed"] == ["count==0"]
+    assert {"http_req_failed", "checks", "http_req_duration{step:hold}"} <= set(thresholds)
+    (scenario,) = options["scenarios"].values()
+    assert scenario["executor"] == "per-vu-iterations"
