@@ -27,7 +27,12 @@ def run_newman(
     }.items():
         command += ["--env-var", f"{key}={value}"]
     command += ["--reporters", "cli,json", "--reporter-json-export", str(report)]
-    command += ["--reporter-cli-no-banner", "--reporter-cli-no-success-assertions", "--color", "off"]
+    command += [
+        "--reporter-cli-no-banner",
+        "--reporter-cli-no-success-assertions",
+        "--color",
+        "off",
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=240, check=False)
 
 
