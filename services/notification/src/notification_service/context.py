@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from notification_service import service
 from notification_service.mailer import Mailer
@@ -15,12 +15,14 @@ from shared.runtime import Runtime
 
 @dataclass(frozen=True)
 class Context:
-    """The mailer, the settings (links, the sender's batches and retries) and the
-    sessionmaker for the mail sender's transactions."""
+    """The mailer, the settings (links, the sender's batches and retries), the sessionmaker
+    for the mail sender's transactions and the engine for lone statements (the download)."""
 
     settings: Settings
     mailer: Mailer
     sessionmaker: async_sessionmaker[AsyncSession]
+    # the same pool in AUTOCOMMIT: one statement with no BEGIN and ROLLBACK around it
+    single: AsyncEngine
     # Set once a handler has committed an email: the sender sends it at once, not at the next
     # poll. Set from the start, so what a crash left pending goes out on start-up.
     mail_wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -39,7 +41,12 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
         sender=settings.SMTP_FROM,
         timeout=settings.SMTP_TIMEOUT_SECONDS,
     )
-    ctx = Context(settings=settings, mailer=mailer, sessionmaker=rt.sessionmaker)
+    ctx = Context(
+        settings=settings,
+        mailer=mailer,
+        sessionmaker=rt.sessionmaker,
+        single=rt.engine.execution_options(isolation_level="AUTOCOMMIT"),
+    )
     ctx.mail_wake.set()
     # no pause of its own: each round waits for a wake-up or MAIL_POLL_SECONDS
     rt.every(0, service.send_emails_when_woken, name="notification-mail-sender")

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Select, Table, delete, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from notification_service.domain import NotificationStatus
 from notification_service.orm import (
@@ -127,15 +127,29 @@ def list_notifications(user_id: uuid.UUID) -> Select[Any]:
     )
 
 
-async def get_ticket_owner_and_content(
-    session: AsyncSession, booking_id: uuid.UUID
-) -> tuple[uuid.UUID, bytes] | None:
-    """The booking's PDF and whose it is (one row read, the download's only query)."""
-    stmt = select(_documents.c.user_id, _documents.c.content).where(
-        _documents.c.booking_id == booking_id
-    )
-    row = (await session.execute(stmt)).first()
-    return None if row is None else (row.user_id, row.content)
+class Download(NamedTuple):
+    """What the download needs: the PDF and whose it is, or why it is gone and whose it was."""
+
+    owner: uuid.UUID | None
+    content: bytes | None
+    void_owner: uuid.UUID | None
+    void_reason: str | None
+
+
+_DOWNLOAD = text(
+    "SELECT d.user_id, d.content, v.user_id, v.reason FROM (VALUES (1)) AS one "
+    "LEFT JOIN ticket_document AS d ON d.booking_id = :booking_id "
+    "LEFT JOIN ticket_void AS v ON v.booking_id = :booking_id"
+)
+
+
+async def get_download(single: AsyncEngine, booking_id: uuid.UUID) -> Download:
+    """The booking's PDF and its void, in one statement outside any transaction block (on an
+    AUTOCOMMIT engine: a lone statement is atomic already, BEGIN and ROLLBACK would be two
+    more round trips)."""
+    async with single.connect() as connection:
+        row = (await connection.execute(_DOWNLOAD, {"booking_id": booking_id})).one()
+    return Download(*row)
 
 
 class TicketState(NamedTuple):
@@ -274,10 +288,6 @@ async def lock_booking_tickets(session: AsyncSession, booking_id: uuid.UUID) -> 
 
 def _lock_key(booking_id: uuid.UUID) -> int:
     return int.from_bytes(booking_id.bytes[:8], "big", signed=True)
-
-
-async def get_ticket_void(session: AsyncSession, booking_id: uuid.UUID) -> TicketVoid | None:
-    return await session.get(TicketVoid, booking_id)
 
 
 async def add_ticket_void(

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from notification_service import service
+from notification_service.deps import ContextDep
 from notification_service.schemas import NotificationRead
 from shared.openapi import errors
 from shared.pagination import Page, Pagination
@@ -35,8 +36,8 @@ async def list_notifications(
     # because the booking was cancelled or refunded
     responses={200: {"content": {"application/pdf": {}}, "description": "The PDF tickets."}},
 )
-async def get_ticket_pdf(booking_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Response:
-    content = await service.get_ticket_pdf(session, user=user, booking_id=booking_id)
+async def get_ticket_pdf(booking_id: uuid.UUID, ctx: ContextDep, user: CurrentUser) -> Response:
+    content = await service.get_ticket_pdf(ctx.single, user=user, booking_id=booking_id)
     return Response(
         content,
         media_type="application/pdf",

@@ -28,7 +28,7 @@ class Settings(ServiceSettings):
     # commits one (so that a batch gathers what the next commits bring), and every
     # MAIL_POLL_SECONDS (retries that came due, anything left by a crash).
     MAIL_BATCH_SIZE: int = Field(default=50, ge=1, le=1000)
-    MAIL_LINGER_SECONDS: float = Field(default=0.25, ge=0)
+    MAIL_LINGER_SECONDS: float = Field(default=0.5, ge=0)
     MAIL_POLL_SECONDS: float = Field(default=5.0, gt=0)
     # A failed email waits base x 2^(attempts - 1) seconds, at most MAIL_RETRY_MAX_SECONDS,
     # and is given up (recorded failed for good) once it is MAIL_GIVE_UP_HOURS old.

@@ -208,6 +208,7 @@ async def settings(
         AMQP_DELIVERY_LIMIT=4,
         # retries come due quickly, and the sender looks for them often
         MAIL_POLL_SECONDS=0.2,
+        MAIL_LINGER_SECONDS=0.05,
         MAIL_RETRY_BASE_SECONDS=0.2,
     )
 
@@ -237,6 +238,7 @@ async def smtp_down_settings(
         SMTP_TIMEOUT_SECONDS=2,
         AMQP_DELIVERY_LIMIT=2,
         MAIL_POLL_SECONDS=0.2,
+        MAIL_LINGER_SECONDS=0.05,
         MAIL_RETRY_BASE_SECONDS=0.2,
         MAIL_RETRY_MAX_SECONDS=1,
     )

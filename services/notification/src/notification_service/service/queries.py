@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from notification_service import repository
 from notification_service.domain import TicketsNotFound, TicketsVoid
@@ -26,16 +26,13 @@ async def list_notifications(
     )
 
 
-async def get_ticket_pdf(session: AsyncSession, *, user: Principal, booking_id: uuid.UUID) -> bytes:
+async def get_ticket_pdf(single: AsyncEngine, *, user: Principal, booking_id: uuid.UUID) -> bytes:
     """The booking's stored PDF (never rendered here), for its owner or an admin; 404 for
     anyone else, until it is rendered, and once the booking is no longer confirmed (saying so
     to its owner)."""
-    document = await repository.get_ticket_owner_and_content(session, booking_id)
-    if document is not None:
-        owner, content = document
-        if owner == user.id or user.is_admin:
-            return content
-    void = await repository.get_ticket_void(session, booking_id)
-    if void is not None and (void.user_id == user.id or user.is_admin):
-        raise TicketsVoid(details={"booking_id": str(booking_id), "reason": void.reason})
+    found = await repository.get_download(single, booking_id)
+    if found.content is not None and (found.owner == user.id or user.is_admin):
+        return found.content
+    if found.void_reason is not None and (found.void_owner == user.id or user.is_admin):
+        raise TicketsVoid(details={"booking_id": str(booking_id), "reason": found.void_reason})
     raise TicketsNotFound()
