@@ -78,7 +78,7 @@ def test_schema_check_refuses_a_misspelt_field_when_strict() -> None:
     assert schema_errors(deployment) is not None
 
 
-def test_secret_template_matches_the_schemas_and_defines_every_reference() -> None:
+def test_secret_template_defines_every_reference_when_rendered() -> None:
     template = secrets_template()
     defined = {s["metadata"]["name"]: set(s["stringData"]) for s in template}
     for secret in template:
@@ -154,7 +154,9 @@ def test_service_hpa_and_pdb_select_the_deployment_when_rendered(service: Any) -
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
-def test_migration_job_runs_the_service_image_with_migrations_on(service: Any) -> None:
+def test_migration_job_runs_the_service_image_with_migrations_on_when_rendered(
+    service: Any,
+) -> None:
     job = find("production", "Job", f"migrate-{service.name}")
     deployment = find("production", "Deployment", service.name)
     pod = job["spec"]["template"]["spec"]
@@ -188,7 +190,7 @@ def test_migration_job_command_migrates_a_real_database_when_run() -> None:
         drop_databases([name])
 
 
-def test_route_exposes_the_public_prefixes_and_their_v1_aliases_only() -> None:
+def test_route_exposes_only_the_public_prefixes_and_v1_aliases_when_rendered() -> None:
     route = find("production", "HTTPRoute", "ticketing-api")
     routed: dict[str, tuple[str, int, str | None]] = {}
     ports = {s.name: s.port for s in SERVICES}
@@ -212,7 +214,7 @@ def test_route_exposes_the_public_prefixes_and_their_v1_aliases_only() -> None:
     assert route["spec"]["parentRefs"] == [{"name": gateway["metadata"]["name"]}]
 
 
-def test_production_overlay_namespaces_everything_and_enforces_restricted_pods() -> None:
+def test_production_overlay_namespaces_everything_and_restricts_pods_when_rendered() -> None:
     for document in render("production"):
         if document["kind"] != "Namespace":
             assert document["metadata"]["namespace"] == "ticketing", document["metadata"]["name"]

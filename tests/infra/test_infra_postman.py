@@ -75,7 +75,7 @@ def operation_of(item: dict[str, Any], operations: set[tuple[str, str]]) -> tupl
     raise AssertionError(f"{item['name']}: {method} {path} is no documented operation")
 
 
-def test_collection_is_v21_with_journey_folders(collection: dict[str, Any]) -> None:
+def test_collection_is_v21_with_journey_folders_when_parsed(collection: dict[str, Any]) -> None:
     assert collection["info"]["schema"].endswith("/v2.1.0/collection.json")
     names = [folder["name"] for folder in collection["item"]]
     assert [int(name.split(".")[0]) for name in names] == list(range(1, len(names) + 1))
@@ -116,7 +116,7 @@ def test_bodies_declare_json_content_type(collection: dict[str, Any]) -> None:
             assert headers.get("content-type") == "application/json", item["name"]
 
 
-def test_uploads_name_files_that_exist(collection: dict[str, Any]) -> None:
+def test_uploads_name_files_that_exist_when_read(collection: dict[str, Any]) -> None:
     files = [
         field["src"]
         for item in requests(collection)
@@ -128,7 +128,9 @@ def test_uploads_name_files_that_exist(collection: dict[str, Any]) -> None:
         assert (CLIENTS / src).is_file(), src
 
 
-def test_every_request_asserts_its_status_and_json_shape(collection: dict[str, Any]) -> None:
+def test_every_request_asserts_its_status_and_json_shape_when_read(
+    collection: dict[str, Any],
+) -> None:
     for item in requests(collection):
         tests = scripts(item, "test")
         assert re.search(r"pm\.response\.to\.have\.status\(\d{3}\)", tests), item["name"]
@@ -137,7 +139,7 @@ def test_every_request_asserts_its_status_and_json_shape(collection: dict[str, A
             assert "jsonSchema(" in tests, item["name"]
 
 
-def test_errors_are_checked_against_the_contract_body_on_every_request(
+def test_errors_are_checked_against_the_contract_body_when_any_request_fails(
     collection: dict[str, Any],
 ) -> None:
     (event,) = [e for e in collection["event"] if e["listen"] == "test"]
@@ -147,7 +149,7 @@ def test_errors_are_checked_against_the_contract_body_on_every_request(
     assert "X-Request-ID" in text
 
 
-def test_waits_retry_a_bounded_number_of_times(collection: dict[str, Any]) -> None:
+def test_waits_retry_a_bounded_number_of_times_when_not_ready(collection: dict[str, Any]) -> None:
     waits = [i for i in requests(collection) if "setNextRequest" in scripts(i, "test")]
     names = {i["name"] for i in waits}
     for wanted in (
