@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from event_service import handlers, internal, routes
 from event_service.context import build_context
+from event_service.hot import HotHolds
 from event_service.settings import Settings
 from shared.runtime import service_app
 
@@ -23,4 +25,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrations_dir=MIGRATIONS_DIR,
         subscriptions=handlers.SUBSCRIPTIONS,
         build_context=build_context,
+        middleware=[Middleware(HotHolds)],
     )

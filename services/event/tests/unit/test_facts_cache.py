@@ -29,6 +29,9 @@ def _row(**overrides: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
         "status": "published",
         "organizer_id": uuid.uuid4(),
+        "title": "Night Concert",
+        "location": "Riverside Hall, Lisbon",
+        "starts_at": START,
         "currency": "EUR",
         "sales_start_at": START - timedelta(days=30),
         "sales_end_at": None,
@@ -53,6 +56,11 @@ def test_facts_read_back_as_they_were_loaded_when_stored_as_json() -> None:
 
     assert (facts.event_id, facts.token, facts.status) == (event_id, "token-1", "published")
     assert (facts.organizer_id, facts.currency) == (row["organizer_id"], "EUR")
+    assert (facts.title, facts.location, facts.starts_at) == (
+        "Night Concert",
+        "Riverside Hall, Lisbon",
+        START,
+    )
     assert facts.sales_start_at == row["sales_start_at"]
     assert facts.sales_end_at == START - timedelta(hours=1)
     assert facts.ends_at == row["ends_at"]
@@ -83,6 +91,13 @@ def test_facts_are_loaded_again_when_they_lack_the_hold_rules() -> None:
     stored = json.loads(facts_data(_row()))
     assert current_format(json.dumps(stored))
     del stored["rehold_cooldown"]
+    assert not current_format(json.dumps(stored))
+
+
+def test_facts_are_loaded_again_when_they_lack_what_the_claim_answers() -> None:
+    stored = json.loads(facts_data(_row()))
+    for name in ("title", "location", "starts_at"):
+        del stored[name]
     assert not current_format(json.dumps(stored))
 
 

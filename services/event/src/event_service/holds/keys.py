@@ -14,7 +14,9 @@ Keys (TTL in brackets):
 - ``event:held:{E}:<tier>`` zset: reserved seats in holds by expiry, live = score > now [none:
   members carry live holds; lapsed ones are pruned by every hold script];
 - ``event:hold:{E}:<hold>`` hash: the hold record (owner, places, amount, times) [its expiry];
-- ``event:holdidx:<hold>`` string: the hold's event (the claim knows only the hold id) [expiry];
+- ``event:holdidx:<hold>`` string: the event of a hold whose id does not name it (a plain uuid4:
+  holds made before ids became ``<event>_<random>``, ``models.new_hold_id``) — read by the claim,
+  no longer written [the hold's expiry];
 - ``event:gaexp:{E}`` zset: general-admission holds ``<hold>|<tier>:<n>`` by expiry [none: a
   lapsed entry stays until the sweeper gives its places back];
 - ``event:gaheld:{E}`` hash: places per general-admission tier in holds not yet given back
@@ -29,7 +31,8 @@ Keys (TTL in brackets):
   buyer, ``v2`` → the format marker [``SOLD_CACHE_SECONDS``; rebuilt from PostgreSQL when missing
   or without the marker];
 - ``event:facts:{E}`` hash: ``token`` and ``data`` (JSON) — what a hold needs to know of the
-  event (status, sales window, limits, tiers), loaded from PostgreSQL under the shared inventory
+  event (status, sales window, limits, tiers; title, place and start for booking's claim),
+  loaded from PostgreSQL under the shared inventory
   lock and deleted ("fenced") by every change under the exclusive lock [``EVENT_FACTS_SECONDS``];
 - ``event:sweep`` zset: events with general-admission holds by next expiry [none: one member per
   event, removed once it has none];

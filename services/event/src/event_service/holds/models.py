@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -137,6 +139,22 @@ def from_ms(ms: int | float) -> datetime:
 
 def to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+_HOLD_ID = re.compile(r"([0-9a-f]{32})_[0-9a-f]{24}")
+
+
+def new_hold_id(event_id: uuid.UUID) -> str:
+    """``<event id, 32 hex>_<96 random bits, 24 hex>``: the claim, which knows only the hold
+    id, finds the event in it — no index key to write with every hold."""
+    return f"{event_id.hex}_{secrets.token_hex(12)}"
+
+
+def event_of_hold(hold_id: str) -> uuid.UUID | None:
+    """The event a hold id names; None for ids made before they carried it (a plain uuid4,
+    found through the index key until such holds have lapsed)."""
+    found = _HOLD_ID.fullmatch(hold_id)
+    return uuid.UUID(hex=found.group(1)) if found else None
 
 
 def ga_member(hold_id: str, places: Iterable[Place]) -> str:

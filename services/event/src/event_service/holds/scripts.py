@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from importlib import resources
 from typing import Any, NoReturn
 
+from pydantic_core import to_json
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
@@ -40,6 +41,12 @@ SOLD_OUT = -4
 STALE = -5  # the event's facts changed (or were fenced) since the caller read them
 COOLDOWN = -6  # the buyer let a hold lapse a moment ago (second value: ms left)
 ADDRESS_LIMIT = -7  # the client address has as many live holds as the event allows
+
+
+def dumps(value: Any) -> bytes:
+    """``ARGV[1]`` of a script: its parameters as one JSON document (pydantic-core's encoder —
+    several times faster than the standard library's on the hot paths)."""
+    return to_json(value)
 
 
 @functools.cache
@@ -73,7 +80,7 @@ class Scripts:
 async def eval_many(
     redis: Redis,
     script: AsyncScript,
-    calls: Sequence[tuple[list[str], list[str]]],
+    calls: Sequence[tuple[list[str], list[Any]]],
     *,
     get: str | None = None,
 ) -> list[Any]:
@@ -90,7 +97,7 @@ async def eval_many(
 async def _pipelined(
     redis: Redis,
     script: AsyncScript,
-    calls: Sequence[tuple[list[str], list[str]]],
+    calls: Sequence[tuple[list[str], list[Any]]],
     get: str | None,
 ) -> list[Any]:
     async with redis.pipeline(transaction=False) as pipe:

@@ -4,7 +4,6 @@ PostgreSQL — sales and their undoing, rebuilds, and the readings of what is ta
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,8 +17,11 @@ from event_service.holds import scripts
 from event_service.holds.calls import freeing
 from event_service.holds.keys import Keys
 from event_service.holds.models import FactsStale, MirrorMissing, Place
-from event_service.holds.scripts import Scripts, eval_many
+from event_service.holds.scripts import Scripts, dumps, eval_many
 from event_service.settings import Settings
+
+_Call = tuple[list[str], list[Any]]
+_MEMO_CALLS = 4096
 
 SOLD_SENTINEL = "v2"  # the mirror's format marker: without it, scripts treat it as missing
 _HSET_CHUNK = 5_000
@@ -51,6 +53,10 @@ class SoldMirror:
     scripts: Scripts
     settings: Settings
     clock: Clock  # which held seats a search skips (the hold script checks again)
+    # the snapshot script's keys and argument per (event, tiers): the same on every reading
+    _calls: dict[tuple[uuid.UUID, tuple[str, ...], tuple[str, ...]], _Call] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     async def rebuild(self, event_id: uuid.UUID, state: SoldState) -> None:
         """Replace the mirror with PostgreSQL's sales, atomically (readers never see half)."""
@@ -124,9 +130,9 @@ class SoldMirror:
         user_id: uuid.UUID,
         extra: dict[str, Any],
     ) -> None:
-        """CONSUME or UNDO, then the hold's index key goes. Booking's messages do not know the
-        client address the hold was taken from: the hold record does (gone with the hold: then
-        its entry in the address's holds has lapsed anyway)."""
+        """CONSUME or UNDO. Booking's messages do not know the client address the hold was
+        taken from: the hold record does (gone with the hold: then its entry in the address's
+        holds has lapsed anyway). An index key (hold ids of before) just expires with the hold."""
         tail, payload = freeing(self.keys, event_id, hold_id, places)
         record = self.keys.record(event_id, hold_id)
         address = cast(str | None, await self.redis.hget(record, "addr"))
@@ -139,21 +145,28 @@ class SoldMirror:
             self.keys.address(event_id, address or ""),
             *tail,
         ]
-        await script(keys=keys, args=[json.dumps(payload | extra)])
-        await self.redis.delete(self.keys.index(hold_id))
+        await script(keys=keys, args=[dumps(payload | extra)])
 
     # --- what is taken ------------------------------------------------------------------------
 
     def _snapshot_call(
         self, event_id: uuid.UUID, reserved: Sequence[str], general: Sequence[str]
-    ) -> tuple[list[str], list[str]]:
-        keys = [
-            self.keys.sold(event_id),
-            self.keys.ga_held(event_id),
-            self.keys.ga_expiry(event_id),
-            *(self.keys.held(event_id, t) for t in reserved),
-        ]
-        return keys, [json.dumps({"reserved": list(reserved), "general": list(general)})]
+    ) -> _Call:
+        """Built once per event and tiers (a listing page reads twenty events every time)."""
+        memo = (event_id, tuple(reserved), tuple(general))
+        call = self._calls.get(memo)
+        if call is None:
+            keys = [
+                self.keys.sold(event_id),
+                self.keys.ga_held(event_id),
+                self.keys.ga_expiry(event_id),
+                *(self.keys.held(event_id, t) for t in reserved),
+            ]
+            call = keys, [dumps({"reserved": list(reserved), "general": list(general)})]
+            if len(self._calls) >= _MEMO_CALLS:
+                self._calls.clear()
+            self._calls[memo] = call
+        return call
 
     async def snapshots(self, wanted: Wanted) -> dict[uuid.UUID, dict[str, TierCount] | None]:
         """Per event ``(id, reserved tiers, general tiers)``: sold and held per tier, all read by

@@ -18,14 +18,17 @@ from event_service.holds.calls import freeing, seat_args, tiers_of
 from event_service.holds.keys import Keys
 from event_service.holds.models import (
     ClaimRefused,
+    FactsStale,
     Hold,
     Limits,
     Place,
     buyer_member,
+    event_of_hold,
     from_ms,
     ga_member,
+    new_hold_id,
 )
-from event_service.holds.scripts import Scripts
+from event_service.holds.scripts import Scripts, dumps
 from event_service.settings import Settings
 
 
@@ -115,7 +118,7 @@ class HoldStore:
             self.keys.facts(event_id),
             self.keys.address(event_id, limits.address),
         ]
-        result = await self.scripts.admit(keys=keys, args=[json.dumps(payload)])
+        result = await self.scripts.admit(keys=keys, args=[dumps(payload)])
         if int(result[0]) != scripts.OK:
             scripts.raise_refusal(int(result[0]), result)
 
@@ -201,7 +204,7 @@ class HoldStore:
         token: str,
     ) -> _Take:
         ttl = ttl_seconds or self.settings.HOLD_TTL_SECONDS
-        hold_id = str(uuid.uuid4())
+        hold_id = new_hold_id(event_id)
         return _Take(hold_id, event_id, user_id, tier, currency, limits, ttl, claimed, token)
 
     async def _run(
@@ -213,31 +216,26 @@ class HoldStore:
         *,
         sweep: bool,
     ) -> list[Any]:
-        """One hold script; on success, the keys no script may write (see ``_index``)."""
+        """One hold script — the only round trip of a reserved hold (its id names the event, so
+        the claim needs no index key). ``sweep`` (general admission), after the hold was made
+        (a refusal costs nothing more): the sweeper visits the event by the time the hold
+        lapses; the global index is not tagged by event, so the script cannot write it. If the
+        process died in between, the places of that hold come back at the event's next sweep."""
         keys = [*take.head_keys(self.keys), *tail]
-        result: list[Any] = await script(keys=keys, args=[json.dumps(take.payload() | payload)])
+        result: list[Any] = await script(keys=keys, args=[dumps(take.payload() | payload)])
         if int(result[0]) != scripts.OK:
             scripts.raise_refusal(int(result[0]), result)
-        await self._index(take.hold_id, take.event_id, int(result[3]), sweep=sweep)
+        if sweep:
+            await self.redis.zadd(self.keys.sweep(), {str(take.event_id): int(result[3])}, lt=True)
         return result
-
-    async def _index(
-        self, hold_id: str, event_id: uuid.UUID, expires_ms: int, *, sweep: bool
-    ) -> None:
-        """After a hold was made (so a refusal costs nothing more): the claim finds the event by
-        this key, and — ``sweep`` — the sweeper visits the event by the time the hold lapses.
-        Nobody can claim the hold before its answer went out, i.e. before this ran; if the
-        process died in between, the hold just lapses unclaimed. One round trip (the index key
-        is not tagged by event, so it cannot be written by the script)."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(self.keys.index(hold_id), str(event_id), pxat=expires_ms)
-            if sweep:
-                pipe.zadd(self.keys.sweep(), {str(event_id): expires_ms}, lt=True)
-            await pipe.execute()
 
     # --- reading ------------------------------------------------------------------------------
 
     async def find_event(self, hold_id: str) -> uuid.UUID | None:
+        """The event of the hold: named in its id, or (an id of before) in the index key."""
+        event_id = event_of_hold(hold_id)
+        if event_id is not None:
+            return event_id
         value = cast(str | None, await self.redis.get(self.keys.index(hold_id)))
         return uuid.UUID(value) if value else None
 
@@ -276,12 +274,10 @@ class HoldStore:
             self.keys.address(hold.event_id, hold.address),
             *tail,
         ]
-        result = int(await self.scripts.release(keys=keys, args=[json.dumps(payload)]))
+        result = int(await self.scripts.release(keys=keys, args=[dumps(payload)]))
         if result == -1:
             raise ClaimRefused(hold.hold_id)
-        if result == 1:
-            await self.redis.delete(self.keys.index(hold.hold_id))
-        return result == 1
+        return result == 1  # an index key of an id of before just expires with the hold
 
     async def claim(
         self,
@@ -291,9 +287,11 @@ class HoldStore:
         user_id: uuid.UUID,
         extend_seconds: int,
         cooldown_seconds: int = 0,
+        token: str = "",
     ) -> Hold | None:
         """Extend the hold once for its owner (never past its hard cap); None if it is gone.
-        ``cooldown_seconds``: the event's re-hold cool-down (how long the buyer's key lives)."""
+        ``cooldown_seconds``: the event's re-hold cool-down (how long the buyer's key lives);
+        ``token``: the facts the caller decided on (FactsStale unless current; ``""``: none)."""
         hold = await self.get(event_id, hold_id)
         if hold is None:
             return None
@@ -308,22 +306,26 @@ class HoldStore:
             "seats": seats,
             "ntiers": len(zsets),
             "cooldown": cooldown_seconds * 1000,
+            "token": token,
         }
         keys = [
             self.keys.record(event_id, hold_id),
             self.keys.buyer(event_id, hold.user_id),
             self.keys.ga_expiry(event_id),
             self.keys.address(event_id, hold.address),
+            self.keys.facts(event_id),
             *zsets,
             *seat_keys,
         ]
-        result = await self.scripts.claim(keys=keys, args=[json.dumps(payload)])
+        result = await self.scripts.claim(keys=keys, args=[dumps(payload)])
         if int(result[0]) == 0:
             return None
         if int(result[0]) == -1:
             raise ClaimRefused(hold_id)
+        if int(result[0]) == scripts.STALE:
+            raise FactsStale()
         expires_ms = int(result[1])
-        if int(result[0]) == 1:
+        if int(result[0]) == 1 and event_of_hold(hold_id) is None:  # an id of before
             await self.redis.pexpireat(self.keys.index(hold_id), expires_ms)
         return hold.extended(from_ms(expires_ms))
 
@@ -345,7 +347,6 @@ class HoldStore:
             holds.add(member.partition("|")[0])
         doomed += [self.keys.ga_expiry(event_id), self.keys.ga_held(event_id)]
         doomed += [self.keys.record(event_id, h) for h in holds]
-        doomed += [self.keys.index(h) for h in holds]  # not tagged by event: one key per command
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in doomed:
                 pipe.unlink(key)

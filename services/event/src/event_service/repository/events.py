@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from event_service.domain import EventStatus, SeatSpec
 from event_service.orm import SEARCH_CONFIG, EventRow, SeatRow, TicketTierRow
 
-_INVENTORY_LOCK_CLASS = 8002
+INVENTORY_LOCK_CLASS = 8002
 
 
 async def lock_inventory(session: AsyncSession, event_id: uuid.UUID, *, exclusive: bool) -> None:
@@ -25,7 +25,7 @@ async def lock_inventory(session: AsyncSession, event_id: uuid.UUID, *, exclusiv
     fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
     await session.execute(
         text(f"SELECT {fn}(:cls, hashtext(:event_id))"),
-        {"cls": _INVENTORY_LOCK_CLASS, "event_id": str(event_id)},
+        {"cls": INVENTORY_LOCK_CLASS, "event_id": str(event_id)},
     )
 
 
@@ -239,7 +239,8 @@ async def count_seats_by_tier(
 
 _FACTS = text(
     """
-    SELECT e.status, e.organizer_id, e.currency, e.sales_start_at, e.sales_end_at, e.ends_at,
+    SELECT e.status, e.organizer_id, e.title, e.location, e.starts_at,
+           e.currency, e.sales_start_at, e.sales_end_at, e.ends_at,
            e.max_tickets_per_order, e.max_tickets_per_buyer, e.updated_at,
            e.verified_email_required, e.max_live_holds_per_address, e.rehold_cooldown_seconds,
            (SELECT coalesce(json_agg(json_build_array(t.code, t.price, t.capacity)
@@ -251,8 +252,9 @@ _FACTS = text(
 
 
 async def get_facts(session: AsyncSession, event_id: uuid.UUID) -> dict[str, Any] | None:
-    """What a hold needs to know of a live event (tiers as ``[code, price, capacity]``), in one
-    statement; None if there is no such event (or it was deleted)."""
+    """What a hold (and booking's claim of it) needs to know of a live event (tiers as
+    ``[code, price, capacity]``), in one statement; None if there is no such event (or it was
+    deleted)."""
     row = (await session.execute(_FACTS, {"event_id": event_id})).mappings().first()
     return dict(row) if row is not None else None
 

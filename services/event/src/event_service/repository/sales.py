@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from event_service.orm import GaSaleRow, SeatRow, SoldSeatRow, TicketTierRow
+from event_service.orm import GaSaleRow, SeatRow, SoldSeatRow
+from event_service.repository.events import INVENTORY_LOCK_CLASS
 
 
 async def list_sold_seat_ids(session: AsyncSession, event_id: uuid.UUID) -> list[str]:
@@ -84,19 +85,34 @@ async def count_general_sold(session: AsyncSession, event_id: uuid.UUID, tier: s
     return int(total or 0)
 
 
-async def lock_tier(session: AsyncSession, event_id: uuid.UUID, tier: str) -> TicketTierRow | None:
-    return await session.scalar(
-        select(TicketTierRow)
-        .where(TicketTierRow.event_id == event_id, TicketTierRow.code == tier)
-        .with_for_update()
-    )
+_TIER_CAPACITY = text(
+    "SELECT capacity FROM ticket_tier WHERE event_id = :event_id AND code = :tier FOR UPDATE"
+)
 
 
-_ADD_SOLD_SEATS = text(
+async def lock_tier(session: AsyncSession, event_id: uuid.UUID, tier: str) -> int | None:
+    """Lock the tier's row (sales of a general-admission tier one at a time); its capacity, None
+    if it is no general-admission tier of the event."""
+    capacity = await session.scalar(_TIER_CAPACITY, {"event_id": event_id, "tier": tier})
+    return int(capacity) if capacity is not None else None
+
+
+# The shared inventory lock is taken by the statement itself (a CTE scanned before any row is
+# written): one round trip where a lock, then an insert, were two. ``RETURNING`` names the seats
+# this statement sold; a seat it did not (ON CONFLICT: sold already, to this booking by a
+# redelivered message or to another) is looked up by a statement of its own — with a snapshot
+# of its own, so a sale that committed while this one waited is seen.
+_SELL_SEATS = text(
+    "WITH inventory AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:cls, hashtext(:key))) "
     "INSERT INTO sold_seat (event_id, seat_id, booking_id, user_id, hold_id, sold_at) "
     "SELECT :event_id, s, :booking_id, :user_id, :hold_id, now() "
-    "FROM unnest(CAST(:seat_ids AS text[])) AS s "
-    "ON CONFLICT (event_id, seat_id) DO NOTHING"
+    "FROM inventory, unnest(CAST(:seat_ids AS text[])) AS s "
+    "ON CONFLICT (event_id, seat_id) DO NOTHING RETURNING seat_id"
+)
+_OWNERS = text(
+    "SELECT seat_id, booking_id FROM sold_seat "
+    "WHERE event_id = :event_id AND seat_id = ANY(CAST(:seat_ids AS text[])) "
+    "AND booking_id <> :booking_id"
 )
 
 
@@ -109,23 +125,23 @@ async def add_sold_seats(
     user_id: uuid.UUID,
     hold_id: str,
 ) -> dict[str, uuid.UUID]:
-    """Record the seats as sold to the booking; returns the seats sold to ANOTHER booking."""
-    await session.execute(
-        _ADD_SOLD_SEATS,
-        {
-            "event_id": event_id,
-            "booking_id": booking_id,
-            "user_id": user_id,
-            "hold_id": hold_id,
-            "seat_ids": list(seat_ids),
-        },
-    )
+    """Under the shared inventory lock (taken here), record the seats as sold to the booking;
+    returns the seats sold to ANOTHER booking. One round trip unless a seat was sold already."""
+    params = {
+        "cls": INVENTORY_LOCK_CLASS,
+        "key": str(event_id),
+        "event_id": event_id,
+        "booking_id": booking_id,
+        "user_id": user_id,
+        "hold_id": hold_id,
+        "seat_ids": list(seat_ids),
+    }
+    sold = set((await session.scalars(_SELL_SEATS, params)).all())
+    rest = [s for s in seat_ids if s not in sold]
+    if not rest:
+        return {}
     rows = await session.execute(
-        select(SoldSeatRow.seat_id, SoldSeatRow.booking_id).where(
-            SoldSeatRow.event_id == event_id,
-            SoldSeatRow.seat_id.in_(seat_ids),
-            SoldSeatRow.booking_id != booking_id,
-        )
+        _OWNERS, {"event_id": event_id, "booking_id": booking_id, "seat_ids": rest}
     )
     return {str(s): b for s, b in rows.all()}
 
@@ -161,24 +177,38 @@ async def add_general_sale(
     return result.first() is not None
 
 
-_DELETE_SOLD_SEATS = text(
-    "DELETE FROM sold_seat s USING seat t "
+# The shared inventory lock and both deletions in one statement (see ``_SELL_SEATS``).
+_DELETE_SALES = text(
+    "WITH inventory AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:cls, hashtext(:key))), "
+    "seats AS (DELETE FROM sold_seat s USING seat t, inventory "
     "WHERE s.event_id = :event_id AND s.booking_id = :booking_id "
     "AND t.event_id = s.event_id AND t.seat_id = s.seat_id "
-    "RETURNING s.seat_id, t.tier_code, s.user_id IS NOT NULL"
-)
-_DELETE_GA_SALES = text(
-    "DELETE FROM ga_sale WHERE event_id = :event_id AND booking_id = :booking_id "
-    "RETURNING tier_code, quantity, user_id IS NOT NULL"
+    "RETURNING s.seat_id, t.tier_code, s.user_id IS NOT NULL AS counted), "
+    "general AS (DELETE FROM ga_sale g USING inventory "
+    "WHERE g.event_id = :event_id AND g.booking_id = :booking_id "
+    "RETURNING g.tier_code, g.quantity, g.user_id IS NOT NULL AS counted) "
+    "SELECT seat_id, tier_code, 1 AS quantity, counted FROM seats "
+    "UNION ALL SELECT NULL, tier_code, quantity, counted FROM general"
 )
 
 
 async def delete_sales_of(
     session: AsyncSession, event_id: uuid.UUID, booking_id: uuid.UUID
 ) -> tuple[list[tuple[str, str, bool]], list[tuple[str, int, bool]]]:
-    """Undo a booking's sales: ([(seat, tier, counted)], [(tier, quantity, counted)]) that it had
-    bought; counted = the row names its buyer (so the Redis mirror counts it for them)."""
-    params = {"event_id": event_id, "booking_id": booking_id}
-    seats = [(s, t, bool(c)) for s, t, c in await session.execute(_DELETE_SOLD_SEATS, params)]
-    general = [(t, int(q), bool(c)) for t, q, c in await session.execute(_DELETE_GA_SALES, params)]
+    """Under the shared inventory lock (taken here), undo a booking's sales: ([(seat, tier,
+    counted)], [(tier, quantity, counted)]) that it had bought; counted = the row names its
+    buyer (so the Redis mirror counts it for them). One round trip."""
+    params = {
+        "cls": INVENTORY_LOCK_CLASS,
+        "key": str(event_id),
+        "event_id": event_id,
+        "booking_id": booking_id,
+    }
+    seats: list[tuple[str, str, bool]] = []
+    general: list[tuple[str, int, bool]] = []
+    for seat, tier, quantity, counted in await session.execute(_DELETE_SALES, params):
+        if seat is not None:
+            seats.append((str(seat), str(tier), bool(counted)))
+        else:
+            general.append((str(tier), int(quantity), bool(counted)))
     return seats, general

@@ -9,11 +9,12 @@ sold and held seats (refused if the token is outdated).
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from pydantic_core import to_json
 
 from event_service import domain, repository
 from event_service.context import Context
@@ -30,8 +31,8 @@ _ATTEMPTS = 4
 
 
 def dumps(value: Any) -> bytes:
-    """JSON as FastAPI's JSONResponse writes it."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    """JSON as FastAPI's JSONResponse writes it (compact, UTF-8), by pydantic-core's encoder."""
+    return to_json(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,10 @@ class Facts:
     token: str
     status: str
     organizer_id: uuid.UUID
+    # what booking's claim answers about the event (``ClaimedEventV1``)
+    title: str
+    location: str
+    starts_at: datetime
     currency: str
     sales_start_at: datetime
     sales_end_at: datetime | None
@@ -164,6 +168,9 @@ def facts_data(row: dict[str, Any]) -> str:
         {
             "status": row["status"],
             "organizer_id": str(row["organizer_id"]),
+            "title": row["title"],
+            "location": row["location"],
+            "starts_at": moment(row["starts_at"]),
             "currency": row["currency"],
             "sales_start_at": moment(row["sales_start_at"]),
             "sales_end_at": moment(row["sales_end_at"]),
@@ -187,6 +194,9 @@ def facts_of(event_id: uuid.UUID, token: str, data: str) -> Facts:
         token=token,
         status=d["status"],
         organizer_id=uuid.UUID(d["organizer_id"]),
+        title=d["title"],
+        location=d["location"],
+        starts_at=datetime.fromisoformat(d["starts_at"]),
         currency=d["currency"],
         sales_start_at=datetime.fromisoformat(d["sales_start_at"]),
         sales_end_at=datetime.fromisoformat(end) if end is not None else None,
@@ -202,8 +212,9 @@ def facts_of(event_id: uuid.UUID, token: str, data: str) -> Facts:
 
 
 def current_format(data: str) -> bool:
-    """Facts an older release wrote lack the hold rules: they are loaded again."""
-    return '"rehold_cooldown"' in data
+    """Facts an older release wrote lack the hold rules or the event's title, place and start
+    (for booking's claim): they are loaded again."""
+    return '"rehold_cooldown"' in data and '"starts_at"' in data
 
 
 class Bounded(dict[K, V]):

@@ -65,10 +65,14 @@ _Wanted = _Seats | _General | BestAvailable
 
 
 def _hold_read(hold: Hold) -> HoldRead:
-    return HoldRead(
+    # built from the store's own values: nothing to validate (``model_construct``)
+    return HoldRead.model_construct(
         hold_id=hold.hold_id,
         event_id=hold.event_id,
-        seats=[HeldSeat(seat_id=p.seat_id, tier=p.tier, price=p.price) for p in hold.places],
+        seats=[
+            HeldSeat.model_construct(seat_id=p.seat_id, tier=p.tier, price=p.price)
+            for p in hold.places
+        ],
         tier=hold.tier,
         quantity=hold.quantity,
         amount=hold.amount,
@@ -107,7 +111,10 @@ async def create_hold(
             continue
         except (BuyerLimit, OrderLimit, Cooldown, AddressLimit) as exc:
             raise _refusal(exc, checked, _count(wanted)) from exc
-        log.info("hold_created", event_id=str(event_id), hold_id=hold.hold_id, places=hold.quantity)
+        # the access log has the request; a line per hold is worth it only when debugging
+        log.debug(
+            "hold_created", event_id=str(event_id), hold_id=hold.hold_id, places=hold.quantity
+        )
         return _hold_read(hold)
     if lost is not None:
         raise TierSoldOut(lost.tier, lost.quantity) from lost

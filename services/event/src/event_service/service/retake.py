@@ -22,6 +22,7 @@ from event_service.domain import (
 from event_service.holds import (
     BuyerLimit,
     ClaimRefused,
+    FactsStale,
     GeneralSoldOut,
     Hold,
     Limits,
@@ -32,6 +33,7 @@ from event_service.holds import (
 from event_service.orm import EventRow, TicketTierRow
 from event_service.schemas import claim_problems, retake_problems
 from event_service.service.access import on_sale
+from event_service.service.facts_cache import Facts
 from event_service.service.mirror import rebuild_mirror
 from event_service.service.tx import transaction
 from shared.contracts.event import (
@@ -46,10 +48,10 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-_ATTEMPTS = 4  # the sold mirror vanished and was rebuilt meanwhile
+_ATTEMPTS = 4  # the sold mirror vanished and was rebuilt meanwhile; the facts changed
 
 
-def _claimed(hold: Hold, event: EventRow) -> HoldClaimedV1:
+def _claimed(hold: Hold, event: EventRow | Facts) -> HoldClaimedV1:
     return HoldClaimedV1(
         hold_id=hold.hold_id,
         event_id=hold.event_id,
@@ -69,34 +71,42 @@ def _claimed(hold: Hold, event: EventRow) -> HoldClaimedV1:
     )
 
 
-async def claim_hold(
-    session: AsyncSession, ctx: Context, *, hold_id: str, data: HoldClaimRequestV1
-) -> HoldClaimedV1:
-    """Booking takes the hold over: extended once (never past its hard cap); idempotent."""
+async def claim_hold(ctx: Context, *, hold_id: str, data: HoldClaimRequestV1) -> HoldClaimedV1:
+    """Booking takes the hold over: extended once (never past its hard cap); idempotent.
+
+    No PostgreSQL: the event is named in the hold id, what the claim needs of it (published,
+    the cool-down, what the answer says of it) are its facts, and the claim script refuses
+    unless they are still current (``service/facts_cache.py``)."""
     problems = claim_problems(data)
     if problems:
         raise ValidationFailed(problems)
     event_id = await ctx.holds.find_event(hold_id)
     if event_id is None:
         raise HoldExpired()
-    event = await repository.get_event(session, event_id)
-    if event is None:
-        raise HoldExpired()
-    if event.status != EventStatus.PUBLISHED:
-        raise SalesClosed()
-    try:
-        hold = await ctx.holds.claim(
-            event_id,
-            hold_id,
-            user_id=data.user_id,
-            extend_seconds=data.extend_seconds,
-            cooldown_seconds=event.rehold_cooldown_seconds,
-        )
-    except ClaimRefused as exc:
-        raise Forbidden("The hold belongs to someone else.") from exc
-    if hold is None:
-        raise HoldExpired()
-    return _claimed(hold, event)
+    for _ in range(_ATTEMPTS):
+        facts = await ctx.facts.get(event_id)
+        if facts is None or facts.status != EventStatus.PUBLISHED:
+            if not await ctx.facts.confirm(facts):
+                continue  # decided on outdated facts: read them again
+            raise HoldExpired() if facts is None else SalesClosed()
+        try:
+            hold = await ctx.holds.claim(
+                event_id,
+                hold_id,
+                user_id=data.user_id,
+                extend_seconds=data.extend_seconds,
+                cooldown_seconds=facts.rehold_cooldown,
+                token=facts.token,
+            )
+        except FactsStale:
+            ctx.facts.forget(event_id)
+            continue
+        except ClaimRefused as exc:
+            raise Forbidden("The hold belongs to someone else.") from exc
+        if hold is None:
+            raise HoldExpired()
+        return _claimed(hold, facts)
+    raise RuntimeError("the event's facts changed again and again")
 
 
 async def retake_hold(

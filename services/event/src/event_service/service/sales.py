@@ -40,8 +40,8 @@ class BookedPlaces:
 
 async def record_sale(session: AsyncSession, ctx: Context, *, booking: BookedPlaces) -> None:
     """A booking is confirmed: its places are sold (PostgreSQL first), its hold is done."""
-    await repository.lock_inventory(session, booking.event_id, exclusive=False)
-    await _sell_seats(session, booking)
+    if not await _sell_seats(session, booking):  # that statement took the lock
+        await repository.lock_inventory(session, booking.event_id, exclusive=False)
     await _sell_general(session, booking)
     await ctx.sold.consume(
         booking.event_id,
@@ -53,10 +53,12 @@ async def record_sale(session: AsyncSession, ctx: Context, *, booking: BookedPla
     log.info("sale_recorded", event_id=str(booking.event_id), booking_id=str(booking.booking_id))
 
 
-async def _sell_seats(session: AsyncSession, booking: BookedPlaces) -> None:
+async def _sell_seats(session: AsyncSession, booking: BookedPlaces) -> bool:
+    """The booking's reserved seats sold in PostgreSQL, under the shared inventory lock; False
+    if it has none (and the lock was not taken)."""
     seat_ids = [p.seat_id for p in booking.places if p.seat_id is not None]
     if not seat_ids:
-        return
+        return False
     clashes = await repository.add_sold_seats(
         session,
         booking.event_id,
@@ -73,13 +75,14 @@ async def _sell_seats(session: AsyncSession, booking: BookedPlaces) -> None:
             seats={s: str(b) for s, b in clashes.items()},
         )
         raise OversellDetected(f"seats {sorted(clashes)} already sold to other bookings")
+    return True
 
 
 async def _sell_general(session: AsyncSession, booking: BookedPlaces) -> None:
     event_id = booking.event_id
     for tier_code, quantity in Counter(p.tier for p in booking.places if p.seat_id is None).items():
-        tier = await repository.lock_tier(session, event_id, tier_code)
-        if tier is None or tier.capacity is None:
+        capacity = await repository.lock_tier(session, event_id, tier_code)
+        if capacity is None:
             raise ValueError(f"event {event_id} has no general-admission tier {tier_code!r}")
         added = await repository.add_general_sale(
             session,
@@ -91,21 +94,21 @@ async def _sell_general(session: AsyncSession, booking: BookedPlaces) -> None:
             hold_id=booking.hold_id,
         )
         sold = await repository.count_general_sold(session, event_id, tier_code) if added else 0
-        if sold > tier.capacity:
+        if sold > capacity:
             log.critical(
                 "oversell_detected",
                 event_id=str(event_id),
                 booking_id=str(booking.booking_id),
                 tier=tier_code,
                 sold=sold,
-                capacity=tier.capacity,
+                capacity=capacity,
             )
-            raise OversellDetected(f"tier {tier_code} sold {sold} of {tier.capacity}")
+            raise OversellDetected(f"tier {tier_code} sold {sold} of {capacity}")
 
 
 async def undo_sale(session: AsyncSession, ctx: Context, *, booking: BookedPlaces) -> None:
     """A booking ended (cancelled or expired): what it bought or held is free again."""
-    await repository.lock_inventory(session, booking.event_id, exclusive=False)
+    # takes the shared inventory lock too, in the same statement
     seats, general = await repository.delete_sales_of(session, booking.event_id, booking.booking_id)
 
     async def free_in_redis() -> None:

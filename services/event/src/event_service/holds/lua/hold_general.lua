@@ -6,8 +6,7 @@ if not facts_current(KEYS[4], p.token) then return {-5} end
 if not mirror_loaded(KEYS[1]) then return {-1} end
 local now = now_ms()
 local want = p.quantity
-local refused = refusal(p, want, 1, 3, 5, now)
-if refused then return refused end
+-- sold out first (a few reads), then the limits and hold rules, as for reserved seats
 ensure_ga_held(KEYS[6], KEYS[7])
 local sold = tonumber(redis.call('HGET', KEYS[1], 'n:' .. p.tier) or '0')
 local held = tonumber(redis.call('HGET', KEYS[6], p.tier) or '0')
@@ -16,6 +15,8 @@ if left < want then
   if left < 0 then left = 0 end
   return {-4, left}
 end
+local refused = refusal(p, want, 1, 3, 5, now)
+if refused then return refused end
 local expires = now + p.ttl
 redis.call('HINCRBY', KEYS[6], p.tier, want)
 redis.call('ZADD', KEYS[7], expires, p.member)

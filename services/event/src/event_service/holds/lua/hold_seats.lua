@@ -6,8 +6,6 @@ if not facts_current(KEYS[4], p.token) then return {-5} end
 if not mirror_loaded(KEYS[1]) then return {-1} end
 local now = now_ms()
 local want = #p.groups[1]
-local refused = refusal(p, want, 1, 3, 5, now)
-if refused then return refused end
 local zbase = 5
 local k = zbase + #p.tiers
 local chosen, first, unavailable = nil, nil, nil
@@ -31,6 +29,10 @@ if not chosen then
   table.insert(unavailable, 1, 0)
   return unavailable
 end
+-- the limits and hold rules after the seats: a race for taken seats is refused by the cheap
+-- check (a few EXISTS), before the buyer's holds are counted
+local refused = refusal(p, want, 1, 3, 5, now)
+if refused then return refused end
 local expires = now + p.ttl
 for t = 1, #p.tiers do redis.call('ZREMRANGEBYSCORE', KEYS[zbase + t], '-inf', now) end
 for i, seat in ipairs(p.groups[chosen]) do
