@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from notification_service import service
+from notification_service import qr, service
 from notification_service.mailer import Mailer
 from notification_service.settings import Settings
 from shared.runtime import Runtime
@@ -50,4 +50,6 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
     ctx.mail_wake.set()
     # no pause of its own: each round waits for a wake-up or MAIL_POLL_SECONDS
     rt.every(0, service.send_emails_when_woken, name="notification-mail-sender")
+    # the QR tables of a ticket code's size (about 300 characters), before the first ticket
+    await asyncio.to_thread(qr.warm_up, "x" * 300)
     return ctx

@@ -27,13 +27,24 @@ _BLOCKS = (0, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16, 
            21, 23, 25, 26, 28, 29, 31, 33, 35, 37, 38, 40, 43, 45, 47, 49)  # fmt: skip
 
 
+def _gf_tables() -> tuple[list[int], list[int]]:
+    """Powers of 2 and logarithms in GF(2^8) modulo x^8 + x^4 + x^3 + x^2 + 1."""
+    exp, log = [0] * 512, [0] * 256
+    value = 1
+    for power in range(255):
+        exp[power] = exp[power + 255] = value
+        log[value] = power
+        value <<= 1
+        if value & 0x100:
+            value ^= 0x11D
+    return exp, log
+
+
+_EXP, _LOG = _gf_tables()
+
+
 def _gf_multiply(x: int, y: int) -> int:
-    """Product in GF(2^8) modulo x^8 + x^4 + x^3 + x^2 + 1."""
-    product = 0
-    for bit in range(7, -1, -1):
-        product = (product << 1) ^ ((product >> 7) * 0x11D)
-        product ^= ((y >> bit) & 1) * x
-    return product
+    return 0 if x == 0 or y == 0 else _EXP[_LOG[x] + _LOG[y]]
 
 
 @functools.cache
@@ -238,3 +249,8 @@ def modules(text: str) -> tuple[bytes, int]:
     size = len(unmasked)
     masked = int.from_bytes(unmasked, "big") ^ layout.mask
     return masked.to_bytes(size, "big"), layout.width
+
+
+def warm_up(text: str) -> None:
+    """Compute the tables of the version ``text`` needs now rather than on the first ticket."""
+    modules(text)
