@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from pydantic_core import to_json
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
@@ -378,4 +379,4 @@ class HoldStore:
 
 
 def _places_json(places: Sequence[Place]) -> str:
-    return json.dumps([[p.seat_id, p.tier, p.price] for p in places])
+    return to_json([[p.seat_id, p.tier, p.price] for p in places]).decode()
