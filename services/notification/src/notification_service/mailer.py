@@ -232,6 +232,9 @@ class Mailer:
                     return await self._send_all(messages)  # once more, on a new one
                 outcomes += [Refusal(_describe(exc))] * (len(messages) - len(outcomes))
                 break
+            except BaseException:  # unforeseen, or cancelled: the conversation's state is unknown
+                self.drop()
+                raise
             outcomes.append(None)
         return outcomes
 
