@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from booking_service import handlers, internal, routes
 from booking_service.context import build_context
+from booking_service.hot import HotBookings
 from booking_service.settings import Settings
 from shared.runtime import service_app
 
@@ -24,4 +26,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscriptions=handlers.SUBSCRIPTIONS,
         build_context=build_context,
         idempotency_keys=True,
+        middleware=[Middleware(HotBookings)],
     )
