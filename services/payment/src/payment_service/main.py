@@ -6,9 +6,11 @@ from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from payment_service import handlers, routes
 from payment_service.context import build_context
+from payment_service.hot import HotPayments
 from payment_service.processor import PaymentProcessor, build_processor
 from payment_service.settings import Settings
 from shared.runtime import service_app
@@ -33,4 +35,5 @@ def create_app(
         subscriptions=handlers.SUBSCRIPTIONS,
         build_context=partial(build_context, processor=chosen),
         idempotency_keys=True,
+        middleware=[Middleware(HotPayments)],
     )
