@@ -6,7 +6,7 @@ process in tests. Labels stay low-cardinality: route templates, never ids.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 HTTP_REQUESTS = Counter(
@@ -41,12 +41,6 @@ OUTBOX_OLDEST = Gauge(
 )
 
 
-def metrics_router() -> APIRouter:
+async def metrics(_request: Request) -> Response:
     """``GET /metrics`` on the service port (the gateway never routes it)."""
-    router = APIRouter()
-
-    @router.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    return router
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -12,11 +12,12 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import error_body, install_error_handlers
 from shared.logging import get_logger, request_id_var
-from shared.observability import HTTP_DURATION, HTTP_REQUESTS, metrics_router
+from shared.observability import HTTP_DURATION, HTTP_REQUESTS, metrics
 from shared.openapi import documented_openapi
 from shared.settings import ServiceSettings
 
@@ -37,9 +38,20 @@ class RequestContextMiddleware:
     """Pure ASGI middleware, outermost: request id in and out, access log, metrics, and a
     contract-shaped 500 (without a trace) for anything that escaped the handlers."""
 
-    def __init__(self, app: ASGIApp, *, service: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        service: str,
+        edge: ASGIApp | None = None,
+        edge_paths: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.service = service
+        # health, metrics and docs: answered without walking the service's routes (and so
+        # never shadowed by a service's ``/{id}`` route)
+        self.edge = edge
+        self.edge_paths = edge_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,6 +84,12 @@ class RequestContextMiddleware:
             ):
                 status = 422
                 await _control_characters_refused(scope, receive, send_with_id)
+            elif (
+                self.edge is not None
+                and scope["path"] in self.edge_paths
+                and scope["method"] in ("GET", "HEAD")
+            ):
+                await self.edge(scope, receive, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
         except Exception:
@@ -123,12 +141,18 @@ async def _control_characters_refused(scope: Scope, receive: Receive, send: Send
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
-def health_router(prefix: str, checks: Callable[[Request], dict[str, ReadinessCheck]]) -> APIRouter:
-    """``/health`` (alive) and ``/health/ready`` (dependencies answer), also under ``prefix``."""
-    router = APIRouter(include_in_schema=False)
+def edge_routes(
+    app: FastAPI, prefix: str, checks: Callable[[Request], dict[str, ReadinessCheck]]
+) -> list[Route]:
+    """``/health`` (alive), ``/health/ready`` (dependencies answer), ``/metrics``, ``/docs``
+    and ``/openapi.json`` — health and docs also under ``prefix`` (through the gateway).
 
-    async def alive() -> dict[str, str]:
-        return {"status": "ok"}
+    Plain Starlette routes: the request middleware answers them before the service's routes
+    are walked, so a service's ``/{id}`` route can never shadow them.
+    """
+
+    async def alive(_request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
 
     async def ready(request: Request) -> JSONResponse:
         results: dict[str, str] = {}
@@ -148,29 +172,24 @@ def health_router(prefix: str, checks: Callable[[Request], dict[str, ReadinessCh
             return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ready", "checks": results})
 
-    for base in ("", prefix):
-        router.add_api_route(f"{base}/health", alive, methods=["GET"])
-        router.add_api_route(f"{base}/health/ready", ready, methods=["GET"])
-    return router
-
-
-def _docs_router(app: FastAPI, prefix: str) -> APIRouter:
-    """Docs on the service (``/docs``) and through the gateway (``<prefix>/docs``)."""
-    router = APIRouter(include_in_schema=False)
-
-    async def openapi() -> JSONResponse:
+    async def openapi(_request: Request) -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    def docs_for(url: str) -> Callable[[], Awaitable[HTMLResponse]]:
-        async def docs() -> HTMLResponse:
+    def docs_for(url: str) -> Callable[[Request], Awaitable[HTMLResponse]]:
+        async def docs(_request: Request) -> HTMLResponse:
             return get_swagger_ui_html(openapi_url=url, title=f"{app.title} — docs")
 
         return docs
 
+    routes = [Route("/metrics", metrics, methods=["GET"])]
     for base in ("", prefix):
-        router.add_api_route(f"{base}/openapi.json", openapi, methods=["GET"])
-        router.add_api_route(f"{base}/docs", docs_for(f"{base}/openapi.json"), methods=["GET"])
-    return router
+        routes += [
+            Route(f"{base}/health", alive, methods=["GET"]),
+            Route(f"{base}/health/ready", ready, methods=["GET"]),
+            Route(f"{base}/openapi.json", openapi, methods=["GET"]),
+            Route(f"{base}/docs", docs_for(f"{base}/openapi.json"), methods=["GET"]),
+        ]
+    return routes
 
 
 class ServiceApp(FastAPI):
@@ -198,14 +217,19 @@ def build_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # no OpenTelemetry here: FastAPI would otherwise check the environment per request
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     install_error_handlers(app)
-    # health and docs first: a service's ``/{id}`` route must never shadow them
-    app.include_router(health_router(settings.service_prefix, readiness))
-    app.include_router(metrics_router())
-    app.include_router(_docs_router(app, settings.service_prefix))
     for router in routers:
         app.include_router(router)
-    app.add_middleware(RequestContextMiddleware, service=settings.SERVICE_NAME)
+    routes = edge_routes(app, settings.service_prefix, readiness)
+    app.router.routes.extend(routes)  # other methods on those paths: the app's own 405
+    app.add_middleware(
+        RequestContextMiddleware,
+        service=settings.SERVICE_NAME,
+        edge=Router(routes=routes),
+        edge_paths=frozenset(route.path for route in routes),
+    )
     return app

@@ -156,7 +156,7 @@ def create_sample_app(settings: SampleSettings) -> FastAPI:
             )
         return body
 
-    @router.get("/things/{item_id}")
+    @router.get("/{item_id}")
     async def item(item_id: uuid.UUID, user: CurrentUser) -> dict[str, str]:
         return {"id": str(item_id)}
 

@@ -102,7 +102,7 @@ async def test_openapi_documents_each_operations_error_statuses(sample: Any) -> 
     assert statuses("/api/sample/conflict", "get") == {"200"} | gateway
     assert statuses("/api/sample/me", "get") == {"200", "401"} | gateway
     assert statuses("/api/sample/admin", "get") == {"200", "401", "403"} | gateway
-    assert statuses("/api/sample/things/{item_id}", "get") == {"200", "401", "404", "422"} | gateway
+    assert statuses("/api/sample/{item_id}", "get") == {"200", "401", "404", "422"} | gateway
     assert statuses("/api/sample/notes", "post") == {"201", "409", "413", "422"} | gateway
     # query parameters that come through a dependency (pagination) are bad-input statuses too
     assert statuses("/api/sample/items", "get") == {"200", "422"} | gateway
@@ -144,3 +144,10 @@ async def test_token_is_refused_when_revoked_before_the_process_started(
     )
     assert response.status_code == 401
     assert response.json()["error"] == "token_revoked"
+
+
+async def test_other_methods_on_health_get_the_apps_405_when_not_a_get(sample: Any) -> None:
+    _, client = sample
+    response = await client.post("/api/sample/health")
+    assert response.status_code == 405
+    assert response.json()["error"] == "method_not_allowed"

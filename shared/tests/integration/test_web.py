@@ -20,7 +20,7 @@ async def test_ready_reports_every_dependency_when_all_answer(sample: Any) -> No
 
 async def test_unknown_route_is_404_with_error_body_when_path_missing(sample: Any) -> None:
     _, client = sample
-    response = await client.get("/api/sample/nope", headers={"X-Request-ID": "abc-123"})
+    response = await client.get("/api/sample/nope/deeper", headers={"X-Request-ID": "abc-123"})
     assert response.status_code == 404
     body = response.json()
     assert body["success"] is False and body["error"] == "not_found"
