@@ -69,6 +69,9 @@ _PURGE = text(
 )
 
 
+_IDLE_SWEEP_SECONDS = 5.0
+
+
 @dataclass(frozen=True, slots=True)
 class _Row:
     id: object
@@ -201,21 +204,24 @@ class OutboxRelay:
         return sent, failed
 
     async def _sweep_loop(self) -> None:
-        rounds = 0
+        rounds, idle = 0, 0
         while True:
             try:
                 sent = await self.relay_once()
                 rounds += 1
                 if rounds % 600 == 0:
                     await self._purge()
-                await self.pending()
+                waiting = await self.pending()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox_sweep_failed", service=self.service)
-                sent = 0
-            if sent < self.batch_size:
-                await asyncio.sleep(self.poll_seconds)
+                sent, waiting = 0, 1
+            if sent >= self.batch_size:
+                continue
+            # nothing left behind: look again ever less often (rows are dispatched directly)
+            idle = idle + 1 if waiting == 0 else 0
+            await asyncio.sleep(min(self.poll_seconds * 2 ** min(idle, 4), _IDLE_SWEEP_SECONDS))
 
     async def relay_once(self) -> int:
         """Publish one batch of rows the dispatch left behind; how many were confirmed."""
