@@ -199,6 +199,7 @@ class Runtime(Generic[S, C]):
                 delivery_limit=settings.AMQP_DELIVERY_LIMIT,
                 batch_size=settings.AMQP_BATCH_SIZE,
                 workers=settings.AMQP_CONSUMER_WORKERS,
+                linger_seconds=settings.AMQP_BATCH_LINGER_SECONDS,
             ),
             revocation_feed=RevocationFeed(
                 verifier.revocations,

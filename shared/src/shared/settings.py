@@ -51,6 +51,7 @@ class ServiceSettings(BaseSettings):
     # messages waiting together are handled in one transaction (shared.messaging.consumer)
     AMQP_BATCH_SIZE: int = 32
     AMQP_CONSUMER_WORKERS: int = 2
+    AMQP_BATCH_LINGER_SECONDS: float = 0.0
     AMQP_DELIVERY_LIMIT: int = 5
     OUTBOX_BATCH_SIZE: int = 100
     OUTBOX_POLL_SECONDS: float = 0.5

@@ -312,8 +312,7 @@ async def add_audit(
             at=at,
             details=details or {},
         )
-    )
-    await session.flush()
+    )  # written with the transaction's commit: a batch of audit rows is one INSERT
 
 
 def list_audit_stmt(*, actor_id: uuid.UUID | None, action: str | None) -> Select[Any]:

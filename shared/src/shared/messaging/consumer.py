@@ -5,7 +5,8 @@ Services only declare handlers (``SUBSCRIPTIONS = {"payment.succeeded": on_payme
 Messages that are waiting together are handled together: a worker takes what the queue has
 ready (up to ``batch_size``), claims all their ids in the inbox with one statement, runs each
 new one's handler, commits once and acks them all — one transaction (and one WAL flush) for the
-batch instead of one per message. When anything in a batch fails, the batch rolls back and each
+batch instead of one per message (a service whose messages are not urgent — an audit log —
+may linger a moment before each batch so that more gather). When anything in a batch fails, the batch rolls back and each
 of its messages is handled again on its own, so one bad message never holds up the rest. At low
 load a batch is one message and nothing waits to fill one.
 
@@ -68,6 +69,7 @@ class Consumer:
         retry_base_seconds: float = 0.2,
         batch_size: int = 32,
         workers: int = 2,
+        linger_seconds: float = 0.0,
     ) -> None:
         self.broker = broker
         self.sessionmaker = sessionmaker
@@ -79,6 +81,7 @@ class Consumer:
         self.retry_base_seconds = retry_base_seconds
         self.batch_size = batch_size
         self.workers = workers
+        self.linger_seconds = linger_seconds
         self.queue: AbstractQueue | None = None
         self._tag: str | None = None
         self._ready: asyncio.Queue[_Delivery] = asyncio.Queue()
@@ -131,6 +134,8 @@ class Consumer:
     async def _work(self) -> None:
         while True:
             batch = [await self._ready.get()]
+            if self.linger_seconds:  # a service where a little latency buys bigger batches
+                await asyncio.sleep(self.linger_seconds)
             while len(batch) < self.batch_size and not self._ready.empty():
                 batch.append(self._ready.get_nowait())
             await self._handle_batch(batch)
