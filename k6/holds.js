@@ -38,7 +38,8 @@ function seatFor(n) {
 }
 
 export default function () {
-  const token = TOKENS[(exec.vu.idInTest - 1) % TOKENS.length];
+  // every iteration a buyer of its own in turn: a stampede is many people, each holding a few
+  const token = TOKENS[exec.scenario.iterationInTest % TOKENS.length];
   const seats =
     MODE === "contended" ? ["A-R0-1", "A-R0-2"] : [seatFor(exec.scenario.iterationInTest)];
   const r = http.post(

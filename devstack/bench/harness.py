@@ -221,25 +221,38 @@ class Bench:
         )  # fmt: skip
 
     def journeys_at_most(self) -> None:
-        """The highest demand (new buyers a second) that keeps every journey within target."""
+        """The highest demand (new buyers a second) that keeps every journey within target;
+        the first demand that does not is reported beside it."""
         best: tuple[int, k6.Summary, float] | None = None
+        beyond = ""
         for rate in (75, 100, 125, 150):
             say(f"bench: journeys at {rate} new buyers/s (open model, 12 s) ...")
             s, elapsed = self.journey(
                 f"at{rate}", rate * 15, MODE="rate", RATE=rate, DURATION="12s"
             )
-            sustained = (
+            if (
                 s.count("journeys_failed") == 0
                 and s.count("dropped_iterations") == 0
                 and s.trend("journey_ms", "p(99)") < 1500
+            ):
+                best = (rate, s, elapsed)
+                continue
+            beyond = (
+                f"; at {rate}/s: {s.rate('journeys_confirmed'):.1f} confirmed/s, "
+                f"p99 {s.trend('journey_ms', 'p(99)'):.0f} ms, "
+                f"{s.count('dropped_iterations')} not started, {s.count('journeys_failed')} failed"
             )
-            if not sustained:
-                break
-            best = (rate, s, elapsed)
+            break
         if best is None:
+            self.report.rows.append(
+                Row("journeys at the highest sustained demand", float("nan"), "", float("nan"),
+                    float("nan"), float("nan"), f"below 75/s{beyond}", "goal 100 bookings/s",
+                    False)
+            )  # fmt: skip
             return
         rate, s, elapsed = best
         row = self.journey_row(f"journeys at the highest sustained demand ({rate}/s)", s, elapsed)
+        row.note += beyond
         row.target, row.met = "goal 100 bookings/s", row.rate >= 99.0
         self.report.rows.append(row)
 
@@ -261,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack bench", description=__doc__)
     parser.add_argument("--vus", type=int, default=32)
     parser.add_argument("--duration", default="15s")
-    parser.add_argument("--buyers", type=int, default=40)
+    parser.add_argument("--buyers", type=int, default=400, help="signed-in buyers taking turns")
     parser.add_argument("--catalogue", type=int, default=1000, help="published events to browse")
     parser.add_argument("--large-rows", type=int, default=500, help="rows of 100 seats")
     parser.add_argument("--quick", action="store_true", help="skip the demand search and users")
