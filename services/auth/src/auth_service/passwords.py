@@ -29,6 +29,7 @@ PARALLELISM = 1
 
 T = TypeVar("T")
 
+
 def _give_hash_memory_back() -> None:
     """Keep argon2's 19 MiB blocks out of glibc's arenas.
 

@@ -6,9 +6,9 @@ Messages that are waiting together are handled together: a worker takes what the
 ready (up to ``batch_size``), claims all their ids in the inbox with one statement, runs each
 new one's handler, commits once and acks them all — one transaction (and one WAL flush) for the
 batch instead of one per message (a service whose messages are not urgent — an audit log —
-may linger a moment before each batch so that more gather). When anything in a batch fails, the batch rolls back and each
-of its messages is handled again on its own, so one bad message never holds up the rest. At low
-load a batch is one message and nothing waits to fill one.
+may linger a moment before each batch so that more gather). When anything in a batch fails,
+the batch rolls back and each of its messages is handled again on its own, so one bad message
+never holds up the rest. At low load a batch is one message and nothing waits to fill one.
 
 A message that can never be handled (unreadable, unknown type, breaks its contract) is rejected
 at once and dead-lettered. A handler failure is retried with backoff; the quorum queue counts
