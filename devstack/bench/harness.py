@@ -185,19 +185,20 @@ class Bench:
             f"{s.count('server_errors')} × 5xx in {elapsed:.0f} s",
         )
 
-    def journeys_at_50(self) -> None:
-        """50 new buyers a second: throughput, latency, PDF lag and CPU per booking."""
-        say("bench: journeys at 50 new buyers/s (open model, 20 s) ...")
+    def journeys_at(self, rate: int = 50) -> None:
+        """``rate`` (50: the target) new buyers a second: throughput, latency, PDF lag and CPU
+        per booking."""
+        say(f"bench: journeys at {rate} new buyers/s (open model, 20 s) ...")
         meter = CpuMeter({name: p.pid for name, p in self.stack.processes.items()})
         meter.start()
-        s, elapsed = self.journey("at50", 1200, MODE="rate", RATE=50, DURATION="20s")
+        s, elapsed = self.journey(f"at{rate}", rate * 24, MODE="rate", RATE=rate, DURATION="20s")
         cpu = meter.stop()
-        row = self.journey_row("journeys at 50/s (hold→book→pay→confirmed)", s, elapsed)
+        row = self.journey_row(f"journeys at {rate}/s (hold→book→pay→confirmed)", s, elapsed)
         row.target, row.met = "≥ 50 bookings/s", row.rate >= 49.0
         self.report.rows.append(row)
         p99 = s.trend("journey_ms", "p(99)")
         self.report.rows.append(
-            Row("  journey p99 at 50/s", float("nan"), "", float("nan"), float("nan"), p99,
+            Row(f"  journey p99 at {rate}/s", float("nan"), "", float("nan"), float("nan"), p99,
                 target="< 1500 ms", met=p99 < 1500)
         )  # fmt: skip
         for label, metric in (("payment → confirmed", "pay_to_confirmed_ms"),
@@ -213,7 +214,7 @@ class Bench:
         table = per_unit_ms(cpu, confirmed)
         order = groups(self.stack.config.services)
         self.report.cpu_ms = {g: table[g] for g in [*order, "total"] if g in table}
-        self.report.cpu_note = f"{confirmed} bookings at 50/s; target ≤ 40 ms in all"
+        self.report.cpu_note = f"{confirmed} bookings at {rate}/s; target ≤ 40 ms in all"
         total = table.get("total", float("nan"))
         self.report.rows.append(
             Row("  CPU per confirmed booking, all processes", float("nan"), "", float("nan"),
@@ -278,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalogue", type=int, default=1000, help="published events to browse")
     parser.add_argument("--large-rows", type=int, default=500, help="rows of 100 seats")
     parser.add_argument("--quick", action="store_true", help="skip the demand search and users")
+    parser.add_argument(
+        "--journey-rate", type=int, default=50, help="new buyers a second in the fixed-demand run"
+    )
     args = parser.parse_args(sys.argv[2:] if argv is None else argv)
 
     with smtp_sink() as smtp_port:
@@ -310,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             bench = Bench(stack, world, world.write(Path(tmp)), Path(tmp), ceiling_url,
                           args.vus, args.duration)  # fmt: skip
-            _run(bench, quick=args.quick)
+            _run(bench, quick=args.quick, journey_rate=args.journey_rate)
             found = invariants(cfg)
             say(f"bench: invariants: {found}")
             bench.report.rows.append(
@@ -329,14 +333,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _run(bench: Bench, *, quick: bool) -> None:
+def _run(bench: Bench, *, quick: bool, journey_rate: int) -> None:
     idle = memory(bench.stack)
     say("bench: ceiling (bare FastAPI behind the same Nginx) ...")
     runs = [_get(bench.ceiling_url, "/api/events", bench.vus, bench.duration).rate()]
     bench.report.ceiling, bench.report.ceiling_runs = runs[0], runs
     bench.browse()
     bench.holds()
-    bench.journeys_at_50()
+    bench.journeys_at(journey_rate)
     if not quick:
         bench.journeys_at_most()
         bench.journeys_by_users()
