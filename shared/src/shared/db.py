@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config
@@ -104,6 +104,7 @@ class ServiceSession(Session):
 
 
 _AFTER_COMMIT = "shared.after_commit"
+_COUNT_ON_COMMIT = "shared.count_on_commit"
 _SERVICE = "shared.service"
 _running: set[asyncio.Task[None]] = set()
 
@@ -148,7 +149,20 @@ async def _guarded(job: Callable[[], Awaitable[None]]) -> None:
         log.exception("after_commit_failed")
 
 
+class Countable(Protocol):
+    def inc(self, amount: float = 1) -> None: ...
+
+
+def count_on_commit(session: AsyncSession, counter: Countable, amount: float = 1) -> None:
+    """Add ``amount`` to ``counter`` once the session's transaction commits, never if it rolls
+    back: business metrics count what happened, not what was tried (a batch handled again one
+    message at a time counts each message once)."""
+    session.sync_session.info.setdefault(_COUNT_ON_COMMIT, []).append((counter, amount))
+
+
 def _run_after_commit(session: Session) -> None:
+    for counter, amount in session.info.pop(_COUNT_ON_COMMIT, ()):
+        counter.inc(amount)
     jobs = session.info.pop(_AFTER_COMMIT, [])
     if not jobs:
         return
@@ -161,6 +175,7 @@ def _run_after_commit(session: Session) -> None:
 
 def _drop_after_commit(session: Session) -> None:
     session.info.pop(_AFTER_COMMIT, None)
+    session.info.pop(_COUNT_ON_COMMIT, None)
 
 
 async def settle() -> None:

@@ -12,6 +12,7 @@ from booking_service.clients import EventClient
 from booking_service.settings import Settings
 from booking_service.tickets import TicketKeyRing, TicketSigner, load_private_key, load_public_key
 from shared.http import InternalClient
+from shared.observability import OVERSOLD
 from shared.runtime import Runtime
 
 
@@ -49,4 +50,12 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
         service.expire_overdue_bookings,
         name="booking-expiry-sweeper",
     )
+    rt.every(settings.OVERSOLD_CHECK_SECONDS, count_oversold, name="booking-oversold-check")
     return context
+
+
+async def count_oversold(ctx: Context) -> None:
+    """``ticketing_oversold_seats``, recomputed from PostgreSQL."""
+    async with ctx.sessionmaker() as session:
+        seats = await repository.count_double_booked(session)
+    OVERSOLD.labels(ctx.settings.SERVICE_NAME).set(seats)
