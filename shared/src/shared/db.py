@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, event, pool, text
+from sqlalchemy import MetaData, Row, TextClause, event, pool, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -190,6 +190,22 @@ async def session_scope(
     """A FastAPI dependency body: one session per request, closed afterwards."""
     async with sessionmaker() as session:
         yield session
+
+
+def single_statements(engine: AsyncEngine) -> AsyncEngine:
+    """The engine (same pool) for lone statements: PostgreSQL runs one atomically, on one
+    snapshot, so a transaction block around it would only add BEGIN and COMMIT — two more round
+    trips. A service's context keeps it as ``single``."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+async def fetch_alone(
+    single: AsyncEngine, statement: TextClause, params: Mapping[str, Any]
+) -> Row[Any] | None:
+    """The first row of ``statement``, run as a transaction of its own on ``single`` (see
+    :func:`single_statements`)."""
+    async with single.connect() as connection:
+        return (await connection.execute(statement, params)).first()
 
 
 async def ping(engine: AsyncEngine) -> None:

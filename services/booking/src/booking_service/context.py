@@ -11,6 +11,7 @@ from booking_service import repository, service
 from booking_service.clients import EventClient
 from booking_service.settings import Settings
 from booking_service.tickets import TicketKeyRing, TicketSigner, load_private_key, load_public_key
+from shared.db import single_statements
 from shared.http import InternalClient
 from shared.observability import OVERSOLD
 from shared.runtime import Runtime
@@ -38,7 +39,7 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
     context = Context(
         settings=settings,
         sessionmaker=rt.sessionmaker,
-        single=repository.single_statements(rt.engine),
+        single=single_statements(rt.engine),
         ticket_signer=signer,
         ticket_keys=TicketKeyRing([signer.public_key, *retired]),
         events=EventClient(

@@ -1,12 +1,12 @@
 """Booking's queries (run inside the caller's transaction unless they say otherwise).
 
+- lone statements run on ``shared.db.single_statements`` (``ctx.single``).
 - :mod:`.bookings`: the purchase's statements — create, lock, move, confirm (hand-written SQL,
   one round trip each, bookings as immutable rows).
 - :mod:`.views`: the JSON answers PostgreSQL writes (a booking's detail, payment's snapshot).
 - :mod:`.reads`: listings, sales and check-in through the ORM.
 """
 
-from booking_service.repository.alone import single_statements
 from booking_service.repository.bookings import (
     BookingRow,
     SeatRow,
@@ -66,7 +66,6 @@ __all__ = [
     "lock_booking_for_share",
     "lock_overdue_bookings",
     "set_payment_if_unset",
-    "single_statements",
     "snapshot_json",
     "transition",
     "view_booking",

@@ -21,8 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from booking_service.domain import ACTIVE_STATUSES, BookingStatus
 from booking_service.metrics import BOOKINGS, booking_outcome
-from booking_service.repository.alone import fetch_alone
-from shared.db import count_on_commit
+from shared.db import count_on_commit, fetch_alone
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
 
