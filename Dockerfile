@@ -1,7 +1,7 @@
 # The image of any one service, built from the repository root:
 #   docker build --build-arg SERVICE=event --build-arg PORT=8002 -t ticketing-event:dev .
 # docker-compose.yml passes both for each of the five services.
-FROM python:3.11.11-slim-bookworm
+FROM python:3.11.16-slim-bookworm
 
 # Which service (auth, event, booking, payment, notification) and the port it listens on.
 ARG SERVICE

@@ -79,6 +79,9 @@ class GatewaySettings:
             "AUTH_RATE_LIMIT_RPM": str(self.auth_rate_limit_rpm),
             "AUTH_RATE_LIMIT_BURST": str(self.auth_rate_limit_burst),
             "CORS_ORIGINS": self.cors_origins,
+            # upstreams are 127.0.0.1 addresses here: no DNS, nothing to re-resolve
+            "NGINX_RESOLVER": "127.0.0.1",
+            "NGINX_UPSTREAM_RESOLVE": "",
         }
         values |= {f"{name.upper()}_UPSTREAM": addr for name, addr in self.upstreams.items()}
         return values | self.extra

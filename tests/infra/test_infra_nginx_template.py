@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -83,6 +84,15 @@ def envsubst_like_nginx_image(template: str, env: dict[str, str]) -> str:
     return result.stdout
 
 
+def _nginx_version() -> tuple[int, ...]:
+    banner = subprocess.run(
+        [nginx_binary(), "-v"], capture_output=True, text=True, check=True
+    ).stderr
+    found = re.search(r"nginx/(\d+)\.(\d+)\.(\d+)", banner)
+    assert found, banner
+    return tuple(int(part) for part in found.groups())
+
+
 def test_compose_env_renders_template_and_passes_nginx_t(
     compose_config: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -97,6 +107,11 @@ def test_compose_env_renders_template_and_passes_nginx_t(
     assert "${" not in rendered
     assert "server auth:8001 " in rendered
     assert '"~^https?://(localhost|127\\.0\\.0\\.1)(:[0-9]+)?$"' in rendered
+    for service in SERVICE_NAMES:  # every upstream follows its container's address
+        assert re.search(rf"server {service}:\d+ max_fails=0 resolve;", rendered), service
+    assert "resolver 127.0.0.11 valid=10s" in rendered
+    if _nginx_version() < (1, 27, 3):  # `resolve` on an upstream server came with 1.27.3
+        rendered = rendered.replace(" max_fails=0 resolve;", " max_fails=0;")
     config = tmp_path / "nginx.conf"
     config.write_text(rendered)
     unshare = shutil.which("unshare")

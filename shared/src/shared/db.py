@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, event, pool, text
+from sqlalchemy import MetaData, Row, TextClause, event, pool, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -104,6 +104,7 @@ class ServiceSession(Session):
 
 
 _AFTER_COMMIT = "shared.after_commit"
+_COUNT_ON_COMMIT = "shared.count_on_commit"
 _SERVICE = "shared.service"
 _running: set[asyncio.Task[None]] = set()
 
@@ -148,7 +149,20 @@ async def _guarded(job: Callable[[], Awaitable[None]]) -> None:
         log.exception("after_commit_failed")
 
 
+class Countable(Protocol):
+    def inc(self, amount: float = 1) -> None: ...
+
+
+def count_on_commit(session: AsyncSession, counter: Countable, amount: float = 1) -> None:
+    """Add ``amount`` to ``counter`` once the session's transaction commits, never if it rolls
+    back: business metrics count what happened, not what was tried (a batch handled again one
+    message at a time counts each message once)."""
+    session.sync_session.info.setdefault(_COUNT_ON_COMMIT, []).append((counter, amount))
+
+
 def _run_after_commit(session: Session) -> None:
+    for counter, amount in session.info.pop(_COUNT_ON_COMMIT, ()):
+        counter.inc(amount)
     jobs = session.info.pop(_AFTER_COMMIT, [])
     if not jobs:
         return
@@ -161,6 +175,7 @@ def _run_after_commit(session: Session) -> None:
 
 def _drop_after_commit(session: Session) -> None:
     session.info.pop(_AFTER_COMMIT, None)
+    session.info.pop(_COUNT_ON_COMMIT, None)
 
 
 async def settle() -> None:
@@ -175,6 +190,22 @@ async def session_scope(
     """A FastAPI dependency body: one session per request, closed afterwards."""
     async with sessionmaker() as session:
         yield session
+
+
+def single_statements(engine: AsyncEngine) -> AsyncEngine:
+    """The engine (same pool) for lone statements: PostgreSQL runs one atomically, on one
+    snapshot, so a transaction block around it would only add BEGIN and COMMIT — two more round
+    trips. A service's context keeps it as ``single``."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+async def fetch_alone(
+    single: AsyncEngine, statement: TextClause, params: Mapping[str, Any]
+) -> Row[Any] | None:
+    """The first row of ``statement``, run as a transaction of its own on ``single`` (see
+    :func:`single_statements`)."""
+    async with single.connect() as connection:
+        return (await connection.execute(statement, params)).first()
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -26,6 +26,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Header
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +35,9 @@ from shared.logging import get_logger
 from shared.settings import ServiceSettings
 
 log = get_logger("shared.idempotency")
+
+# what ``IdempotencyKeyHeader`` accepts, as one pattern (1–255 printable ASCII, no space)
+IDEMPOTENCY_KEY_PATTERN = r"[\x21-\x7e]{1,255}"
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -74,11 +78,19 @@ class IdempotencyConflict(Conflict):
     message = "This Idempotency-Key was already used with a different request body."
 
 
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
 @dataclass(frozen=True, slots=True)
 class StoredResponse:
     status: int
     body: Any
     replayed: bool = False
+
+    def answer(self) -> JSONResponse:
+        """The HTTP answer: a replay says so in ``Idempotent-Replayed: true``."""
+        headers = {REPLAY_HEADER: "true"} if self.replayed else None
+        return JSONResponse(self.body, status_code=self.status, headers=headers)
 
 
 def fingerprint(body: dict[str, Any], *, secret: str | None = None) -> str:

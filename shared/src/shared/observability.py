@@ -39,6 +39,18 @@ OUTBOX_OLDEST = Gauge(
     "Age of the oldest outbox row not yet published (0 when none), updated every relay round.",
     ["service"],
 )
+DEAD_LETTERS = Gauge(
+    "ticketing_dead_letters",
+    "Messages waiting in the service's dead-letter queue (counted every few seconds).",
+    ["service"],
+)
+OVERSOLD = Gauge(
+    "ticketing_oversold_seats",
+    "Places sold twice, recomputed from PostgreSQL every few seconds; must read 0. Event: "
+    "general-admission places sold past their tier's capacity; booking: seats in two live "
+    "bookings.",
+    ["service"],
+)
 
 
 async def metrics(_request: Request) -> Response:

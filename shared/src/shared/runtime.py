@@ -36,6 +36,7 @@ from shared.contracts.auth import SessionRevokedV1
 from shared.http import make_http_client
 from shared.logging import configure_logging, get_logger
 from shared.messaging import Broker, Consumer, Handler, Names, OutboxRelay
+from shared.observability import DEAD_LETTERS
 from shared.revocation import RevocationFeed, RevocationSource, parse_revocations
 from shared.security import INTERNAL_TOKEN_HEADER, TokenVerifier
 from shared.settings import ServiceSettings
@@ -144,6 +145,12 @@ class Runtime(Generic[S, C]):
             runtime.revocation_feed.source = revocation_source(runtime)
         if idempotency_keys:
             runtime.every(3600, _purge_idempotency_keys(runtime), name="idempotency-key-purge")
+        if subscriptions:
+            runtime.every(
+                settings.DEAD_LETTER_CHECK_SECONDS,
+                _count_dead_letters(runtime),
+                name="dead-letter-count",
+            )
         try:
             runtime._context = await build_context(runtime)
             runtime.consumer.context = runtime._context
@@ -235,6 +242,19 @@ def _purge_idempotency_keys(runtime: Runtime[Any, Any]) -> Job[Any]:
             await idempotency.purge(session, older_than=keep)
 
     return purge
+
+
+def _count_dead_letters(runtime: Runtime[Any, Any]) -> Job[Any]:
+    """Keeps ``ticketing_dead_letters{service}`` at the depth of the service's dead-letter
+    queue (every consuming service runs it)."""
+    gauge = DEAD_LETTERS.labels(runtime.settings.SERVICE_NAME)
+
+    async def count(_context: object) -> None:
+        depth = await runtime.consumer.dead_letters()
+        if depth is not None:
+            gauge.set(depth)
+
+    return count
 
 
 def _revocations_from_auth(settings: ServiceSettings, http: httpx2.AsyncClient) -> RevocationSource:

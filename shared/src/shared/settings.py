@@ -53,6 +53,8 @@ class ServiceSettings(BaseSettings):
     AMQP_CONSUMER_WORKERS: int = 2
     AMQP_BATCH_LINGER_SECONDS: float = 0.0
     AMQP_DELIVERY_LIMIT: int = 5
+    # how often a consuming service counts its dead-letter queue (ticketing_dead_letters)
+    DEAD_LETTER_CHECK_SECONDS: float = 15.0
     OUTBOX_BATCH_SIZE: int = 100
     OUTBOX_POLL_SECONDS: float = 0.5
     # rows are published right after their commit; the sweep takes those still unsent this late

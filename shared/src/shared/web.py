@@ -57,12 +57,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = ""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-                break
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else new_request_id()
+        request_id = _request_id(scope)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -79,19 +74,7 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            if _ENCODED_CONTROL.search(scope.get("query_string", b"")) or _ENCODED_CONTROL.search(
-                scope.get("raw_path") or b""
-            ):
-                status = 422
-                await _control_characters_refused(scope, receive, send_with_id)
-            elif (
-                self.edge is not None
-                and scope["path"] in self.edge_paths
-                and scope["method"] in ("GET", "HEAD")
-            ):
-                await self.edge(scope, receive, send_with_id)
-            else:
-                await self.app(scope, receive, send_with_id)
+            await self._route(scope, receive, send_with_id)
         except Exception:
             log.exception("unhandled_error", path=scope["path"], method=scope["method"])
             if response_started:
@@ -102,22 +85,51 @@ class RequestContextMiddleware:
             )
             await response(scope, receive, send_with_id)
         finally:
-            elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            handler = getattr(route, "path", None) or "unmatched"
-            method = scope["method"]
-            HTTP_REQUESTS.labels(self.service, method, handler, str(status)).inc()
-            HTTP_DURATION.labels(self.service, method, handler).observe(elapsed)
-            if not scope["path"].startswith(_QUIET_PATHS) or status >= 400:
-                log.info(
-                    "request",
-                    method=method,
-                    path=scope["path"],
-                    handler=handler,
-                    status=status,
-                    duration_ms=round(elapsed * 1000, 2),
-                )
+            self._record(scope, status, time.perf_counter() - started)
             request_id_var.reset(token)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Control characters in the query or path → 422; health, metrics and docs → the edge;
+        everything else → the service."""
+        if _ENCODED_CONTROL.search(scope.get("query_string", b"")) or _ENCODED_CONTROL.search(
+            scope.get("raw_path") or b""
+        ):
+            await _control_characters_refused(scope, receive, send)
+        elif (
+            self.edge is not None
+            and scope["path"] in self.edge_paths
+            and scope["method"] in ("GET", "HEAD")
+        ):
+            await self.edge(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
+        """The request's metrics and its access-log line."""
+        route = scope.get("route")
+        handler = getattr(route, "path", None) or "unmatched"
+        method = scope["method"]
+        HTTP_REQUESTS.labels(self.service, method, handler, str(status)).inc()
+        HTTP_DURATION.labels(self.service, method, handler).observe(elapsed)
+        if not scope["path"].startswith(_QUIET_PATHS) or status >= 400:
+            log.info(
+                "request",
+                method=method,
+                path=scope["path"],
+                handler=handler,
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+            )
+
+
+def _request_id(scope: Scope) -> str:
+    """The caller's ``X-Request-ID`` when it is a sane one, else a new id."""
+    incoming = ""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            incoming = value.decode("latin-1")
+            break
+    return incoming if _VALID_REQUEST_ID.match(incoming) else new_request_id()
 
 
 async def _control_characters_refused(scope: Scope, receive: Receive, send: Send) -> None:

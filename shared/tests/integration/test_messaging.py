@@ -8,6 +8,7 @@ from typing import Any
 
 import aio_pika
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from shared.contracts.event import EventCancelledV1
@@ -152,3 +153,23 @@ async def test_relay_keeps_rows_pending_while_broker_refuses_then_sends(sample: 
     finally:
         rt.relay.start()
     await eventually(lambda: _effects(rt, note), until=lambda n: n == 1, what="late delivery")
+
+
+async def test_dead_letter_gauge_reads_the_depth_of_the_dead_letter_queue_when_counted(
+    sample: Any, sample_settings: Any
+) -> None:
+    app, _ = sample
+    rt = app.state.runtime
+    await _dead_letters(sample_settings)  # empty it
+
+    async def counted() -> float | None:
+        await rt.run_job("dead-letter-count")
+        return REGISTRY.get_sample_value("ticketing_dead_letters", {"service": "sample"})
+
+    assert await eventually(counted, until=lambda n: n == 0) == 0
+    for n in range(2):
+        await _publish_raw(sample_settings, b"{poison %d" % n, "event.cancelled")
+
+    assert await eventually(counted, until=lambda n: n == 2, what="two dead letters") == 2
+    await _dead_letters(sample_settings)
+    assert await eventually(counted, until=lambda n: n == 0) == 0

@@ -136,7 +136,7 @@ async def test_find_is_none_when_the_other_service_answers_404(sample: Any) -> N
 async def test_named_job_runs_once_on_demand_when_asked(sample: Any) -> None:
     app, _ = sample
     runtime = app.state.runtime
-    assert runtime.jobs == ["sample-tick"]
+    assert runtime.jobs == ["dead-letter-count", "sample-tick"]
     before = len(runtime.context.ticks)
     await runtime.run_job("sample-tick")
     assert len(runtime.context.ticks) >= before + 1

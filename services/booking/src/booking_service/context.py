@@ -11,7 +11,9 @@ from booking_service import repository, service
 from booking_service.clients import EventClient
 from booking_service.settings import Settings
 from booking_service.tickets import TicketKeyRing, TicketSigner, load_private_key, load_public_key
+from shared.db import single_statements
 from shared.http import InternalClient
+from shared.observability import OVERSOLD
 from shared.runtime import Runtime
 
 
@@ -37,7 +39,7 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
     context = Context(
         settings=settings,
         sessionmaker=rt.sessionmaker,
-        single=repository.single_statements(rt.engine),
+        single=single_statements(rt.engine),
         ticket_signer=signer,
         ticket_keys=TicketKeyRing([signer.public_key, *retired]),
         events=EventClient(
@@ -49,4 +51,12 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
         service.expire_overdue_bookings,
         name="booking-expiry-sweeper",
     )
+    rt.every(settings.OVERSOLD_CHECK_SECONDS, count_oversold, name="booking-oversold-check")
     return context
+
+
+async def count_oversold(ctx: Context) -> None:
+    """``ticketing_oversold_seats``, recomputed from PostgreSQL."""
+    async with ctx.sessionmaker() as session:
+        seats = await repository.count_double_booked(session)
+    OVERSOLD.labels(ctx.settings.SERVICE_NAME).set(seats)

@@ -27,8 +27,6 @@ from shared.security import AdminUser, CurrentUser, OrganizerUser
 
 router = APIRouter(prefix="/api/bookings", tags=["bookings"])
 
-REPLAY_HEADER = "Idempotent-Replayed"
-
 
 # 403: someone else's hold; 409: hold_expired, seats_unavailable, already_exists,
 # idempotency_conflict (the Idempotency-Key is running or was used with another body).
@@ -50,8 +48,7 @@ async def create_booking(
         hold_id=body.hold_id,
         idempotency_key=idempotency_key,
     )
-    headers = {REPLAY_HEADER: "true"} if result.replayed else None
-    return JSONResponse(result.body, status_code=result.status, headers=headers)
+    return result.answer()
 
 
 @router.get("")

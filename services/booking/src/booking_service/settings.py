@@ -23,6 +23,8 @@ class Settings(ServiceSettings):
     # How long the hold that event re-takes for a late payment lives (booking.confirmed ends it).
     RETAKE_HOLD_TTL_SECONDS: int = Field(default=600, gt=0)
     SWEEP_INTERVAL_SECONDS: float = Field(default=5.0, gt=0)
+    # how often ticketing_oversold_seats is recomputed from PostgreSQL
+    OVERSOLD_CHECK_SECONDS: float = Field(default=10.0, gt=0)
     SWEEP_BATCH_SIZE: int = Field(default=100, gt=0)
 
     def production_problems(self) -> list[str]:

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from event_service import repository
 from event_service.cache import EventCache
 from event_service.clock import Clock
 from event_service.holds import FactsStore, HoldStore, Keys, Scripts, SoldMirror
+from event_service.metrics import HOLDS
 from event_service.service.facts_cache import FactsCache
 from event_service.settings import Settings
+from shared.observability import OVERSOLD
 from shared.runtime import Runtime
 
 
@@ -44,10 +47,17 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
         cache=EventCache(redis, keys, ttl_seconds=settings.EVENT_CACHE_SECONDS),
     )
     rt.every(settings.HOLD_SWEEP_SECONDS, sweep_lapsed_holds, name="event-hold-sweeper")
+    rt.every(settings.OVERSOLD_CHECK_SECONDS, count_oversold, name="event-oversold-check")
     return context
 
 
 async def sweep_lapsed_holds(ctx: Context) -> None:
     """The hold sweeper: lapsed general-admission holds give their places back (only events
     with a hold due are visited)."""
-    await ctx.holds.sweep()
+    HOLDS.labels("expired").inc(await ctx.holds.sweep())
+
+
+async def count_oversold(ctx: Context) -> None:
+    """``ticketing_oversold_seats``, recomputed from PostgreSQL."""
+    async with ctx.sessionmaker() as session:
+        OVERSOLD.labels(ctx.settings.SERVICE_NAME).set(await repository.oversold_places(session))

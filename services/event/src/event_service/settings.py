@@ -14,6 +14,8 @@ class Settings(ServiceSettings):
     HOLD_MAX_SECONDS: int = 1800
     # How often lapsed holds are swept (general-admission places go back to their tier).
     HOLD_SWEEP_SECONDS: float = 2.0
+    # how often ticketing_oversold_seats is recomputed from PostgreSQL
+    OVERSOLD_CHECK_SECONDS: float = 10.0
     # The Redis mirror of sold seats is rebuilt from PostgreSQL after this long (or when lost).
     SOLD_CACHE_SECONDS: int = 86_400
     # What a hold needs to know of an event (status, window, limits, tiers) stays in Redis this

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from notification_service import qr, service
 from notification_service.mailer import Mailer
 from notification_service.settings import Settings
+from shared.db import single_statements
 from shared.runtime import Runtime
 
 
@@ -45,7 +46,7 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
         settings=settings,
         mailer=mailer,
         sessionmaker=rt.sessionmaker,
-        single=rt.engine.execution_options(isolation_level="AUTOCOMMIT"),
+        single=single_statements(rt.engine),
     )
     ctx.mail_wake.set()
     # no pause of its own: each round waits for a wake-up or MAIL_POLL_SECONDS

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from payment_service import repository, service
+from payment_service import service
 from payment_service.clients import BookingClient
 from payment_service.copies import CopyArrivals
 from payment_service.processor import PaymentProcessor
 from payment_service.settings import Settings
+from shared.db import single_statements
 from shared.runtime import Runtime
 
 
@@ -40,7 +41,7 @@ async def build_context(rt: Runtime[Settings, Context], *, processor: PaymentPro
     ctx = Context(
         settings=rt.settings,
         sessionmaker=rt.sessionmaker,
-        single=repository.single_statements(rt.engine),
+        single=single_statements(rt.engine),
         processor=processor,
         bookings=BookingClient(rt.http, rt.settings),
     )

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from payment_service import service
 from payment_service.deps import ContextDep, IdempotencyKey
 from payment_service.schemas import PaymentCreate, PaymentRead, RefundCreate, RefundRead
+from shared.idempotency import REPLAY_HEADER
 from shared.openapi import errors
 from shared.pagination import Page, Pagination
 from shared.runtime import SessionDep
@@ -17,7 +18,6 @@ from shared.security import AdminUser, CurrentUser
 
 router = APIRouter(prefix="/api/payments", tags=["payments"])
 
-REPLAY_HEADER = "Idempotent-Replayed"
 _REPLAYED = {
     "description": "The payment (``status`` succeeded, failed or refunded).",
     "headers": {
@@ -52,8 +52,7 @@ async def create_payment(
         request=body,
         idempotency_key=key,
     )
-    headers = {REPLAY_HEADER: "true"} if outcome.replayed else None
-    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
+    return outcome.answer()
 
 
 @router.get("", response_model=Page[PaymentRead])

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts import Contract
@@ -83,6 +83,7 @@ class Consumer:
         self.workers = workers
         self.linger_seconds = linger_seconds
         self.queue: AbstractQueue | None = None
+        self._channel: AbstractChannel | None = None
         self._tag: str | None = None
         self._ready: asyncio.Queue[_Delivery] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
@@ -91,7 +92,7 @@ class Consumer:
     async def start(self) -> None:
         if not self.subscriptions:
             return
-        channel = await self.broker.channel(prefetch=self.prefetch)
+        channel = self._channel = await self.broker.channel(prefetch=self.prefetch)
         self.queue = await declare_service_queue(
             channel,
             self.broker.names,
@@ -104,6 +105,17 @@ class Consumer:
             for n in range(self.workers)
         ]
         self._tag = await self.queue.consume(self._on_message)
+
+    async def dead_letters(self) -> int | None:
+        """How many messages wait in the service's dead-letter queue (None: it consumes
+        nothing, so it has none)."""
+        if self._channel is None:
+            return None
+        queue = await self._channel.declare_queue(
+            self.broker.names.dead_letter_queue(self.service), passive=True
+        )
+        count = queue.declaration_result.message_count
+        return 0 if count is None else int(count)
 
     async def stop(self) -> None:
         if self.queue is not None and self._tag is not None:

@@ -1,18 +1,19 @@
 """Booking's queries (run inside the caller's transaction unless they say otherwise).
 
+- lone statements run on ``shared.db.single_statements`` (``ctx.single``).
 - :mod:`.bookings`: the purchase's statements — create, lock, move, confirm (hand-written SQL,
   one round trip each, bookings as immutable rows).
 - :mod:`.views`: the JSON answers PostgreSQL writes (a booking's detail, payment's snapshot).
 - :mod:`.reads`: listings, sales and check-in through the ORM.
 """
 
-from booking_service.repository.alone import single_statements
 from booking_service.repository.bookings import (
     BookingRow,
     SeatRow,
     TicketRow,
     add_booking,
     confirm,
+    count_double_booked,
     find_booking_of_hold,
     list_taken_seats,
     lock_active_bookings_of_event,
@@ -50,6 +51,7 @@ __all__ = [
     "bookings_of_user",
     "check_in_ticket",
     "confirm",
+    "count_double_booked",
     "count_bookings_by_status",
     "find_booking_of_hold",
     "get_checked_in_at",
@@ -64,7 +66,6 @@ __all__ = [
     "lock_booking_for_share",
     "lock_overdue_bookings",
     "set_payment_if_unset",
-    "single_statements",
     "snapshot_json",
     "transition",
     "view_booking",

@@ -20,7 +20,8 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from booking_service.domain import ACTIVE_STATUSES, BookingStatus
-from booking_service.repository.alone import fetch_alone
+from booking_service.metrics import BOOKINGS, booking_outcome
+from shared.db import count_on_commit, fetch_alone
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
 
@@ -200,6 +201,7 @@ async def add_booking(session: AsyncSession, booking: BookingRow, *, now: dateti
             "prices": [s.price for s in seats],
         },
     )
+    count_on_commit(session, BOOKINGS.labels(booking_outcome(BookingStatus(booking.status))))
 
 
 async def find_booking_of_hold(
@@ -235,7 +237,10 @@ async def transition(
         "payment_id": payment_id,
         "cancel_reason": cancel_reason,
     }
-    return bool((await session.execute(_TRANSITION, params)).scalar_one())
+    moved = bool((await session.execute(_TRANSITION, params)).scalar_one())
+    if moved:
+        count_on_commit(session, BOOKINGS.labels(booking_outcome(target)))
+    return moved
 
 
 async def confirm(
@@ -264,7 +269,10 @@ async def confirm(
         "prices": [t.price for t in tickets],
         "codes": [t.code for t in tickets],
     }
-    return bool((await session.execute(_CONFIRM, params)).scalar_one())
+    confirmed = bool((await session.execute(_CONFIRM, params)).scalar_one())
+    if confirmed:
+        count_on_commit(session, BOOKINGS.labels(booking_outcome(BookingStatus.CONFIRMED)))
+    return confirmed
 
 
 async def set_payment_if_unset(
@@ -280,3 +288,16 @@ async def list_taken_seats(
     """Which of ``seat_ids`` a live booking of ``event_id`` holds."""
     params = {"event_id": event_id, "seat_ids": list(seat_ids), "active": _ACTIVE}
     return [row.seat_id for row in await session.execute(_TAKEN_SEATS, params)]
+
+
+# seats in two live bookings (the live seats' unique index must make this impossible)
+_DOUBLE_BOOKED = text(
+    "SELECT count(*) FROM (SELECT 1 FROM booked_seat "
+    "WHERE status = ANY(:active) AND seat_id IS NOT NULL "
+    "GROUP BY event_id, seat_id HAVING count(*) > 1) twice"
+)
+
+
+async def count_double_booked(session: AsyncSession) -> int:
+    """Seats in two live bookings, over every event: must be 0."""
+    return int((await session.execute(_DOUBLE_BOOKED, {"active": _ACTIVE})).scalar_one())

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from booking_service.domain import BookingStatus
-from booking_service.repository.alone import fetch_alone
+from shared.db import fetch_alone
 
 
 def _iso(column: str) -> str:

@@ -30,6 +30,7 @@ from event_service.repository.sales import (
     delete_sales_of,
     list_sold_seat_ids,
     lock_tier,
+    oversold_places,
     sold_seats_among,
     sold_state,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "list_tiers_of",
     "lock_inventory",
     "lock_tier",
+    "oversold_places",
     "published_events",
     "set_fields",
     "set_status",

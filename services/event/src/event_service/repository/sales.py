@@ -212,3 +212,18 @@ async def delete_sales_of(
         else:
             general.append((str(tier), int(quantity), bool(counted)))
     return seats, general
+
+
+# general-admission places sold past their tier's capacity (a reserved seat cannot be sold twice
+# here: ``sold_seat``'s key is the seat)
+_OVERSOLD = text(
+    "SELECT coalesce(sum(sold - capacity), 0) FROM ("
+    "SELECT t.capacity, sum(s.quantity) AS sold FROM ga_sale s "
+    "JOIN ticket_tier t ON t.event_id = s.event_id AND t.code = s.tier_code "
+    "GROUP BY t.event_id, t.code, t.capacity) tiers WHERE sold > capacity"
+)
+
+
+async def oversold_places(session: AsyncSession) -> int:
+    """Places sold beyond a tier's capacity, over every event: must be 0."""
+    return int((await session.execute(_OVERSOLD)).scalar_one())

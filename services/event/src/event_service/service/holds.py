@@ -14,6 +14,7 @@ from event_service.domain import (
     AddressLimitExceeded,
     BuyerLimitExceeded,
     EmailNotVerified,
+    LimitExceeded,
     ReholdCooldown,
     SalesClosed,
     SeatsUnavailable,
@@ -34,6 +35,7 @@ from event_service.holds import (
     OrderLimit,
     Place,
 )
+from event_service.metrics import HOLDS
 from event_service.schemas import HeldSeat, HoldCreate, HoldRead
 from event_service.service.access import may_see, on_sale
 from event_service.service.best import BestAvailable, LostRace, hold_best_available
@@ -84,6 +86,34 @@ def _hold_read(hold: Hold) -> HoldRead:
 
 async def create_hold(
     ctx: Context, *, user: Principal, event_id: uuid.UUID, data: HoldCreate, address: str = ""
+) -> HoldRead:
+    """Hold the asked places (see :func:`_create_hold`), counted in ``ticketing_holds_total``
+    by outcome."""
+    try:
+        hold = await _create_hold(ctx, user=user, event_id=event_id, data=data, address=address)
+    except DomainError as exc:
+        outcome = _REFUSALS.get(type(exc))
+        if outcome is not None:
+            HOLDS.labels(outcome).inc()
+        raise
+    HOLDS.labels("created").inc()
+    return hold
+
+
+# the refusals the metric tells apart (a bad request, an unknown event: not an outcome)
+_REFUSALS: dict[type[DomainError], str] = {
+    SeatsUnavailable: "conflict",
+    TierSoldOut: "conflict",
+    LimitExceeded: "limit",
+    BuyerLimitExceeded: "limit",
+    AddressLimitExceeded: "limit",
+    ReholdCooldown: "limit",
+    SalesClosed: "closed",
+}
+
+
+async def _create_hold(
+    ctx: Context, *, user: Principal, event_id: uuid.UUID, data: HoldCreate, address: str
 ) -> HoldRead:
     """Hold the asked seats, general-admission places or best available seats — all or nothing,
     within the order and buyer limits and the event's hold rules (checked in the same Redis
@@ -252,4 +282,5 @@ async def release_hold(ctx: Context, *, user: Principal, event_id: uuid.UUID, ho
         raise NotFound("No such hold (it may have expired).") from exc
     if not released:
         raise NotFound("No such hold (it may have expired).")
+    HOLDS.labels("released").inc()
     log.info("hold_released", event_id=str(event_id), hold_id=hold_id)

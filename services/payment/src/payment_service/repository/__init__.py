@@ -13,7 +13,6 @@ from payment_service.repository.charges import (
     close_booking_copy,
     end_booking_copy,
     record_charge,
-    single_statements,
 )
 from payment_service.repository.payments import (
     get_known_payment,
@@ -52,5 +51,4 @@ __all__ = [
     "record_charge",
     "release_refund",
     "set_refund_outcome",
-    "single_statements",
 ]

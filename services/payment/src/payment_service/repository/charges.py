@@ -107,12 +107,6 @@ class ChargeRow:
     copy_status: str
 
 
-def single_statements(engine: AsyncEngine) -> AsyncEngine:
-    """The engine (same pool) for lone statements: PostgreSQL runs one atomically, so a
-    transaction block around it would only add BEGIN and COMMIT — two more round trips."""
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
-
-
 async def claim_payment(
     single: AsyncEngine,
     *,
@@ -124,7 +118,7 @@ async def claim_payment(
     now: datetime,
 ) -> Claim | None:
     """Insert a ``processing`` payment if the copy is the caller's, payable and has no live
-    payment — one statement, outside any transaction (``single``: see :func:`single_statements`).
+    payment — one statement, outside any transaction (``single``: ``shared.db.single_statements``).
     None: there is no copy (yet). A concurrent claim that won raises ``IntegrityError`` (the
     unique index)."""
     params = {

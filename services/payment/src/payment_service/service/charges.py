@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payment_service import domain, repository
+from payment_service import domain, metrics, repository
 from payment_service.clients import BookingClient
 from payment_service.domain import (
     BookingNotFound,
@@ -277,6 +277,7 @@ async def _record_outcome(
         await _record_failure(session, recorded)
         return recorded, None
     await outbox.add(session, _succeeded(recorded))
+    metrics.count_charged(session, amount=recorded.amount, currency=recorded.currency)
     _log_recorded(recorded)
     if recorded.copy_status == BookingStatus.CANCELLED:
         # Cancelled while we were charging: the money goes straight back. (An expiry does
@@ -326,6 +327,7 @@ async def _record_failure(session: AsyncSession, recorded: ChargeRow) -> None:
             retryable=recorded.retryable,
         ),
     )
+    metrics.count_failed(session)
     _log_recorded(recorded)
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payment_service import domain, repository
+from payment_service import domain, metrics, repository
 from payment_service.domain import (
     PaymentNotFound,
     PaymentNotRefundable,
@@ -180,6 +180,7 @@ async def _record_refund(session: AsyncSession, *, refund: Refund, result: Refun
                 reason=recorded.reason,
             ),
         )
+        metrics.count_refunded(session, amount=recorded.amount, currency=recorded.currency)
     log.info("payment_refunded", payment_id=str(payment.id), reason=recorded.reason)
     return recorded
 

@@ -8,7 +8,7 @@ import contextlib
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from payment_service import repository
+from payment_service import metrics, repository
 from payment_service.domain import FailureReason, PaymentStatus, RefundStatus
 from payment_service.orm import Refund
 from payment_service.service.refunds import lease_of, settle_quietly
@@ -43,6 +43,7 @@ async def fail_stale_payments(ctx: Context) -> int:
                     retryable=True,
                 ),
             )
+            metrics.count_failed(session)
             log.warning("payment_processing_interrupted", payment_id=str(payment.id))
     return len(stale)
 

@@ -1,0 +1,18 @@
+"""The event service's business metrics (names from DESIGN.md, "Observability").
+
+Labels are outcomes only — never event, hold or user ids."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+HOLDS = Counter(
+    "ticketing_holds_total",
+    "Holds by outcome: created; refused as conflict (taken or sold out), limit (order, buyer, "
+    "address, cooldown) or closed (not on sale); released by their owner; expired (general "
+    "admission given back by the sweeper — a seat hold lapses silently in Redis); claimed by a "
+    "booking.",
+    ["outcome"],
+)
+for _outcome in ("created", "conflict", "limit", "closed", "released", "expired", "claimed"):
+    HOLDS.labels(_outcome)  # every outcome reads 0 from the start, so rates see the first one
