@@ -30,7 +30,7 @@ async def test_counter_moves_only_when_the_transaction_commits(sample: Any) -> N
     async with sessionmaker() as session, session.begin():
         await session.execute(text("SELECT 1"))
         count_on_commit(session, counter.labels("done"), 3)
-        assert _read(registry, "done") is None  # not before the commit
+        assert _read(registry, "done") == 0  # not before the commit
 
     assert _read(registry, "done") == 3
 
@@ -47,4 +47,4 @@ async def test_counter_stays_when_the_transaction_rolls_back(sample: Any) -> Non
     async with sessionmaker() as session, session.begin():
         await session.execute(text("SELECT 1"))  # the next transaction does not inherit it
 
-    assert _read(registry, "tried") is None
+    assert _read(registry, "tried") == 0

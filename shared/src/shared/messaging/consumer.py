@@ -111,11 +111,13 @@ class Consumer:
         nothing, so it has none)."""
         if self._channel is None:
             return None
-        queue = await self._channel.declare_queue(
-            self.broker.names.dead_letter_queue(self.service), passive=True
+        # asked of the broker every time (a robust channel answers a repeated declare_queue
+        # from its cache, with the count of the first declaration)
+        underlay = await self._channel.get_underlay_channel()
+        declared = await underlay.queue_declare(
+            queue=self.broker.names.dead_letter_queue(self.service), passive=True
         )
-        count = queue.declaration_result.message_count
-        return 0 if count is None else int(count)
+        return int(declared.message_count or 0)
 
     async def stop(self) -> None:
         if self.queue is not None and self._tag is not None:
