@@ -158,3 +158,27 @@ async def test_gateway_answers_with_request_id_and_error_body(cast: Cast) -> Non
         assert health.status_code == 200, (prefix, health.text)
     internal = await anonymous.post("/internal/holds/x/claim")
     assert internal.status_code == 404 and internal.json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("prefix", ["auth", "events", "bookings", "payments", "notifications"])
+async def test_health_docs_and_openapi_answer_200_under_every_prefix_through_the_gateway(
+    cast: Cast, prefix: str
+) -> None:
+    anonymous = cast.actor()
+
+    health = await anonymous.get(f"/api/{prefix}/health")
+    ready = await anonymous.get(f"/api/{prefix}/health/ready")
+    docs = await anonymous.get(f"/api/{prefix}/docs")
+    spec = await anonymous.get(f"/api/{prefix}/openapi.json")
+
+    assert [health.status_code, ready.status_code, docs.status_code, spec.status_code] == [
+        200,
+        200,
+        200,
+        200,
+    ], (prefix, health.text, docs.text[:200], spec.text[:200])
+    assert health.json()["status"] == "ok"
+    assert docs.headers["content-type"].startswith("text/html")
+    assert f"/api/{prefix}/openapi.json" in docs.text  # the page loads the spec under its prefix
+    assert spec.json()["openapi"].startswith("3.")
+    assert any(path.startswith(f"/api/{prefix}") for path in spec.json()["paths"])

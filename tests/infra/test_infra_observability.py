@@ -3,6 +3,7 @@ test_infra_alerts.py)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import shutil
@@ -250,3 +251,23 @@ def test_dashboards_link_to_each_other_when_tagged() -> None:
 def test_dashboard_provider_points_at_the_mounted_folder() -> None:
     providers = yaml.safe_load((DASHBOARD_PROVIDERS / "dashboards.yaml").read_text())["providers"]
     assert providers[0]["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+# named in DESIGN.md, read by a rule or panel, but their features (the waiting room, webhooks)
+# do not exist yet: the one list to shorten when they land
+AWAITING_THEIR_FEATURE = {"ticketing_waiting_room_users"}
+
+
+def test_business_metrics_the_rules_and_dashboards_read_are_registered_by_the_services() -> None:
+    from prometheus_client import REGISTRY
+
+    for service in SERVICES:  # importing an app registers its collectors
+        importlib.import_module(f"{service.name}_service.main").create_app()
+    registered = set()
+    for family in REGISTRY.collect():  # a counter's family is named without its "_total"
+        registered |= (
+            {family.name, f"{family.name}_total"} if family.type == "counter" else {family.name}
+        )
+    missing = BUSINESS_METRICS - AWAITING_THEIR_FEATURE - registered
+    assert missing == set()
+    assert AWAITING_THEIR_FEATURE.isdisjoint(registered), "it exists now: drop it from the list"
