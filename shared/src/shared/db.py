@@ -142,6 +142,30 @@ def after_commit(session: AsyncSession, job: Callable[[], Awaitable[None]]) -> N
         jobs.append(job)
 
 
+class WakeUp:
+    """Wakes a job that otherwise polls, once a transaction has committed work for it: the job
+    waits with :meth:`wait` (woken or its poll interval over), a writer registers
+    ``after_commit(session, wake_up.ring)``. Rung from the start, so what a crash left behind is
+    picked up at start-up."""
+
+    def __init__(self) -> None:
+        self._rung = asyncio.Event()
+        self._rung.set()
+
+    async def ring(self) -> None:
+        self._rung.set()
+
+    async def wait(self, timeout: float) -> bool:
+        """True when rung (at once if rung meanwhile), False after ``timeout`` seconds."""
+        try:
+            await asyncio.wait_for(self._rung.wait(), timeout=timeout)
+        except TimeoutError:
+            return False
+        finally:
+            self._rung.clear()
+        return True
+
+
 async def _guarded(job: Callable[[], Awaitable[None]]) -> None:
     try:
         await job()

@@ -113,6 +113,12 @@ def parse(model: type[M], body: bytes | None) -> M:
         raise NotMine from None
 
 
+def context(scope: Scope) -> Any:
+    """The service's context, as ``shared.runtime.context_of`` gives it to the routes
+    (``ctx: Context = hotlane.context(scope)``)."""
+    return scope["app"].state.runtime.context
+
+
 async def user(scope: Scope, token: str) -> Principal:
     """The token's user; :class:`NotMine` when it is refused (FastAPI answers the same 401, or
     503, through ``CurrentUser``)."""

@@ -24,6 +24,7 @@ REVOCATION_PRUNE_SECONDS = 600.0
 
 @dataclass(frozen=True)
 class Context:
+    settings: Settings
     signer: TokenSigner
     throttle: LoginThrottle
     mail_cooldown: MailCooldown
@@ -65,6 +66,7 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
         )
     rt.every(REVOCATION_PRUNE_SECONDS, prune_revocations, name="auth-prune")
     return Context(
+        settings=settings,
         signer=signer,
         throttle=LoginThrottle(rt.redis, settings),
         mail_cooldown=MailCooldown(rt.redis, settings),

@@ -82,7 +82,7 @@ class HotBookings:
 
 
 async def _answer_read(scope: Scope, user: Principal, booking_id: uuid.UUID) -> Any:
-    ctx: Context = scope["app"].state.runtime.context
+    ctx: Context = hotlane.context(scope)
     try:
         body = await service.get_booking(ctx.single, user=user, booking_id=booking_id)
     except Exception as exc:
@@ -93,7 +93,7 @@ async def _answer_read(scope: Scope, user: Principal, booking_id: uuid.UUID) -> 
 async def _answer_create(
     scope: Scope, user: Principal, body: BookingCreate, key: str | None
 ) -> Any:
-    ctx: Context = scope["app"].state.runtime.context
+    ctx: Context = hotlane.context(scope)
     try:
         async with ctx.sessionmaker() as session:
             result = await service.create_booking(

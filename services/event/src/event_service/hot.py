@@ -62,7 +62,7 @@ class HotHolds:
 
 
 async def _answer(scope: Scope, user: Principal, event_id: uuid.UUID, data: HoldCreate) -> Any:
-    ctx: Context = scope["app"].state.runtime.context
+    ctx: Context = hotlane.context(scope)
     request = Request(scope)
     # the gateway sets the client address and uvicorn trusts only the gateway's forwarding
     address = request.client.host if request.client is not None else ""

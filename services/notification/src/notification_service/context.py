@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from notification_service import qr, service
 from notification_service.mailer import Mailer
 from notification_service.settings import Settings
-from shared.db import single_statements
+from shared.db import WakeUp, single_statements
 from shared.runtime import Runtime
 
 
@@ -24,13 +24,9 @@ class Context:
     sessionmaker: async_sessionmaker[AsyncSession]
     # the same pool in AUTOCOMMIT: one statement with no BEGIN and ROLLBACK around it
     single: AsyncEngine
-    # Set once a handler has committed an email: the sender sends it at once, not at the next
-    # poll. Set from the start, so what a crash left pending goes out on start-up.
-    mail_wake: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def wake_mail_sender(self) -> None:
-        """An after-commit job (see ``service.delivery``)."""
-        self.mail_wake.set()
+    # Rung once a handler has committed an email: the sender sends it at once, not at the next
+    # poll (``after_commit(session, ctx.mail_wake.ring)``).
+    mail_wake: WakeUp = field(default_factory=WakeUp)
 
 
 async def build_context(rt: Runtime[Settings, Context]) -> Context:
@@ -48,7 +44,6 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
         sessionmaker=rt.sessionmaker,
         single=single_statements(rt.engine),
     )
-    ctx.mail_wake.set()
     # no pause of its own: each round waits for a wake-up or MAIL_POLL_SECONDS
     rt.every(0, service.send_emails_when_woken, name="notification-mail-sender")
     # the QR tables of a ticket code's size (about 300 characters), before the first ticket

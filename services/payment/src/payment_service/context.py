@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -12,7 +11,7 @@ from payment_service.clients import BookingClient
 from payment_service.copies import CopyArrivals
 from payment_service.processor import PaymentProcessor
 from payment_service.settings import Settings
-from shared.db import single_statements
+from shared.db import WakeUp, single_statements
 from shared.runtime import Runtime
 
 
@@ -28,12 +27,9 @@ class Context:
     bookings: BookingClient
     # Payment requests waiting for their booking's copy, woken when a consumer committed it.
     copies: CopyArrivals = field(default_factory=CopyArrivals)
-    # Set once a consumer has committed a pending refund: settled at once, not at the next sweep.
-    refund_wake: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def wake_refund_settler(self) -> None:
-        """An after-commit job (see ``service.bookings``)."""
-        self.refund_wake.set()
+    # Rung once a consumer has committed a pending refund: settled at once, not at the next
+    # sweep (``after_commit(session, ctx.refund_wake.ring)``).
+    refund_wake: WakeUp = field(default_factory=WakeUp)
 
 
 async def build_context(rt: Runtime[Settings, Context], *, processor: PaymentProcessor) -> Context:

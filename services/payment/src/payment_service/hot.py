@@ -54,7 +54,7 @@ class HotPayments:
 
 
 async def _answer(scope: Scope, user: Principal, body: PaymentCreate, key: str | None) -> Any:
-    ctx: Context = scope["app"].state.runtime.context
+    ctx: Context = hotlane.context(scope)
     try:
         async with ctx.sessionmaker() as session:
             outcome = await service.pay_for_booking(

@@ -117,7 +117,7 @@ def addressed(
 
 def wake_sender_after_commit(session: AsyncSession, ctx: Context) -> None:
     """The mail sender sends what this transaction queued as soon as it commits."""
-    after_commit(session, ctx.wake_mail_sender)
+    after_commit(session, ctx.mail_wake.ring)
 
 
 async def tell(

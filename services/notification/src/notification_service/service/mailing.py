@@ -51,15 +51,12 @@ async def send_emails_when_woken(ctx: Context) -> None:
     coming, and is closed after a quiet poll interval."""
     settings = ctx.settings
     try:
-        await asyncio.wait_for(ctx.mail_wake.wait(), timeout=settings.MAIL_POLL_SECONDS)
-        quiet = False
-        await asyncio.sleep(settings.MAIL_LINGER_SECONDS)
-    except TimeoutError:
-        quiet = True
+        quiet = not await ctx.mail_wake.wait(settings.MAIL_POLL_SECONDS)
+        if not quiet:
+            await asyncio.sleep(settings.MAIL_LINGER_SECONDS)
     except asyncio.CancelledError:  # the service is stopping
         ctx.mailer.drop()
         raise
-    ctx.mail_wake.clear()
     held = await send_pending_emails(ctx)
     while held >= settings.MAIL_BATCH_SIZE:
         held = await send_pending_emails(ctx)

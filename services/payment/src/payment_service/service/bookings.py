@@ -64,7 +64,7 @@ async def record_booking_cancelled(
         leased_for=None,
     )
     # the processor is asked only once the refund is committed, with no lock of ours held
-    after_commit(session, ctx.wake_refund_settler)
+    after_commit(session, ctx.refund_wake.ring)
 
 
 async def record_booking_expired(session: AsyncSession, *, expired: BookingExpiredV1) -> None:

@@ -3,8 +3,6 @@ interrupted, settle refunds nobody is asking about."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -68,7 +66,5 @@ async def settle_pending_refunds(ctx: Context) -> int:
 async def settle_refunds_when_woken(ctx: Context) -> None:
     """One round of the refund settler: wait for a consumer's wake-up (or the sweep interval),
     then settle what is pending."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(ctx.refund_wake.wait(), timeout=ctx.settings.SWEEP_INTERVAL_SECONDS)
-    ctx.refund_wake.clear()
+    await ctx.refund_wake.wait(ctx.settings.SWEEP_INTERVAL_SECONDS)
     await settle_pending_refunds(ctx)
