@@ -47,7 +47,7 @@ def test_collection_passes_every_assertion_when_newman_runs_it(
     report = tmp_path / "newman.json"
     result = run_newman(clients_stack, mailpit, report)
     summary = result.stdout[-6000:] + result.stderr[-2000:]
-    print(result.stdout[-3000:])  # newman's summary table (shown with pytest -s)
+    print(result.stdout[-3000:])  # noqa: T201 — newman's summary table, shown with pytest -s
     assert result.returncode == 0, summary
     run: dict[str, Any] = json.loads(report.read_text())["run"]
     assert run["failures"] == [], summary

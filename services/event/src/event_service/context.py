@@ -12,8 +12,10 @@ from event_service import repository
 from event_service.cache import EventCache
 from event_service.clock import Clock
 from event_service.holds import FactsStore, HoldStore, Keys, Scripts, SoldMirror
-from event_service.metrics import HOLDS
+from event_service.holds.room import WaitingRoomStore
+from event_service.metrics import HOLDS, WAITING_ROOM_USERS
 from event_service.service.facts_cache import FactsCache
+from event_service.service.room import count_rooms
 from event_service.settings import Settings
 from shared.observability import OVERSOLD
 from shared.runtime import Runtime
@@ -29,6 +31,7 @@ class Context:
     sold: SoldMirror
     facts: FactsCache  # the facts in this process's memory; ``facts.store``: them in Redis
     cache: EventCache
+    room: WaitingRoomStore
 
 
 async def build_context(rt: Runtime[Settings, Context]) -> Context:
@@ -45,9 +48,13 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
             FactsStore(redis, keys, settings.EVENT_FACTS_SECONDS), rt.sessionmaker, settings
         ),
         cache=EventCache(redis, keys, ttl_seconds=settings.EVENT_CACHE_SECONDS),
+        room=WaitingRoomStore(redis, keys, scripts),
     )
     rt.every(settings.HOLD_SWEEP_SECONDS, sweep_lapsed_holds, name="event-hold-sweeper")
     rt.every(settings.OVERSOLD_CHECK_SECONDS, count_oversold, name="event-oversold-check")
+    rt.every(
+        settings.WAITING_ROOM_COUNT_SECONDS, count_waiting_rooms, name="event-waiting-room-count"
+    )
     return context
 
 
@@ -61,3 +68,11 @@ async def count_oversold(ctx: Context) -> None:
     """``ticketing_oversold_seats``, recomputed from PostgreSQL."""
     async with ctx.sessionmaker() as session:
         OVERSOLD.labels(ctx.settings.SERVICE_NAME).set(await repository.oversold_places(session))
+
+
+async def count_waiting_rooms(ctx: Context) -> None:
+    """``ticketing_waiting_room_users{state}`` (and every room's due admissions handed out)."""
+    found = await count_rooms(ctx)
+    WAITING_ROOM_USERS.labels("prequeue").set(found.prequeue)
+    WAITING_ROOM_USERS.labels("waiting").set(found.waiting)
+    WAITING_ROOM_USERS.labels("admitted").set(found.admitted)

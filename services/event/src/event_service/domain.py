@@ -121,6 +121,15 @@ class InventoryBusy(Conflict):
     code, message = "invalid_state", "Tickets are held or sold; tiers and seats cannot change now."
 
 
+class WaitingRoomDisabled(Conflict):
+    code, message = "waiting_room_disabled", "This event has no waiting room."
+
+
+class AdmissionRequired(Forbidden):
+    code = "admission_required"
+    message = "Holds for this event need your admission from its waiting room (X-Admission-Token)."
+
+
 class OversellDetected(RuntimeError):
     """A sale collides with another booking's sale: must never happen, never passes quietly."""
 
@@ -369,16 +378,6 @@ def hold_member(hold_id: str, tiers: Iterable[str]) -> str:
     """
     counts = Counter(tiers)
     return hold_id + "|" + ",".join(f"{tier}:{counts[tier]}" for tier in sorted(counts))
-
-
-def parse_hold_member(member: str) -> tuple[str, dict[str, int]]:
-    hold_id, _, counts = member.partition("|")
-    parsed: dict[str, int] = {}
-    for part in counts.split(","):
-        if part:
-            tier, _, n = part.rpartition(":")
-            parsed[tier] = int(n)
-    return hold_id, parsed
 
 
 def seat_map_etag(*, version: str, sold: Iterable[str], held: Iterable[str]) -> str:

@@ -45,7 +45,8 @@ class HotHolds:
         try:
             if found is None:
                 raise NotMine
-            token = hotlane.bearer(hotlane.first_headers(scope), json_body=True)
+            headers = hotlane.first_headers(scope)
+            token = hotlane.bearer(headers, json_body=True)
         except NotMine:
             await self.app(scope, receive, send)
             return
@@ -57,18 +58,27 @@ class HotHolds:
             await self.app(scope, replay, send)
             return
         scope["route"] = _ROUTE
-        response = await _answer(scope, user, uuid.UUID(found.group(1)), data)
+        admission = headers.get(b"x-admission-token")
+        response = await _answer(
+            scope,
+            user,
+            uuid.UUID(found.group(1)),
+            data,
+            None if admission is None else admission.decode("latin-1"),
+        )
         await response(scope, replay, send)
 
 
-async def _answer(scope: Scope, user: Principal, event_id: uuid.UUID, data: HoldCreate) -> Any:
+async def _answer(
+    scope: Scope, user: Principal, event_id: uuid.UUID, data: HoldCreate, admission: str | None
+) -> Any:
     ctx: Context = hotlane.context(scope)
     request = Request(scope)
     # the gateway sets the client address and uvicorn trusts only the gateway's forwarding
     address = request.client.host if request.client is not None else ""
     try:
         hold = await holds.create_hold(
-            ctx, user=user, event_id=event_id, data=data, address=address
+            ctx, user=user, event_id=event_id, data=data, address=address, admission=admission
         )
     except Exception as exc:
         return await hotlane.error_answer(scope, exc)

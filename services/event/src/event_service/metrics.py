@@ -4,7 +4,7 @@ Labels are outcomes only — never event, hold or user ids."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 HOLDS = Counter(
     "ticketing_holds_total",
@@ -16,3 +16,12 @@ HOLDS = Counter(
 )
 for _outcome in ("created", "conflict", "limit", "closed", "released", "expired", "claimed"):
     HOLDS.labels(_outcome)  # every outcome reads 0 from the start, so rates see the first one
+
+WAITING_ROOM_USERS = Gauge(
+    "ticketing_waiting_room_users",
+    "People in the events' waiting rooms: prequeue (before the draw), waiting, admitted (an "
+    "admission still valid).",
+    ["state"],
+)
+for _state in ("prequeue", "waiting", "admitted"):
+    WAITING_ROOM_USERS.labels(_state)

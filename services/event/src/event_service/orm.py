@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     CHAR,
@@ -16,7 +17,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import make_metadata
@@ -67,6 +68,8 @@ class EventRow(Base):
     # explicit None to let it apply, and None means "no cap"
     max_live_holds_per_address: Mapped[int | None] = mapped_column(Integer)
     rehold_cooldown_seconds: Mapped[int] = mapped_column(Integer, server_default=text("60"))
+    # schemas.WaitingRoom as JSON; NULL: no waiting room
+    waiting_room: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(Text, server_default="draft")
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_NOW)

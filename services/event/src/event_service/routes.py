@@ -20,9 +20,10 @@ from event_service.schemas import (
     EventUpdate,
     HoldCreate,
     HoldRead,
+    QueueEntryRead,
     SeatRead,
 )
-from event_service.service import browse, events, holds
+from event_service.service import browse, events, holds, room
 from shared.openapi import errors, no_content
 from shared.pagination import Page
 from shared.runtime import SessionDep
@@ -32,6 +33,8 @@ from shared.types import SingleLine, Timestamp
 router = APIRouter(prefix="/api/events", tags=["events"])
 
 HoldId = Annotated[SingleLine, Path(min_length=1, max_length=64)]
+# unchecked here: any value that is not the caller's valid admission is a 403 from the use case
+AdmissionToken = Annotated[str | None, Header(alias="X-Admission-Token")]
 Text = Annotated[SingleLine | None, Query(max_length=200)]
 _JSON = "application/json"
 # Statuses only the routes know (the rest is derived from each route's shape and dependencies):
@@ -89,14 +92,26 @@ async def list_events(
     responses=_HOLD,
 )
 async def create_hold(
-    event_id: uuid.UUID, body: HoldCreate, user: CurrentUser, ctx: ContextDep, request: Request
+    event_id: uuid.UUID,
+    body: HoldCreate,
+    user: CurrentUser,
+    ctx: ContextDep,
+    request: Request,
+    x_admission_token: AdmissionToken = None,
 ) -> Response:
     # Most holds never get here: the hot lane (hot.py) answers them the same way without
     # FastAPI's per-request work. This route documents the operation and answers whatever the
     # lane hands on (no token, a refused one, a body that does not validate, ...).
     # the gateway sets the client address and uvicorn trusts only the gateway's forwarding
     address = request.client.host if request.client is not None else ""
-    hold = await holds.create_hold(ctx, user=user, event_id=event_id, data=body, address=address)
+    hold = await holds.create_hold(
+        ctx,
+        user=user,
+        event_id=event_id,
+        data=body,
+        address=address,
+        admission=x_admission_token,
+    )
     return Response(hold.model_dump_json(), status_code=status.HTTP_201_CREATED, media_type=_JSON)
 
 
@@ -202,4 +217,37 @@ async def release_hold(
     event_id: uuid.UUID, hold_id: HoldId, user: CurrentUser, ctx: ContextDep
 ) -> Response:
     await holds.release_hold(ctx, user=user, event_id=event_id, hold_id=hold_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- the waiting room (API.md "On-sale protection") ------------------------------------------
+
+
+@router.post(
+    "/{event_id}/queue",
+    status_code=status.HTTP_201_CREATED,
+    response_model=QueueEntryRead,
+    responses=errors(409) | {200: {"description": "Already in line: the same entry and place"}},
+)
+async def join_queue(event_id: uuid.UUID, user: CurrentUser, ctx: ContextDep) -> Response:
+    """Take a place in the event's waiting room (201), or read the one you have (200)."""
+    entry, created = await room.join(ctx, user=user, event_id=event_id)
+    code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return Response(entry.model_dump_json(), status_code=code, media_type=_JSON)
+
+
+@router.get("/{event_id}/queue/me", response_model=QueueEntryRead, responses=errors(409))
+async def my_queue_entry(event_id: uuid.UUID, user: CurrentUser, ctx: ContextDep) -> Response:
+    """Your place; once admitted, with the admission token holds need (X-Admission-Token)."""
+    entry = await room.my_entry(ctx, user=user, event_id=event_id)
+    return Response(entry.model_dump_json(), media_type=_JSON)
+
+
+@router.delete(
+    "/{event_id}/queue/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=no_content(204, "Left the line (a later join queues at the back)"),
+)
+async def leave_queue(event_id: uuid.UUID, user: CurrentUser, ctx: ContextDep) -> Response:
+    await room.leave(ctx, user=user, event_id=event_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -60,6 +60,37 @@ class HoldRulesInput(Input):
         return rules.model_copy(update=self.model_dump(exclude_unset=True))
 
 
+class WaitingRoom(BaseModel):
+    """The event's waiting room (README "Running an on-sale"): off unless enabled."""
+
+    enabled: bool = False
+    admit_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 600
+    # while this many admissions are live, admission pauses (None: no limit)
+    max_active: Annotated[int | None, Field(ge=1, le=1_000_000)] = None
+    # how long before the sales start people may join (placed by a draw at the start)
+    opens_before_sale_seconds: Annotated[int, Field(ge=0, le=7 * 86_400)] = 900
+
+
+class WaitingRoomInput(Input):
+    """``waiting_room`` on create (defaults for what is left out) and PATCH (only what is given
+    changes; ``max_active: null`` lifts the limit)."""
+
+    enabled: bool | None = None
+    admit_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    max_active: Annotated[int | None, Field(ge=1, le=1_000_000)] = None
+    opens_before_sale_seconds: Annotated[int, Field(ge=0, le=7 * 86_400)] | None = None
+
+    @model_validator(mode="after")
+    def _not_null(self) -> Self:
+        for name in self.model_fields_set - {"max_active"}:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def applied_to(self, room: WaitingRoom) -> WaitingRoom:
+        return room.model_copy(update=self.model_dump(exclude_unset=True))
+
+
 class SectionCreate(Input):
     section: Label
     tier: Code
@@ -81,6 +112,7 @@ class EventCreate(Input):
     tiers: Annotated[list[TierCreate], Field(min_length=1, max_length=50)]
     seating: Annotated[list[SectionCreate], Field(max_length=1000)] = []
     hold_rules: HoldRulesInput | None = None
+    waiting_room: WaitingRoomInput | None = None
 
 
 class EventUpdate(Input):
@@ -99,6 +131,7 @@ class EventUpdate(Input):
     tiers: Annotated[list[TierCreate], Field(min_length=1, max_length=50)] | None = None
     seating: Annotated[list[SectionCreate], Field(max_length=1000)] | None = None
     hold_rules: HoldRulesInput | None = None
+    waiting_room: WaitingRoomInput | None = None
 
     @model_validator(mode="after")
     def _not_null(self) -> Self:
@@ -143,6 +176,7 @@ class EventBase(BaseModel):
     created_at: datetime
     updated_at: datetime
     hold_rules: HoldRules
+    waiting_room: WaitingRoom = WaitingRoom()
 
 
 class EventRead(EventBase):
@@ -264,3 +298,16 @@ def retake_problems(body: HoldRetakeRequestV1) -> Problems:
     if len(set(reserved)) != len(reserved):
         problems.append(("seats", "seat ids repeat"))
     return problems
+
+
+class QueueEntryRead(BaseModel):
+    """A place in an event's waiting room (API.md "On-sale protection")."""
+
+    event_id: uuid.UUID
+    state: str  # prequeue, waiting, admitted
+    position: int | None  # None during the pre-queue, until the draw
+    ahead: int | None
+    estimated_wait_seconds: int
+    joined_at: datetime
+    admission_token: str | None = None
+    admission_expires_at: datetime | None = None

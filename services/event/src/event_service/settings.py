@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from shared.settings import ServiceSettings
 
 
@@ -14,6 +16,10 @@ class Settings(ServiceSettings):
     HOLD_MAX_SECONDS: int = 1800
     # How often lapsed holds are swept (general-admission places go back to their tier).
     HOLD_SWEEP_SECONDS: float = 2.0
+    # a waiting room's admission is valid this long (API.md ADMISSION_TOKEN_SECONDS)
+    ADMISSION_TOKEN_SECONDS: int = Field(default=600, ge=30, le=86_400)
+    # how often ticketing_waiting_room_users is counted (which also moves idle lines on)
+    WAITING_ROOM_COUNT_SECONDS: float = 5.0
     # how often ticketing_oversold_seats is recomputed from PostgreSQL
     OVERSOLD_CHECK_SECONDS: float = 10.0
     # The Redis mirror of sold seats is rebuilt from PostgreSQL after this long (or when lost).

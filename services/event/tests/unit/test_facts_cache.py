@@ -43,6 +43,7 @@ def _row(**overrides: Any) -> dict[str, Any]:
         "verified_email_required": True,
         "max_live_holds_per_address": None,
         "rehold_cooldown_seconds": 60,
+        "waiting_room": {"enabled": True, "admit_per_minute": 600},
     }
     row.update(overrides)
     return row
@@ -75,6 +76,8 @@ def test_facts_read_back_as_they_were_loaded_when_stored_as_json() -> None:
         None,
         60,
     )
+    assert facts.waiting_room == {"enabled": True, "admit_per_minute": 600}
+    assert facts.room_enabled
     assert facts.reserved == ["vip"]
     assert (facts.tiers["vip"].general_admission, facts.tiers["floor"].general_admission) == (
         False,
@@ -91,6 +94,14 @@ def test_facts_are_loaded_again_when_they_lack_the_hold_rules() -> None:
     stored = json.loads(facts_data(_row()))
     assert current_format(json.dumps(stored))
     del stored["rehold_cooldown"]
+    assert not current_format(json.dumps(stored))
+
+
+def test_facts_are_loaded_again_when_they_lack_the_waiting_room() -> None:
+    stored = json.loads(facts_data(_row(waiting_room=None)))
+    assert current_format(json.dumps(stored))
+    assert not facts_of(uuid.uuid4(), "t", json.dumps(stored)).room_enabled
+    del stored["waiting_room"]
     assert not current_format(json.dumps(stored))
 
 

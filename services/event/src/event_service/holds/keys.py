@@ -95,6 +95,14 @@ class Keys:
     def sold_staging(self, event_id: uuid.UUID) -> str:
         return self._k(f"event:sold:{{{event_id}}}:staging")
 
+    def room(self, event_id: uuid.UUID, part: str) -> str:
+        """The waiting room's ``part`` (line, pre, meta, joined, admitted, active)."""
+        return self._k(f"event:room:{{{event_id}}}:{part}")
+
+    def rooms(self) -> str:
+        """The events whose waiting room anyone joined (for the gauge)."""
+        return self._k("event:rooms")
+
     def sweep(self) -> str:
         return self._k("event:sweep")
 

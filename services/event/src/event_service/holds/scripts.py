@@ -66,6 +66,7 @@ class Scripts:
     hold_general: AsyncScript
     hold_seats: AsyncScript
     release: AsyncScript
+    room: AsyncScript
     seat_states: AsyncScript
     snapshot: AsyncScript
     sweep_event: AsyncScript

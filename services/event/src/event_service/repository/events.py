@@ -243,6 +243,7 @@ _FACTS = text(
            e.currency, e.sales_start_at, e.sales_end_at, e.ends_at,
            e.max_tickets_per_order, e.max_tickets_per_buyer, e.updated_at,
            e.verified_email_required, e.max_live_holds_per_address, e.rehold_cooldown_seconds,
+           e.waiting_room,
            (SELECT coalesce(json_agg(json_build_array(t.code, t.price, t.capacity)
                                      ORDER BY t.position), '[]')
               FROM ticket_tier t WHERE t.event_id = e.id) AS tiers

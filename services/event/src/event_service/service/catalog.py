@@ -13,7 +13,14 @@ from event_service.cache import EventCache
 from event_service.context import Context
 from event_service.holds import TierCount
 from event_service.orm import EventRow, TicketTierRow
-from event_service.schemas import EventBase, EventRead, EventSummary, HoldRules, TierRead
+from event_service.schemas import (
+    EventBase,
+    EventRead,
+    EventSummary,
+    HoldRules,
+    TierRead,
+    WaitingRoom,
+)
 from event_service.service.mirror import rebuild_mirror
 
 
@@ -60,6 +67,7 @@ def static_of(
         created_at=event.created_at,
         updated_at=event.updated_at,
         hold_rules=hold_rules_of(event),
+        waiting_room=waiting_room_of(event),
         tiers=[
             TierStatic(
                 code=t.code,
@@ -81,6 +89,10 @@ def hold_rules_of(event: EventRow) -> HoldRules:
         max_live_holds_per_address=event.max_live_holds_per_address,
         rehold_cooldown_seconds=event.rehold_cooldown_seconds,
     )
+
+
+def waiting_room_of(event: EventRow) -> WaitingRoom:
+    return WaitingRoom.model_validate(event.waiting_room or {})
 
 
 async def statics_from_db(

@@ -23,6 +23,7 @@ from event_service.schemas import (
     EventUpdate,
     HoldRules,
     TierCreate,
+    WaitingRoom,
 )
 from event_service.service import catalog
 from event_service.service.access import managed_event
@@ -93,6 +94,7 @@ async def create_event(
         moved=("starts_at",),
     )
     rules = data.hold_rules.applied_to(HoldRules()) if data.hold_rules else HoldRules()
+    room = data.waiting_room.applied_to(WaitingRoom()) if data.waiting_room else WaitingRoom()
     event = EventRow(
         id=uuid.uuid4(),
         organizer_id=user.id,
@@ -110,6 +112,7 @@ async def create_event(
         created_at=now,
         updated_at=now,
         **_rule_columns(rules),
+        waiting_room=room.model_dump(),
     )
     async with transaction(session):
         await repository.add_event(session, event, _tier_rows(event.id, data.tiers))
@@ -182,9 +185,14 @@ async def update_event(
 
 def _new_values(event: EventRow, data: EventUpdate, given: dict[str, Any]) -> dict[str, Any]:
     """The columns a PATCH sets (hold rules merged into the event's current ones)."""
-    values = {k: v for k, v in given.items() if k not in _LAYOUT_FIELDS | {"hold_rules"}}
+    values = {
+        k: v for k, v in given.items() if k not in _LAYOUT_FIELDS | {"hold_rules", "waiting_room"}
+    }
     if data.hold_rules is not None:
         values |= _rule_columns(data.hold_rules.applied_to(catalog.hold_rules_of(event)))
+    if data.waiting_room is not None:
+        room = data.waiting_room.applied_to(catalog.waiting_room_of(event))
+        values["waiting_room"] = room.model_dump()
     return values
 
 

@@ -65,6 +65,12 @@ class Facts:
     verified_email_required: bool = False
     max_per_address: int | None = None
     rehold_cooldown: int = 0
+    # the waiting room (schemas.WaitingRoom as a dict; None: none)
+    waiting_room: dict[str, Any] | None = None
+
+    @property
+    def room_enabled(self) -> bool:
+        return bool(self.waiting_room and self.waiting_room.get("enabled"))
 
     @property
     def reserved(self) -> list[str]:
@@ -182,6 +188,7 @@ def facts_data(row: dict[str, Any]) -> str:
             "verified_email_required": row["verified_email_required"],
             "max_per_address": row["max_live_holds_per_address"],
             "rehold_cooldown": row["rehold_cooldown_seconds"],
+            "waiting_room": row["waiting_room"],
         }
     )
 
@@ -208,13 +215,14 @@ def facts_of(event_id: uuid.UUID, token: str, data: str) -> Facts:
         verified_email_required=bool(d["verified_email_required"]),
         max_per_address=d["max_per_address"],
         rehold_cooldown=int(d["rehold_cooldown"]),
+        waiting_room=d["waiting_room"],
     )
 
 
 def current_format(data: str) -> bool:
-    """Facts an older release wrote lack the hold rules or the event's title, place and start
-    (for booking's claim): they are loaded again."""
-    return '"rehold_cooldown"' in data and '"starts_at"' in data
+    """Facts an older release wrote lack the waiting room (or the hold rules, or the event's
+    title, place and start for booking's claim): they are loaded again."""
+    return all(f'"{name}"' in data for name in ("waiting_room", "rehold_cooldown", "starts_at"))
 
 
 class Bounded(dict[K, V]):

@@ -37,6 +37,7 @@ from event_service.holds import (
 )
 from event_service.metrics import HOLDS
 from event_service.schemas import HeldSeat, HoldCreate, HoldRead
+from event_service.service import room
 from event_service.service.access import may_see, on_sale
 from event_service.service.best import BestAvailable, LostRace, hold_best_available
 from event_service.service.facts_cache import Facts
@@ -85,12 +86,21 @@ def _hold_read(hold: Hold) -> HoldRead:
 
 
 async def create_hold(
-    ctx: Context, *, user: Principal, event_id: uuid.UUID, data: HoldCreate, address: str = ""
+    ctx: Context,
+    *,
+    user: Principal,
+    event_id: uuid.UUID,
+    data: HoldCreate,
+    address: str = "",
+    admission: str | None = None,
 ) -> HoldRead:
     """Hold the asked places (see :func:`_create_hold`), counted in ``ticketing_holds_total``
-    by outcome."""
+    by outcome. ``admission``: the caller's ``X-Admission-Token`` (needed while the event's
+    waiting room is on)."""
     try:
-        hold = await _create_hold(ctx, user=user, event_id=event_id, data=data, address=address)
+        hold = await _create_hold(
+            ctx, user=user, event_id=event_id, data=data, address=address, admission=admission
+        )
     except DomainError as exc:
         outcome = _REFUSALS.get(type(exc))
         if outcome is not None:
@@ -113,7 +123,13 @@ _REFUSALS: dict[type[DomainError], str] = {
 
 
 async def _create_hold(
-    ctx: Context, *, user: Principal, event_id: uuid.UUID, data: HoldCreate, address: str
+    ctx: Context,
+    *,
+    user: Principal,
+    event_id: uuid.UUID,
+    data: HoldCreate,
+    address: str,
+    admission: str | None,
 ) -> HoldRead:
     """Hold the asked seats, general-admission places or best available seats — all or nothing,
     within the order and buyer limits and the event's hold rules (checked in the same Redis
@@ -126,7 +142,7 @@ async def _create_hold(
     for _ in range(_ATTEMPTS):
         facts = await ctx.facts.get(event_id)
         try:
-            checked, wanted = await _check(ctx, facts, user, data)
+            checked, wanted = await _check(ctx, facts, user, data, admission)
         except DomainError:
             if await ctx.facts.confirm(facts):
                 raise
@@ -181,13 +197,14 @@ def _refusal(
 
 
 async def _check(
-    ctx: Context, facts: Facts | None, user: Principal, data: HoldCreate
+    ctx: Context, facts: Facts | None, user: Principal, data: HoldCreate, admission: str | None
 ) -> tuple[Facts, _Wanted]:
     """The rules decided by the facts (and the layout) alone; what the request wants."""
     if facts is None or not may_see(facts.status, facts.organizer_id, user):
         raise NotFound("No such event.")
     if not on_sale(facts, ctx.clock.now()):
         raise SalesClosed()
+    room.check_admission(ctx, facts, user, admission)
     if facts.verified_email_required and not user.email_verified:
         raise EmailNotVerified()
     if data.seat_ids is not None:
