@@ -83,11 +83,17 @@ def test_collection_is_v21_with_journey_folders_when_parsed(collection: dict[str
     assert {"baseUrl", "adminEmail", "adminPassword", "mailUrl"} <= variables
 
 
+# Postman (newman) waits for an answer to end; a Server-Sent Events stream never does. It is
+# tested through the gateway in tests/e2e/test_live_availability.py.
+STREAMS = {("GET", "/api/events/{event_id}/live")}
+
+
 def test_collection_covers_every_public_operation_when_compared_to_openapi(
     collection: dict[str, Any], public_operations: set[tuple[str, str]]
 ) -> None:
     called = {operation_of(item, public_operations) for item in api_requests(collection)}
-    assert sorted(public_operations - called) == []
+    assert STREAMS.issubset(public_operations)  # still there: else drop it from STREAMS
+    assert sorted(public_operations - called - STREAMS) == []
     assert len(public_operations) >= 48
 
 

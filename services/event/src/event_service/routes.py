@@ -10,6 +10,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from event_service.deps import ContextDep, OptionalUser, Paging
 from event_service.schemas import (
@@ -24,6 +25,7 @@ from event_service.schemas import (
     SeatRead,
 )
 from event_service.service import browse, events, holds, room
+from event_service.service import live as live_stream
 from shared.openapi import errors, no_content
 from shared.pagination import Page
 from shared.runtime import SessionDep
@@ -251,3 +253,21 @@ async def my_queue_entry(event_id: uuid.UUID, user: CurrentUser, ctx: ContextDep
 async def leave_queue(event_id: uuid.UUID, user: CurrentUser, ctx: ContextDep) -> Response:
     await room.leave(ctx, user=user, event_id=event_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{event_id}/live",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events: availability first, then availability and seats "
+            "events as they change (at most two a second), a keepalive comment every 15 s",
+            "content": {"text/event-stream": {}},
+        }
+    },
+)
+async def live(event_id: uuid.UUID, user: OptionalUser, ctx: ContextDep) -> StreamingResponse:
+    """Live availability of the event (anyone who may see it)."""
+    stream = await live_stream.open_stream(ctx, user=user, event_id=event_id)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)

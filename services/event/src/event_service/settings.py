@@ -20,6 +20,10 @@ class Settings(ServiceSettings):
     ADMISSION_TOKEN_SECONDS: int = Field(default=600, ge=30, le=86_400)
     # how often ticketing_waiting_room_users is counted (which also moves idle lines on)
     WAITING_ROOM_COUNT_SECONDS: float = 5.0
+    # the live stream: how often an event's state is read while someone listens, and how often
+    # an idle stream says it is alive
+    LIVE_INTERVAL_SECONDS: float = Field(default=0.5, gt=0)
+    LIVE_KEEPALIVE_SECONDS: float = Field(default=15.0, gt=0)
     # how often ticketing_oversold_seats is recomputed from PostgreSQL
     OVERSOLD_CHECK_SECONDS: float = 10.0
     # The Redis mirror of sold seats is rebuilt from PostgreSQL after this long (or when lost).

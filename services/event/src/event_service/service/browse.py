@@ -229,3 +229,31 @@ async def seat_map(
                     pieces[i] = heads[i] + status.value + '"}'
         return SeatMap(etag, ("[" + ",".join(pieces) + "]").encode())
     raise RuntimeError("the event's facts or sold mirror changed again and again")
+
+
+_LIVE_TIER = ("code", "capacity", "available", "held", "sold")
+
+
+async def live_state(
+    ctx: Context, event_id: uuid.UUID
+) -> tuple[list[dict[str, Any]], set[str], set[str]] | None:
+    """What the live stream says of an event now: its tiers' counts, its sold and its held seats
+    (None: no such event any more). Never cached: the stream reads it at most twice a second."""
+    known = (await _known(ctx, [event_id]))[1].get(event_id)
+    facts = await ctx.facts.get(event_id)
+    if known is None or facts is None:
+        return None
+    counts = (await _live_counts(ctx, [known]))[event_id]
+    tiers = [{k: t[k] for k in _LIVE_TIER} for t in _tiers(known, counts)]
+    if not facts.reserved:
+        return tiers, set(), set()
+    for _ in range(_ATTEMPTS):
+        try:
+            sold, held = await ctx.sold.seat_states(event_id, facts.token, facts.reserved)
+            return tiers, set(sold), set(held)
+        except (FactsStale, MirrorMissing) as exc:
+            await recover(ctx, event_id, exc)
+        facts = await ctx.facts.get(event_id)
+        if facts is None:
+            return None
+    raise RuntimeError("the event's facts or sold mirror changed again and again")
