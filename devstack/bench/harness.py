@@ -31,6 +31,7 @@ from aiosmtpd.controller import Controller
 from devstack.bench import k6
 from devstack.bench.checks import invariants
 from devstack.bench.cpu import CpuMeter, groups, per_unit_ms
+from devstack.bench.flash import PLACES, admissions_out_of_order, prepare_flash_sale
 from devstack.bench.report import Report, Row, lines, save
 from devstack.bench.world import SEATS_PER_ROW, World, prepare
 from devstack.ports import free_port
@@ -257,6 +258,37 @@ class Bench:
         row.target, row.met = "goal 100 bookings/s", row.rate >= 99.0
         self.report.rows.append(row)
 
+    def flash_sale(self, buyers: int = 2000) -> None:
+        """2,000 buyers for 100 places through the waiting room (DESIGN.md "Performance")."""
+        say(f"bench: flash sale through the waiting room ({buyers} buyers, {PLACES} places) ...")
+        sale = prepare_flash_sale(self.world, self.stack.config, self.tmp, buyers)
+        s = k6.run("waiting_room.js", BENCH_DATA=sale.data)
+        admitted, late = admissions_out_of_order(self.stack.config, sale.event_id)
+        held, errors = s.count("flash_held"), s.count("server_errors")
+        p99 = s.trend("admitted_hold_ms", "p(99)")
+        note = (
+            f"{held} held of {PLACES}, {s.count('flash_sold_out')} × 409 once admitted, "
+            f"{s.count('flash_refused')} × 403, {admitted} admitted, {late} out of place order, "
+            f"{s.count('flash_not_admitted')} not admitted in time, "
+            f"{s.count('flash_join_failed')} joins failed, {errors} × 5xx; "
+            f"place reads p99 {s.trend('queue_read_ms', 'p(99)'):.0f} ms, "
+            f"join → admitted p50 {s.trend('queue_wait_ms', 'med') / 1000:.1f} s"
+        )
+        met = (
+            held <= PLACES
+            and late == 0
+            and errors == 0
+            and s.count("flash_refused") == 0
+            and s.count("flash_join_failed") == 0
+            and p99 < 500
+        )
+        self.report.rows.append(
+            Row(f"flash sale, waiting room ({buyers} buyers, {PLACES} places): admitted holds",
+                float("nan"), "", s.trend("admitted_hold_ms", "med"),
+                s.trend("admitted_hold_ms", "p(95)"), p99, note,
+                "0 oversold, in order, p99 < 500 ms, no 5xx", met)
+        )  # fmt: skip
+
     def journeys_by_users(self) -> None:
         """100 and 200 buyers going round as fast as they can (overload, no waiting room)."""
         for users in (100, 200):
@@ -341,6 +373,7 @@ def _run(bench: Bench, *, quick: bool, journey_rate: int) -> None:
     bench.browse()
     bench.holds()
     bench.journeys_at(journey_rate)
+    bench.flash_sale()
     if not quick:
         bench.journeys_at_most()
         bench.journeys_by_users()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -42,7 +43,9 @@ def run(script: str, **env: object) -> Summary:
         for key, value in env.items():
             command += ["-e", f"{key}={value}"]
         command.append(str(SCRIPTS / script))
-        subprocess.run(command, check=False, capture_output=True, text=True)
+        done = subprocess.run(command, check=False, capture_output=True, text=True)
+        if os.environ.get("BENCH_K6_LOG"):  # what k6 printed, for the one debugging a script
+            Path(os.environ["BENCH_K6_LOG"]).write_text(done.stdout + done.stderr)
         if not summary.exists():
             raise RuntimeError(f"k6 {script} wrote no summary")
         return Summary(json.loads(summary.read_text())["metrics"])

@@ -1,0 +1,112 @@
+"""The flash sale through the waiting room (DESIGN.md "Performance"): 2,000 buyers for 100
+places. The event is made through the gateway like any other; the buyers' access tokens are
+signed with the stack's own key (as auth would sign them: registering 2,000 people would spend
+minutes in argon2 and measure nothing of the sale). After the run the room's line is read from
+Redis: admissions must follow the places (an admission's expiry never earlier than that of a
+place before it)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import cast
+
+import httpx2
+from redis import Redis
+
+from auth_service.tokens import TokenSigner
+from devstack.bench.world import World
+from devstack.config import StackConfig
+from shared.keys import load_private_key
+
+PLACES = 100
+TIER = "ga"
+ADMIT_PER_MINUTE = 6000
+# no cap on live admissions: all 2,000 are admitted within 20 s of the start, in place order,
+# and 1,900 of them learn the places are gone (a cap would keep them waiting for 10 minutes)
+MAX_ACTIVE = None
+OPENS_IN_SECONDS = 20  # buyers who join before this are placed by the draw
+
+
+@dataclass(frozen=True)
+class FlashSale:
+    event_id: str
+    data: Path
+
+
+def prepare_flash_sale(world: World, cfg: StackConfig, folder: Path, buyers: int) -> FlashSale:
+    """A published general-admission event of ``PLACES`` places behind its waiting room, its
+    sale ``OPENS_IN_SECONDS`` away, and ``buyers`` signed tokens, as k6 input."""
+    starts = datetime.now(UTC) + timedelta(days=20)
+    body = {
+        "title": f"Flash {uuid.uuid4().hex[:6]}",
+        "location": "Bench Arena",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=3)).isoformat(),
+        "sales_start_at": (datetime.now(UTC) + timedelta(seconds=OPENS_IN_SECONDS)).isoformat(),
+        "currency": "USD",
+        "max_tickets_per_order": 2,
+        "max_tickets_per_buyer": 2,
+        "hold_rules": {"max_live_holds_per_address": None, "rehold_cooldown_seconds": 0},
+        "waiting_room": {
+            "enabled": True,
+            "admit_per_minute": ADMIT_PER_MINUTE,
+            "max_active": MAX_ACTIVE,
+            "opens_before_sale_seconds": 900,
+        },
+        "tiers": [{"code": TIER, "name": "Floor", "price": 5000, "capacity": PLACES}],
+    }
+    auth = {"Authorization": f"Bearer {world.organizer_token}"}
+    with httpx2.Client(base_url=world.gateway_url, timeout=30) as http:
+        created = http.post("/api/events", json=body, headers=auth)
+        if created.status_code != 201:
+            raise RuntimeError(f"flash event: {created.text}")
+        event_id = str(created.json()["id"])
+        published = http.post(f"/api/events/{event_id}/publish", headers=auth)
+        if published.status_code != 200:
+            raise RuntimeError(f"flash publish: {published.text}")
+    path = folder / "flash.json"
+    path.write_text(
+        json.dumps(
+            {
+                "gateway_url": world.gateway_url,
+                "event_id": event_id,
+                "tier": TIER,
+                "tokens": _tokens(cfg, buyers),
+            }
+        )
+    )
+    return FlashSale(event_id, path)
+
+
+def _tokens(cfg: StackConfig, buyers: int) -> list[str]:
+    signer = TokenSigner(
+        load_private_key(cfg.keys_dir / "jwt_ed25519.pem", create=False),
+        issuer="ticketing-auth",
+        audience="ticketing",
+        ttl_seconds=3600,
+    )
+    now = datetime.now(UTC)
+    return [
+        signer.mint(
+            user_id=uuid.uuid4(), email=f"flash{i}@bench.test", role="customer", now=now
+        ).token
+        for i in range(buyers)
+    ]
+
+
+def admissions_out_of_order(cfg: StackConfig, event_id: str) -> tuple[int, int]:
+    """(admitted people, admissions out of place order) in the room's Redis state."""
+    tag = f"{cfg.redis_prefix}event:v2:room:{{{event_id}}}"
+    redis = Redis.from_url(cfg.redis_url)
+    try:
+        line = cast(list[tuple[bytes, float]], redis.zrange(f"{tag}:line", 0, -1, withscores=True))
+        admitted = cast(dict[bytes, bytes], redis.hgetall(f"{tag}:admitted"))
+    finally:
+        redis.close()
+    expiries = [int(admitted[user]) for user, _place in line if user in admitted]
+    late = sum(1 for a, b in zip(expiries, expiries[1:], strict=False) if b < a)
+    return len(expiries), late
