@@ -28,6 +28,10 @@ def _room(**overrides: Any) -> dict[str, Any]:
     return {"enabled": True, "admit_per_minute": 6, **overrides}
 
 
+# the test buyers' tokens do not say their email is verified, which a room requires by default
+ANYONE = {"verified_email_required": False}
+
+
 async def _on_sale_with_room(make_event: Any, clock: Clock, **room: Any) -> dict[str, Any]:
     """An event whose sale opens in a minute (its room opens at once), then the clock moved to
     the sales start: later joiners queue in arrival order."""
@@ -35,6 +39,7 @@ async def _on_sale_with_room(make_event: Any, clock: Clock, **room: Any) -> dict
     event = await make_event(
         sales_start_at=start.isoformat(),
         waiting_room=_room(opens_before_sale_seconds=0, **room),
+        hold_rules=ANYONE,
     )
     clock.advance(timedelta(minutes=1, seconds=1))
     return event
@@ -156,7 +161,7 @@ async def test_hold_is_403_with_someone_elses_another_events_a_forged_or_an_expi
     client: httpx2.AsyncClient, make_event: Any, buyer: Any, clock: Clock, holds_path: Any
 ) -> None:
     event = await _on_sale_with_room(make_event, clock)
-    other = await make_event(waiting_room=_room())
+    other = await make_event(waiting_room=_room(), hold_rules=ANYONE)
     owner, stranger = buyer(), buyer()
     await _join(client, event, owner)
     await _join(client, other, owner)
@@ -278,6 +283,12 @@ async def test_turning_the_room_on_with_a_patch_gates_holds_at_once(
         json={"waiting_room": {"enabled": True, "admit_per_minute": 120, "max_active": 50}},
         headers=organizer["headers"],
     )
+    unverified = await client.post(
+        holds_path(event), json={"seat_ids": ["A-A-4"]}, headers=buyer()["headers"]
+    )
+    await client.patch(
+        f"/api/events/{event['id']}", json={"hold_rules": ANYONE}, headers=organizer["headers"]
+    )
     after = await client.post(
         holds_path(event), json={"seat_ids": ["A-A-4"]}, headers=buyer()["headers"]
     )
@@ -289,6 +300,9 @@ async def test_turning_the_room_on_with_a_patch_gates_holds_at_once(
 
     assert before.status_code == 201
     assert patched.status_code == 200, patched.text
+    # turning the room on also requires a verified email, unless the organizer says otherwise
+    assert patched.json()["hold_rules"]["verified_email_required"] is True
+    assert (unverified.status_code, unverified.json()["error"]) == (403, "email_not_verified")
     room = patched.json()["waiting_room"]
     assert room == {
         "enabled": True,
@@ -319,3 +333,15 @@ async def test_gauge_counts_the_rooms_by_state_when_counted(
         return REGISTRY.get_sample_value("ticketing_waiting_room_users", {"state": state}) or 0
 
     assert gauge("admitted") >= 1 and gauge("waiting") >= 2
+
+
+async def test_a_room_requires_a_verified_email_by_default_unless_the_organizer_says_otherwise(
+    make_event: Any,
+) -> None:
+    guarded = await make_event(waiting_room=_room())
+    open_to_all = await make_event(waiting_room=_room(), hold_rules=ANYONE)
+    plain = await make_event()
+
+    assert guarded["hold_rules"]["verified_email_required"] is True
+    assert open_to_all["hold_rules"]["verified_email_required"] is False
+    assert plain["hold_rules"]["verified_email_required"] is False

@@ -93,8 +93,10 @@ async def create_event(
         now=now,
         moved=("starts_at",),
     )
-    rules = data.hold_rules.applied_to(HoldRules()) if data.hold_rules else HoldRules()
     room = data.waiting_room.applied_to(WaitingRoom()) if data.waiting_room else WaitingRoom()
+    # verified email is required by default behind a waiting room (bots' throw-away accounts)
+    default_rules = HoldRules(verified_email_required=room.enabled)
+    rules = data.hold_rules.applied_to(default_rules) if data.hold_rules else default_rules
     event = EventRow(
         id=uuid.uuid4(),
         organizer_id=user.id,
@@ -191,8 +193,14 @@ def _new_values(event: EventRow, data: EventUpdate, given: dict[str, Any]) -> di
     if data.hold_rules is not None:
         values |= _rule_columns(data.hold_rules.applied_to(catalog.hold_rules_of(event)))
     if data.waiting_room is not None:
-        room = data.waiting_room.applied_to(catalog.waiting_room_of(event))
+        before = catalog.waiting_room_of(event)
+        room = data.waiting_room.applied_to(before)
         values["waiting_room"] = room.model_dump()
+        told = data.hold_rules is not None and (
+            "verified_email_required" in data.hold_rules.model_fields_set
+        )
+        if room.enabled and not before.enabled and not told:
+            values["verified_email_required"] = True  # the default behind a waiting room
     return values
 
 
