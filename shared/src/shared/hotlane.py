@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
-from starlette.types import Message, Receive, Scope
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError
 from shared.idempotency import IDEMPOTENCY_KEY_PATTERN
@@ -42,6 +42,42 @@ class RouteLabel:
 
 class NotMine(Exception):
     """The lane cannot answer this request exactly as the route would: FastAPI's to answer."""
+
+
+Answer = Callable[[Scope, Principal, M, "str | None"], Awaitable[Any]]
+
+
+async def idempotent_post(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    *,
+    model: type[M],
+    max_bytes: int,
+    route: RouteLabel,
+    answer: Answer[M],
+) -> None:
+    """A JSON POST with an optional Idempotency-Key (a booking, a payment): answered by
+    ``answer(scope, user, body, key)`` when the lane can take it, else handed to ``app`` (with
+    the body replayed)."""
+    try:
+        headers = first_headers(scope)
+        token = bearer(headers, json_body=True)
+        key = idempotency_key(headers)
+    except NotMine:
+        await app(scope, receive, send)
+        return
+    raw, replay = await read_body(receive, max_bytes=max_bytes)
+    try:
+        body = parse(model, raw)
+        caller = await user(scope, token)
+    except NotMine:
+        await app(scope, replay, send)
+        return
+    scope["route"] = route
+    response = await answer(scope, caller, body, key)
+    await response(scope, replay, send)
 
 
 def first_headers(scope: Scope) -> dict[bytes, bytes]:

@@ -62,23 +62,16 @@ class HotBookings:
         await response(scope, receive, send)
 
     async def _create(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            headers = hotlane.first_headers(scope)
-            token = hotlane.bearer(headers, json_body=True)
-            key = hotlane.idempotency_key(headers)
-        except NotMine:
-            await self.app(scope, receive, send)
-            return
-        raw, replay = await hotlane.read_body(receive, max_bytes=_MAX_BODY)
-        try:
-            body = hotlane.parse(BookingCreate, raw)
-            user = await hotlane.user(scope, token)
-        except NotMine:
-            await self.app(scope, replay, send)
-            return
-        scope["route"] = _CREATE_ROUTE
-        response = await _answer_create(scope, user, body, key)
-        await response(scope, replay, send)
+        await hotlane.idempotent_post(
+            self.app,
+            scope,
+            receive,
+            send,
+            model=BookingCreate,
+            max_bytes=_MAX_BODY,
+            route=_CREATE_ROUTE,
+            answer=_answer_create,
+        )
 
 
 async def _answer_read(scope: Scope, user: Principal, booking_id: uuid.UUID) -> Any:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from booking_service.schemas import BookingDetail
-from services.booking.tests.integration.round_trips import counting
 from shared.contracts.booking import BookingSnapshotV1
 from shared.settings import DEV_INTERNAL_TOKEN
+from shared.testing.round_trips import counting
 
 pytestmark = [
     pytest.mark.integration,

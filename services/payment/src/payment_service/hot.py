@@ -17,7 +17,7 @@ from payment_service import service
 from payment_service.context import Context
 from payment_service.schemas import PaymentCreate
 from shared import hotlane
-from shared.hotlane import NotMine, RouteLabel
+from shared.hotlane import RouteLabel
 from shared.security import Principal
 
 _PATH = "/api/payments"
@@ -32,25 +32,19 @@ class HotPayments:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != _PATH:
-                raise NotMine
-            headers = hotlane.first_headers(scope)
-            token = hotlane.bearer(headers, json_body=True)
-            key = hotlane.idempotency_key(headers)
-        except NotMine:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != _PATH:
             await self.app(scope, receive, send)
             return
-        raw, replay = await hotlane.read_body(receive, max_bytes=_MAX_BODY)
-        try:
-            body = hotlane.parse(PaymentCreate, raw)
-            user = await hotlane.user(scope, token)
-        except NotMine:
-            await self.app(scope, replay, send)
-            return
-        scope["route"] = _ROUTE
-        response = await _answer(scope, user, body, key)
-        await response(scope, replay, send)
+        await hotlane.idempotent_post(
+            self.app,
+            scope,
+            receive,
+            send,
+            model=PaymentCreate,
+            max_bytes=_MAX_BODY,
+            route=_ROUTE,
+            answer=_answer,
+        )
 
 
 async def _answer(scope: Scope, user: Principal, body: PaymentCreate, key: str | None) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from services.payment.tests.integration.conftest import GOOD_CARD
-from services.payment.tests.integration.round_trips import counting
+from shared.testing.round_trips import counting
 
 pytestmark = [
     pytest.mark.integration,

@@ -1,14 +1,15 @@
-"""What a piece of code sends to PostgreSQL: its statements (as SQLAlchemy runs them) and its
-transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT…, as the asyncpg connection sends
-them) — counted for the calling task (and the tasks it starts) only, so the service's
-background jobs do not blur the count. A regression on a hot path shows as a longer list."""
+"""Round trips to PostgreSQL, for tests of hot paths: what a piece of code sends — its
+statements (as SQLAlchemy runs them) and its transaction control (BEGIN, COMMIT, ROLLBACK,
+SAVEPOINT…, as the asyncpg connection sends them) — counted for the calling task (and the tasks
+it starts) only, so the service's background jobs do not blur the count. A regression on a hot
+path shows as a longer list."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import contextvars
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +60,7 @@ async def counting(engine: AsyncEngine) -> AsyncIterator[RoundTrips]:
     """``async with counting(runtime.engine) as trips:`` — what the body sent."""
     trips = RoundTrips()
     sync = engine.sync_engine
-    listeners = [
+    listeners: list[tuple[Any, str, Callable[..., Any]]] = [
         (sync, "before_cursor_execute", _on_statement),
         (sync.pool, "checkout", _on_checkout),
         (sync.pool, "checkin", _on_checkin),
