@@ -83,7 +83,10 @@ local function entry(u)
   return false
 end
 
+-- The room's keys live until a day after the event (never set in the past: that would delete
+-- them on the spot).
 local function keep(...)
+  if tonumber(p.expire_at) <= now_ms() then return end
   for _, key in ipairs({...}) do redis.call('PEXPIREAT', key, ms(p.expire_at)) end
 end
 
