@@ -90,13 +90,7 @@ async def _answer_create(
     try:
         async with ctx.sessionmaker() as session:
             result = await service.create_booking(
-                session,
-                single=ctx.single,
-                events=ctx.events,
-                settings=ctx.settings,
-                user=user,
-                hold_id=body.hold_id,
-                idempotency_key=key,
+                session, ctx=ctx, user=user, hold_id=body.hold_id, idempotency_key=key
             )
     except Exception as exc:
         return await hotlane.error_answer(scope, exc)

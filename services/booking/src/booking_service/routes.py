@@ -40,13 +40,7 @@ async def create_booking(
 ) -> JSONResponse:
     """Book the caller's hold; it then waits for payment until ``expires_at``."""
     result = await service.create_booking(
-        session,
-        single=ctx.single,
-        events=ctx.events,
-        settings=ctx.settings,
-        user=user,
-        hold_id=body.hold_id,
-        idempotency_key=idempotency_key,
+        session, ctx=ctx, user=user, hold_id=body.hold_id, idempotency_key=idempotency_key
     )
     return result.answer()
 

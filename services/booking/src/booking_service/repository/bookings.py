@@ -20,7 +20,7 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from booking_service.domain import ACTIVE_STATUSES, BookingStatus
-from booking_service.metrics import BOOKINGS, booking_outcome
+from booking_service.metrics import ENTERED
 from shared.db import count_on_commit, fetch_alone
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
@@ -201,7 +201,7 @@ async def add_booking(session: AsyncSession, booking: BookingRow, *, now: dateti
             "prices": [s.price for s in seats],
         },
     )
-    count_on_commit(session, BOOKINGS.labels(booking_outcome(BookingStatus(booking.status))))
+    count_on_commit(session, ENTERED[BookingStatus(booking.status)])
 
 
 async def find_booking_of_hold(
@@ -239,7 +239,7 @@ async def transition(
     }
     moved = bool((await session.execute(_TRANSITION, params)).scalar_one())
     if moved:
-        count_on_commit(session, BOOKINGS.labels(booking_outcome(target)))
+        count_on_commit(session, ENTERED[target])
     return moved
 
 
@@ -271,7 +271,7 @@ async def confirm(
     }
     confirmed = bool((await session.execute(_CONFIRM, params)).scalar_one())
     if confirmed:
-        count_on_commit(session, BOOKINGS.labels(booking_outcome(BookingStatus.CONFIRMED)))
+        count_on_commit(session, ENTERED[BookingStatus.CONFIRMED])
     return confirmed
 
 

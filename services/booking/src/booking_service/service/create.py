@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -18,7 +18,6 @@ from booking_service.orm import ACTIVE_SEAT_INDEX, HOLD_UNIQUE
 from booking_service.repository import BookingRow, SeatRow
 from booking_service.schemas import BookingRead, EventRead, SeatRead
 from booking_service.service import messages
-from booking_service.settings import Settings
 from shared.contracts.event import HoldClaimedV1
 from shared.db import utcnow
 from shared.errors import AlreadyExists, DomainError
@@ -26,13 +25,14 @@ from shared.idempotency import KeyClaim, StoredResponse, run_once
 from shared.messaging import outbox
 from shared.security import Principal
 
+if TYPE_CHECKING:  # the context imports the service package (for its jobs)
+    from booking_service.context import Context
+
 
 async def create_booking(
     session: AsyncSession,
     *,
-    single: AsyncEngine,
-    events: EventClient,
-    settings: Settings,
+    ctx: Context,
     user: Principal,
     hold_id: str,
     idempotency_key: str | None,
@@ -43,15 +43,15 @@ async def create_booking(
         user_id=user.id,
         key=idempotency_key,
         body={"hold_id": hold_id},
-        settings=settings,
+        settings=ctx.settings,
         run=partial(
             _book_hold,
             session,
-            single=single,
-            events=events,
+            single=ctx.single,
+            events=ctx.events,
             user=user,
             hold_id=hold_id,
-            window_seconds=settings.PAYMENT_WINDOW_SECONDS,
+            window_seconds=ctx.settings.PAYMENT_WINDOW_SECONDS,
         ),
     )
 
