@@ -14,7 +14,7 @@ from event_service.clock import Clock
 from event_service.holds import FactsStore, HoldStore, Keys, Scripts, SoldMirror
 from event_service.holds.room import WaitingRoomStore
 from event_service.live import LiveHub
-from event_service.metrics import HOLDS, WAITING_ROOM_USERS
+from event_service.metrics import HOLD, WAITING_ROOM_USERS
 from event_service.service.facts_cache import FactsCache
 from event_service.service.room import count_rooms
 from event_service.settings import Settings
@@ -64,7 +64,7 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
 async def sweep_lapsed_holds(ctx: Context) -> None:
     """The hold sweeper: lapsed general-admission holds give their places back (only events
     with a hold due are visited)."""
-    HOLDS.labels("expired").inc(await ctx.holds.sweep())
+    HOLD["expired"].inc(await ctx.holds.sweep())
 
 
 async def count_oversold(ctx: Context) -> None:

@@ -14,8 +14,12 @@ HOLDS = Counter(
     "booking.",
     ["outcome"],
 )
-for _outcome in ("created", "conflict", "limit", "closed", "released", "expired", "claimed"):
-    HOLDS.labels(_outcome)  # every outcome reads 0 from the start, so rates see the first one
+# each outcome's counter, made once (so every outcome reads 0 from the start, and a hold pays a
+# dictionary lookup, not a labels() call)
+HOLD = {
+    outcome: HOLDS.labels(outcome)
+    for outcome in ("created", "conflict", "limit", "closed", "released", "expired", "claimed")
+}
 
 WAITING_ROOM_USERS = Gauge(
     "ticketing_waiting_room_users",

@@ -16,8 +16,8 @@ PAYMENTS = Counter(
     "interrupted), refunded.",
     ["outcome"],
 )
-for _outcome in ("succeeded", "failed", "refunded"):
-    PAYMENTS.labels(_outcome)  # every outcome reads 0 from the start
+# each outcome's counter, made once (every outcome reads 0 from the start)
+_SUCCEEDED, _FAILED, _REFUNDED = (PAYMENTS.labels(o) for o in ("succeeded", "failed", "refunded"))
 
 REVENUE = Counter(
     "ticketing_revenue_minor_units_total",
@@ -33,14 +33,14 @@ REFUNDED = Counter(
 
 
 def count_charged(session: AsyncSession, *, amount: int, currency: str) -> None:
-    count_on_commit(session, PAYMENTS.labels("succeeded"))
+    count_on_commit(session, _SUCCEEDED)
     count_on_commit(session, REVENUE.labels(currency), amount)
 
 
 def count_failed(session: AsyncSession) -> None:
-    count_on_commit(session, PAYMENTS.labels("failed"))
+    count_on_commit(session, _FAILED)
 
 
 def count_refunded(session: AsyncSession, *, amount: int, currency: str) -> None:
-    count_on_commit(session, PAYMENTS.labels("refunded"))
+    count_on_commit(session, _REFUNDED)
     count_on_commit(session, REFUNDED.labels(currency), amount)

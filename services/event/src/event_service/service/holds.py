@@ -35,7 +35,7 @@ from event_service.holds import (
     OrderLimit,
     Place,
 )
-from event_service.metrics import HOLDS
+from event_service.metrics import HOLD
 from event_service.schemas import HeldSeat, HoldCreate, HoldRead
 from event_service.service import room
 from event_service.service.access import may_see, on_sale
@@ -104,9 +104,9 @@ async def create_hold(
     except DomainError as exc:
         outcome = _REFUSALS.get(type(exc))
         if outcome is not None:
-            HOLDS.labels(outcome).inc()
+            HOLD[outcome].inc()
         raise
-    HOLDS.labels("created").inc()
+    HOLD["created"].inc()
     return hold
 
 
@@ -299,5 +299,5 @@ async def release_hold(ctx: Context, *, user: Principal, event_id: uuid.UUID, ho
         raise NotFound("No such hold (it may have expired).") from exc
     if not released:
         raise NotFound("No such hold (it may have expired).")
-    HOLDS.labels("released").inc()
+    HOLD["released"].inc()
     log.info("hold_released", event_id=str(event_id), hold_id=hold_id)

@@ -30,7 +30,7 @@ from event_service.holds import (
     NoGroupFree,
     Place,
 )
-from event_service.metrics import HOLDS
+from event_service.metrics import HOLD
 from event_service.orm import EventRow, TicketTierRow
 from event_service.schemas import claim_problems, retake_problems
 from event_service.service.access import on_sale
@@ -106,7 +106,7 @@ async def claim_hold(ctx: Context, *, hold_id: str, data: HoldClaimRequestV1) ->
             raise Forbidden("The hold belongs to someone else.") from exc
         if hold is None:
             raise HoldExpired()
-        HOLDS.labels("claimed").inc()
+        HOLD["claimed"].inc()
         return _claimed(hold, facts)
     raise RuntimeError("the event's facts changed again and again")
 
