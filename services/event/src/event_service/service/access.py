@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +14,9 @@ from event_service.orm import EventRow
 from event_service.service.facts_cache import Facts
 from shared.errors import Forbidden, NotFound
 from shared.security import Principal
+
+if TYPE_CHECKING:  # the context imports the use cases that import this module
+    from event_service.context import Context
 
 
 def manages(organizer_id: uuid.UUID, user: Principal | None) -> bool:
@@ -39,6 +43,14 @@ async def managed_event(session: AsyncSession, event_id: uuid.UUID, user: Princi
     if not manages(event.organizer_id, user):
         raise Forbidden("Only the event's organizer or an admin may do this.")
     return event
+
+
+async def visible_facts(ctx: Context, event_id: uuid.UUID, user: Principal | None) -> Facts:
+    """The event's facts if the caller may see it (404 otherwise, also for drafts of others)."""
+    facts = await ctx.facts.get(event_id)
+    if facts is None or not may_see(facts.status, facts.organizer_id, user):
+        raise NotFound("No such event.")
+    return facts
 
 
 def on_sale(event: Facts | EventRow, now: datetime) -> bool:

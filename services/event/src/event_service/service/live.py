@@ -10,8 +10,7 @@ from collections.abc import AsyncIterator
 from event_service.context import Context
 from event_service.live import State
 from event_service.service import browse
-from event_service.service.access import may_see
-from shared.errors import NotFound
+from event_service.service.access import visible_facts
 from shared.security import Principal
 
 
@@ -19,9 +18,7 @@ async def open_stream(
     ctx: Context, *, user: Principal | None, event_id: uuid.UUID
 ) -> AsyncIterator[bytes]:
     """The caller's stream of an event they may see (404 otherwise, before the stream starts)."""
-    facts = await ctx.facts.get(event_id)
-    if facts is None or not may_see(facts.status, facts.organizer_id, user):
-        raise NotFound("No such event.")
+    await visible_facts(ctx, event_id, user)
 
     async def read() -> State | None:
         found = await browse.live_state(ctx, event_id)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from event_service.domain import AdmissionRequired, SalesClosed, WaitingRoomDisabled
 from event_service.holds.room import RoomCount, RoomEntry, RoomRules, ms_of
 from event_service.schemas import QueueEntryRead, WaitingRoom
-from event_service.service.access import may_see
+from event_service.service.access import visible_facts
 from event_service.service.facts_cache import Facts
 from shared.errors import NotFound
 from shared.logging import get_logger
@@ -69,9 +69,7 @@ async def my_entry(ctx: Context, *, user: Principal, event_id: uuid.UUID) -> Que
 
 async def leave(ctx: Context, *, user: Principal, event_id: uuid.UUID) -> None:
     """Leave the line (nothing to do if you are not in it); a later join queues at the back."""
-    facts = await ctx.facts.get(event_id)
-    if facts is None or not may_see(facts.status, facts.organizer_id, user):
-        raise NotFound("No such event.")
+    await visible_facts(ctx, event_id, user)
     await ctx.room.leave(event_id, user.id, ms_of(ctx.clock.now()))
 
 
@@ -106,9 +104,7 @@ async def count_rooms(ctx: Context) -> RoomCount:
 
 
 async def _room(ctx: Context, user: Principal, event_id: uuid.UUID) -> tuple[Facts, WaitingRoom]:
-    facts = await ctx.facts.get(event_id)
-    if facts is None or not may_see(facts.status, facts.organizer_id, user):
-        raise NotFound("No such event.")
+    facts = await visible_facts(ctx, event_id, user)
     room = room_of(facts)
     if not room.enabled:
         raise WaitingRoomDisabled()
