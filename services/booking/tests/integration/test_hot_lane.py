@@ -14,6 +14,7 @@ import pytest
 from booking_service import hot
 from services.booking.tests.integration.conftest import Customer
 from shared.observability import HTTP_REQUESTS
+from shared.testing.hotlane import answers_taken
 
 pytestmark = pytest.mark.integration
 
@@ -153,15 +154,7 @@ async def test_hot_lane_creates_as_the_route_does_when_the_same_bookings_are_ask
 async def test_hot_lane_takes_owned_reads_and_leaves_the_rest_to_fastapi_when_unsure(
     client: httpx2.AsyncClient, customer: Any, book: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    taken: list[int] = []
-    answer = hot._answer_read
-
-    async def counting(*args: Any) -> Any:
-        response = await answer(*args)
-        taken.append(response.status_code)
-        return response
-
-    monkeypatch.setattr(hot, "_answer_read", counting)
+    taken = answers_taken(monkeypatch, hot, "_answer_read")
     buyer = customer()
     booking = (await book(buyer)).json()
     path = f"/api/bookings/{booking['id']}"

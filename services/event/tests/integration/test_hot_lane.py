@@ -13,6 +13,7 @@ import pytest
 
 from event_service import hot
 from shared.observability import HTTP_REQUESTS
+from shared.testing.hotlane import answers_taken
 
 pytestmark = pytest.mark.integration
 
@@ -92,15 +93,7 @@ async def test_hot_lane_answers_every_request_as_the_route_does_when_the_same_ar
 async def test_hot_lane_takes_a_hold_and_leaves_the_rest_to_fastapi_when_unsure(
     client: httpx2.AsyncClient, make_event: Any, buyer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    taken: list[int] = []
-    answer = hot._answer
-
-    async def counting(*args: Any) -> Any:
-        response = await answer(*args)
-        taken.append(response.status_code)
-        return response
-
-    monkeypatch.setattr(hot, "_answer", counting)
+    taken = answers_taken(monkeypatch, hot, "_answer")
     event = await make_event()
     path = f"/api/events/{event['id']}/holds"
     me = buyer()

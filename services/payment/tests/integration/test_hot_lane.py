@@ -14,6 +14,7 @@ import pytest
 from payment_service import hot
 from services.payment.tests.integration.conftest import GOOD_CARD
 from shared.observability import HTTP_REQUESTS
+from shared.testing.hotlane import answers_taken
 
 pytestmark = pytest.mark.integration
 
@@ -101,15 +102,7 @@ async def test_hot_lane_takes_payments_and_leaves_the_rest_to_fastapi_when_unsur
     signer: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    taken: list[int] = []
-    answer = hot._answer
-
-    async def counting(*args: Any) -> Any:
-        response = await answer(*args)
-        taken.append(response.status_code)
-        return response
-
-    monkeypatch.setattr(hot, "_answer", counting)
+    taken = answers_taken(monkeypatch, hot, "_answer")
     user = uuid.uuid4()
     me = signer.headers(user_id=user)
     booking = await make_booking(user)
