@@ -98,8 +98,9 @@ def launch(mailbox: Mailbox) -> Launch:
 
 @pytest.fixture(scope="session")
 def stack(launch: Launch) -> Iterator[RunningStack]:
-    """The stack most modules share; each test actor has its own loopback address."""
-    with launch("e2e") as running:
+    """The stack most modules share; each test actor has its own loopback address. Waiting-list
+    offers last 10 s (the least allowed), so that a test sees one lapse."""
+    with launch("e2e", service_env={"event": {"WAITLIST_OFFER_SECONDS": "10"}}) as running:
         yield running
 
 

@@ -13,6 +13,7 @@ from event_service.cache import EventCache
 from event_service.clock import Clock
 from event_service.holds import FactsStore, HoldStore, Keys, Scripts, SoldMirror
 from event_service.holds.room import WaitingRoomStore
+from event_service.holds.waitlist import WaitlistStore
 from event_service.live import LiveHub
 from event_service.metrics import HOLD, WAITING_ROOM_USERS
 from event_service.service.facts_cache import FactsCache
@@ -33,6 +34,7 @@ class Context:
     facts: FactsCache  # the facts in this process's memory; ``facts.store``: them in Redis
     cache: EventCache
     room: WaitingRoomStore
+    waitlist: WaitlistStore
     live: LiveHub  # the live streams' feeds in this process
 
 
@@ -51,6 +53,7 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
         ),
         cache=EventCache(redis, keys, ttl_seconds=settings.EVENT_CACHE_SECONDS),
         room=WaitingRoomStore(redis, keys, scripts),
+        waitlist=WaitlistStore(redis, keys, scripts),
         live=LiveHub(),
     )
     rt.every(settings.HOLD_SWEEP_SECONDS, sweep_lapsed_holds, name="event-hold-sweeper")

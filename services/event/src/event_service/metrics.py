@@ -29,3 +29,12 @@ WAITING_ROOM_USERS = Gauge(
 )
 for _state in ("prequeue", "waiting", "admitted"):
     WAITING_ROOM_USERS.labels(_state)
+
+WAITLIST_OFFERS = Counter(
+    "ticketing_waitlist_offers_total",
+    "Waiting-list offers (holds made for the next in line) by outcome: made, lapsed (the hold "
+    "ended unsold; the places pass on), dropped (the entry could not be served: the buyer's "
+    "limit).",
+    ["outcome"],
+)
+WAITLIST = {outcome: WAITLIST_OFFERS.labels(outcome) for outcome in ("made", "lapsed", "dropped")}

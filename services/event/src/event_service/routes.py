@@ -23,8 +23,10 @@ from event_service.schemas import (
     HoldRead,
     QueueEntryRead,
     SeatRead,
+    WaitlistEntryRead,
+    WaitlistJoin,
 )
-from event_service.service import browse, events, holds, room
+from event_service.service import browse, events, holds, room, waitlist
 from event_service.service import live as live_stream
 from shared.openapi import errors, no_content
 from shared.pagination import Page
@@ -252,6 +254,46 @@ async def my_queue_entry(event_id: uuid.UUID, user: CurrentUser, ctx: ContextDep
 )
 async def leave_queue(event_id: uuid.UUID, user: CurrentUser, ctx: ContextDep) -> Response:
     await room.leave(ctx, user=user, event_id=event_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- the waiting list (API.md "On-sale protection") ------------------------------------------
+
+
+@router.post(
+    "/{event_id}/waitlist",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WaitlistEntryRead,
+    responses=_MANAGE,
+)
+async def join_waitlist(
+    event_id: uuid.UUID, body: WaitlistJoin, user: CurrentUser, ctx: ContextDep
+) -> WaitlistEntryRead:
+    """Join a sold-out tier's waiting list: places that come back are offered to it first, as a
+    hold of your own (see ``GET /{event_id}/waitlist/me``) and an email."""
+    return await waitlist.join(ctx, user=user, event_id=event_id, data=body)
+
+
+@router.get("/{event_id}/waitlist/me", response_model=list[WaitlistEntryRead])
+async def my_waitlist_entries(
+    event_id: uuid.UUID, user: CurrentUser, ctx: ContextDep
+) -> list[WaitlistEntryRead]:
+    """Your entries in the event's waiting lists; an ``offered`` one names its hold."""
+    return await waitlist.my_entries(ctx, user=user, event_id=event_id)
+
+
+@router.delete(
+    "/{event_id}/waitlist/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=no_content(204, "Left the tier's waiting list"),
+)
+async def leave_waitlist(
+    event_id: uuid.UUID,
+    user: CurrentUser,
+    ctx: ContextDep,
+    tier: Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$")],
+) -> Response:
+    await waitlist.leave(ctx, user=user, event_id=event_id, tier=tier)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

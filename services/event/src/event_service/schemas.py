@@ -311,3 +311,24 @@ class QueueEntryRead(BaseModel):
     joined_at: datetime
     admission_token: str | None = None
     admission_expires_at: datetime | None = None
+
+
+class WaitlistJoin(Input):
+    """Join a tier's waiting list for ``quantity`` places (within the event's order limit)."""
+
+    tier: Code
+    quantity: Annotated[int, Field(ge=1, le=1000)]
+
+
+class WaitlistEntryRead(BaseModel):
+    """An entry of a tier's waiting list (API.md "On-sale protection ... waiting list")."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    tier: str
+    quantity: int
+    position: int | None  # 1 = next in line; None once no longer waiting
+    status: str  # waiting, offered, expired, fulfilled
+    joined_at: datetime
+    hold_id: str | None = None  # offered: the hold made for you (book it as any hold)
+    expires_at: datetime | None = None  # offered: when the offer lapses

@@ -20,6 +20,10 @@ class Settings(ServiceSettings):
     ADMISSION_TOKEN_SECONDS: int = Field(default=600, ge=30, le=86_400)
     # how often ticketing_waiting_room_users is counted (which also moves idle lines on)
     WAITING_ROOM_COUNT_SECONDS: float = 5.0
+    # a waiting list's offer (a hold made for the next in line) lasts this long (API.md
+    # WAITLIST_OFFER_SECONDS); returned places are handed out this often
+    WAITLIST_OFFER_SECONDS: int = Field(default=900, ge=10, le=86_400)
+    WAITLIST_TICK_SECONDS: float = Field(default=1.0, gt=0)
     # the live stream: how often an event's state is read while someone listens, and how often
     # an idle stream says it is alive
     LIVE_INTERVAL_SECONDS: float = Field(default=0.5, gt=0)

@@ -51,6 +51,8 @@ async def settings(
         signer=signer,
         HOLD_SWEEP_SECONDS=0.2,
         AMQP_DELIVERY_LIMIT=2,
+        # the waiting lists' places are handed out by the tests (``waitlist.hand_out``), in step
+        WAITLIST_TICK_SECONDS=3600,
     )
     return settings
 

@@ -20,6 +20,7 @@ class NotificationKind(enum.StrEnum):
     ORGANIZER_DECISION = "organizer_decision"
     PASSWORD_RESET = "password_reset"
     EMAIL_VERIFICATION = "email_verification"
+    WAITLIST_OFFER = "waitlist_offer"
 
 
 class NotificationStatus(enum.StrEnum):

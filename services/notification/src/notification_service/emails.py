@@ -141,6 +141,30 @@ def booking_expired(*, greeting: str, booking_id: uuid.UUID) -> Email:
     )
 
 
+def waitlist_offer(
+    *,
+    greeting: str,
+    title: str,
+    starts_at: datetime,
+    places: int,
+    tier: str,
+    hold_id: str,
+    expires_at: datetime,
+    base_url: str,
+) -> Email:
+    return _compose(
+        f"Places for {clean_text(title)} are held for you",
+        greeting,
+        [
+            f"Places came back for {clean_text(title)} ({format_when(starts_at)}), and you were "
+            f"next on the waiting list: {places} place(s) of {clean_text(tier)} are held for you "
+            f"until {format_when(expires_at)}.",
+            f"Book them before then: POST {base_url}/api/bookings with "
+            f'{{"hold_id": "{hold_id}"}}. After that they go to the next in line.',
+        ],
+    )
+
+
 def refund(*, greeting: str, booking_id: uuid.UUID, amount: int, currency: str) -> Email:
     return _compose(
         f"Refund for booking {booking_id}",

@@ -15,6 +15,7 @@ from shared.contracts.auth import (
     UserVerificationRequestedV1,
 )
 from shared.contracts.booking import BookingCancelledV1, BookingConfirmedV1, BookingExpiredV1
+from shared.contracts.event import WaitlistOfferedV1
 from shared.contracts.payment import PaymentRefundedV1
 from shared.messaging import Handler
 
@@ -27,4 +28,5 @@ SUBSCRIPTIONS: dict[str, Handler[Context]] = {
     BookingCancelledV1.TYPE: service.tell_booking_cancelled,
     BookingExpiredV1.TYPE: service.tell_booking_expired,
     PaymentRefundedV1.TYPE: service.tell_refunded,
+    WaitlistOfferedV1.TYPE: service.tell_waitlist_offer,
 }

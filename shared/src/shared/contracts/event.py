@@ -47,6 +47,22 @@ class EventDeletedV1(Contract):
     title: str
 
 
+class WaitlistOfferedV1(Contract):
+    """Places came back and are held for someone on a waiting list until ``expires_at``: they
+    book them with ``POST /api/bookings {hold_id}`` (notification emails them)."""
+
+    TYPE = "waitlist.offered"
+    event_id: UUID
+    user_id: UUID
+    user_email: str | None = None
+    title: str
+    starts_at: datetime
+    tier: str
+    quantity: int
+    hold_id: str
+    expires_at: datetime
+
+
 # --- event's internal HTTP API (called by booking) -------------------------------------------
 
 

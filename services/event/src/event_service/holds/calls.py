@@ -16,6 +16,16 @@ def tiers_of(places: Sequence[Place]) -> list[str]:
     return list(dict.fromkeys(p.tier for p in places if p.seat_id is not None))
 
 
+def list_keys(keys: Keys, event_id: uuid.UUID, tiers: Sequence[str]) -> list[str]:
+    """The waiting line of each of ``tiers``, the event's waiting-list entries and open offers:
+    the last keys of the hold scripts (the list goes first, ``lua/prelude.lua``)."""
+    return [
+        *(keys.waitlist(event_id, t) for t in tiers),
+        keys.waitlist_entries(event_id),
+        keys.waitlist_offers(event_id),
+    ]
+
+
 def seat_args(
     keys: Keys, event_id: uuid.UUID, places: Sequence[Place]
 ) -> tuple[list[str], list[list[object]], list[str]]:

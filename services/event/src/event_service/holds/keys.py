@@ -34,6 +34,14 @@ Keys (TTL in brackets):
   event (status, sales window, limits, tiers; title, place and start for booking's claim),
   loaded from PostgreSQL under the shared inventory
   lock and deleted ("fenced") by every change under the exclusive lock [``EVENT_FACTS_SECONDS``];
+- ``event:wl:{E}:<tier>`` zset: the tier's waiting list, users by join number [the event's end +
+  a day];
+- ``event:wlent:{E}`` hash: waiting-list entries ``<tier>|<user>`` → JSON (id, quantity,
+  status, join time, offer's hold and deadline), ``#seq`` → the last join number [as the lines];
+- ``event:wloffers:{E}`` set: entries with an open offer (a hold made for them) [none: emptied as
+  offers are sold or lapse];
+- ``event:waitlists`` zset: events with a waiting list, by the time it may be forgotten [none];
+- ``event:wllock:{E}`` string: the process handing out the event's returned places [seconds];
 - ``event:sweep`` zset: events with general-admission holds by next expiry [none: one member per
   event, removed once it has none];
 - ``event:catalog:version`` string: a random token replaced on every event change, part of the
@@ -102,6 +110,21 @@ class Keys:
     def rooms(self) -> str:
         """The events whose waiting room anyone joined (for the gauge)."""
         return self._k("event:rooms")
+
+    def waitlist(self, event_id: uuid.UUID, tier: str) -> str:
+        return self._k(f"event:wl:{{{event_id}}}:{tier}")
+
+    def waitlist_entries(self, event_id: uuid.UUID) -> str:
+        return self._k(f"event:wlent:{{{event_id}}}")
+
+    def waitlist_offers(self, event_id: uuid.UUID) -> str:
+        return self._k(f"event:wloffers:{{{event_id}}}")
+
+    def waitlist_lock(self, event_id: uuid.UUID) -> str:
+        return self._k(f"event:wllock:{{{event_id}}}")
+
+    def waitlists(self) -> str:
+        return self._k("event:waitlists")
 
     def sweep(self) -> str:
         return self._k("event:sweep")

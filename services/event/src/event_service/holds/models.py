@@ -52,7 +52,9 @@ class Limits:
     event's hold rules: live holds per client ``address`` (``max_per_address`` None: no cap;
     address '': not counted) and the cool-down after a lapsed hold (checked if
     ``check_cooldown``; lapses are remembered ``cooldown_seconds``). ``exclude_hold``: a live
-    hold of the buyer's not to count (the re-take's own earlier hold)."""
+    hold of the buyer's not to count (the re-take's own earlier hold). The tier's waiting list
+    goes first: refused while anyone waits, if ``yield_to_list``; ``offer_to``: the hold is the
+    offer to that entry (``<tier>|<user>``), made only while it still waits."""
 
     max_per_order: int
     max_per_buyer: int
@@ -61,6 +63,8 @@ class Limits:
     cooldown_seconds: int = 0
     check_cooldown: bool = False
     exclude_hold: str = ""
+    yield_to_list: bool = True
+    offer_to: str = ""
 
     @classmethod
     def none(cls) -> Limits:
@@ -76,11 +80,17 @@ class Limits:
             "cooldown": self.cooldown_seconds * 1000,
             "check_cooldown": self.check_cooldown,
             "exclude": self.exclude_hold,
+            "gate": self.yield_to_list,
+            "offer": self.offer_to,
         }
 
 
 class MirrorMissing(Exception):
     """Redis has no sold-seat mirror of the event: rebuild it from PostgreSQL, then retry."""
+
+
+class OfferGone(Exception):
+    """The waiting-list entry an offer was for no longer waits (it left, or got one)."""
 
 
 class FactsStale(Exception):

@@ -28,6 +28,7 @@ from event_service.holds.models import (
     GeneralSoldOut,
     MirrorMissing,
     NoGroupFree,
+    OfferGone,
     OrderLimit,
 )
 
@@ -41,6 +42,8 @@ SOLD_OUT = -4
 STALE = -5  # the event's facts changed (or were fenced) since the caller read them
 COOLDOWN = -6  # the buyer let a hold lapse a moment ago (second value: ms left)
 ADDRESS_LIMIT = -7  # the client address has as many live holds as the event allows
+OFFER_GONE = -8  # the waiting-list entry an offer was for no longer waits
+PLACES_FREE = -9  # a waiting list is joined only when the tier has no place for everyone
 
 
 def dumps(value: Any) -> bytes:
@@ -72,6 +75,9 @@ class Scripts:
     sweep_event: AsyncScript
     sweep_settle: AsyncScript
     undo: AsyncScript
+    waitlist_join: AsyncScript
+    waitlist_leave: AsyncScript
+    waitlist_settle: AsyncScript
 
     @classmethod
     def register(cls, redis: Redis) -> Scripts:
@@ -126,6 +132,8 @@ def raise_refusal(code: int, result: Sequence[Any]) -> NoReturn:
         raise GeneralSoldOut(int(result[1]))
     if code == COOLDOWN:
         raise Cooldown(int(result[1]))
+    if code == OFFER_GONE:
+        raise OfferGone()
     if code == ADDRESS_LIMIT:
         raise AddressLimit(int(result[1]), int(result[2]))
     raise RuntimeError(f"unexpected hold script answer {list(result)!r}")

@@ -14,7 +14,7 @@ from redis.commands.core import AsyncScript
 
 from event_service.clock import Clock
 from event_service.holds import scripts
-from event_service.holds.calls import freeing
+from event_service.holds.calls import freeing, list_keys
 from event_service.holds.keys import Keys
 from event_service.holds.models import FactsStale, MirrorMissing, Place
 from event_service.holds.scripts import Scripts, dumps, eval_many
@@ -97,7 +97,8 @@ class SoldMirror:
     ) -> None:
         """The hold's booking is confirmed: its places are sold (mirror), the hold is done."""
         extra = {"booking": str(booking_id), "user": str(user_id)}
-        await self._sale_call(self.scripts.consume, event_id, hold_id, places, user_id, extra)
+        more = list_keys(self.keys, event_id, [])  # an offered hold's entry is fulfilled
+        await self._sale_call(self.scripts.consume, event_id, hold_id, places, user_id, extra, more)
 
     async def undo(
         self,
@@ -129,6 +130,7 @@ class SoldMirror:
         places: Sequence[Place],
         user_id: uuid.UUID,
         extra: dict[str, Any],
+        more: Sequence[str] = (),
     ) -> None:
         """CONSUME or UNDO. Booking's messages do not know the client address the hold was
         taken from: the hold record does (gone with the hold: then its entry in the address's
@@ -144,6 +146,7 @@ class SoldMirror:
             self.keys.ga_expiry(event_id),
             self.keys.address(event_id, address or ""),
             *tail,
+            *more,
         ]
         await script(keys=keys, args=[dumps(payload | extra)])
 

@@ -15,7 +15,7 @@ from redis.commands.core import AsyncScript
 
 from event_service.clock import Clock
 from event_service.holds import scripts
-from event_service.holds.calls import freeing, seat_args, tiers_of
+from event_service.holds.calls import freeing, list_keys, seat_args, tiers_of
 from event_service.holds.keys import Keys
 from event_service.holds.models import (
     ClaimRefused,
@@ -65,6 +65,8 @@ class _Take:
             "currency": self.currency,
             "addr": self.limits.address,
         }
+        if self.limits.offer_to:
+            record["offer"] = self.limits.offer_to
         return {
             "hold": self.hold_id,
             "user": str(self.user_id),
@@ -158,6 +160,7 @@ class HoldStore:
         tail = [
             *(self.keys.held(event_id, t) for t in tiers),
             *(self.keys.seat(event_id, cast(str, p.seat_id)) for p in everything),
+            *list_keys(self.keys, event_id, tiers),
         ]
         result = await self._run(self.scripts.hold_seats, take, payload, tail, sweep=False)
         return take.made(list(groups[int(result[1]) - 1]), result)
@@ -189,7 +192,11 @@ class HoldStore:
             "places": [_places_json(places)],
             "amounts": [price * quantity],
         }
-        tail = [self.keys.ga_held(event_id), self.keys.ga_expiry(event_id)]
+        tail = [
+            self.keys.ga_held(event_id),
+            self.keys.ga_expiry(event_id),
+            *list_keys(self.keys, event_id, [tier]),
+        ]
         result = await self._run(self.scripts.hold_general, take, payload, tail, sweep=True)
         return take.made(places, result)
 

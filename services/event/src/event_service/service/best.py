@@ -55,7 +55,13 @@ class LostRace(Exception):
 
 
 async def hold_best_available(
-    ctx: Context, facts: Facts, user_id: uuid.UUID, wanted: BestAvailable, limits: Limits
+    ctx: Context,
+    facts: Facts,
+    user_id: uuid.UUID,
+    wanted: BestAvailable,
+    limits: Limits,
+    *,
+    ttl_seconds: int | None = None,
 ) -> Hold:
     """Check the limits, pick candidate groups from a fresh reading, then let the hold script
     take the first still entirely free — atomically (LostRace if all went meanwhile)."""
@@ -80,6 +86,7 @@ async def hold_best_available(
             groups=[[Place(s, tier, wanted.price) for s in group] for group in groups],
             currency=facts.currency,
             limits=limits,
+            ttl_seconds=ttl_seconds,
             token=facts.token,
         )
     except NoGroupFree as exc:

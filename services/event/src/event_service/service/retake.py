@@ -153,12 +153,14 @@ async def _retake_locked(
 def _retake_limits(event: EventRow, data: HoldRetakeRequestV1) -> Limits:
     """The order was accepted already (no order limit), but the buyer's total still counts:
     places in their live holds (but the booking's own earlier hold) plus places sold. Hold
-    rules meant for buyers picking seats (address cap, cool-down) do not apply."""
+    rules meant for buyers picking seats (address cap, cool-down) do not apply, nor does the
+    waiting list's turn: these places were paid for."""
     return Limits(
         max_per_order=Limits.none().max_per_order,
         max_per_buyer=event.max_tickets_per_buyer,
         cooldown_seconds=event.rehold_cooldown_seconds,
         exclude_hold=data.hold_id or "",
+        yield_to_list=False,
     )
 
 

@@ -36,8 +36,10 @@ from notification_service.service.bookings import (
 )
 from notification_service.service.mailing import send_emails_when_woken, send_pending_emails
 from notification_service.service.queries import get_ticket_pdf, list_notifications
+from notification_service.service.waitlist import tell_waitlist_offer
 
 __all__ = [
+    "tell_waitlist_offer",
     "get_ticket_pdf",
     "list_notifications",
     "send_emails_when_woken",

@@ -28,6 +28,7 @@ from shared.contracts.auth import (
     UserVerificationRequestedV1,
 )
 from shared.contracts.booking import BookingCancelledV1, BookingConfirmedV1, BookingExpiredV1
+from shared.contracts.event import WaitlistOfferedV1
 from shared.contracts.payment import PaymentRefundedV1
 from shared.db import after_commit
 from shared.logging import get_logger
@@ -48,7 +49,8 @@ Fact = TypeVar(
     | BookingConfirmedV1
     | BookingCancelledV1
     | BookingExpiredV1
-    | PaymentRefundedV1,
+    | PaymentRefundedV1
+    | WaitlistOfferedV1,
 )
 
 ERROR_LIMIT = 500  # characters of an SMTP error kept in ``notification.error``

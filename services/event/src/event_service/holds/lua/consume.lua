@@ -4,7 +4,8 @@
 -- twice, never missed. Without a (current) mirror only the hold ends: the mirror is rebuilt
 -- from PostgreSQL, which has the sale, before any hold script runs again.
 -- KEYS: 1 sold mirror, 2 record, 3 buyer's holds, 4 GA held, 5 GA expiry, 6 the address's
--- holds, then tier zsets, then seat keys.
+-- holds, then tier zsets, then seat keys, then the waiting-list entries and open offers (a hold
+-- offered to the waiting list: its entry is 'fulfilled').
 local p = cjson.decode(ARGV[1])
 local loaded = mirror_loaded(KEYS[1])
 local sbase = 6 + p.ntiers
@@ -27,6 +28,17 @@ if p.ga_qty > 0 then
   if redis.call('ZREM', KEYS[5], p.member) == 1 then give_back(KEYS[4], p.ga_tier, p.ga_qty) end
 end
 if counted > 0 then redis.call('HINCRBY', KEYS[1], 'b:' .. p.user, counted) end
+local offer = redis.call('HGET', KEYS[2], 'offer')
+if offer then
+  local e = sbase + #p.seats + 1
+  local raw = redis.call('HGET', KEYS[e], offer)
+  local entry = raw and cjson.decode(raw)
+  if entry and entry.status == 'offered' and entry.hold_id == p.hold then
+    entry.status = 'fulfilled'
+    redis.call('HSET', KEYS[e], offer, cjson.encode(entry))
+    redis.call('SREM', KEYS[e + 1], offer)
+  end
+end
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[3], p.buyer_member, p.buyer_member .. '|b')
 redis.call('ZREM', KEYS[6], p.hold)

@@ -1,12 +1,26 @@
 -- Reserved seats, all or nothing: the first of the candidate groups whose seats are all free.
 -- KEYS: 1 sold mirror, 2 hold record, 3 buyer's holds, 4 facts, 5 the address's holds, then one
--- zset per tier in p.tiers, then the seat keys of every group, group after group.
+-- zset per tier in p.tiers, then the seat keys of every group, group after group, then the
+-- waiting line of each tier in p.tiers, the waiting-list entries and the open offers.
 local p = cjson.decode(ARGV[1])
 if not facts_current(KEYS[4], p.token) then return {-5} end
 if not mirror_loaded(KEYS[1]) then return {-1} end
 local now = now_ms()
 local want = #p.groups[1]
 local zbase = 5
+local wbase = zbase + #p.tiers
+for _, group in ipairs(p.groups) do wbase = wbase + #group end
+for t = 1, #p.tiers do
+  if not list_allows(p, wbase + t) then
+    if p.offer ~= '' then return {-8} end
+    -- for everyone else the tier's seats are taken while its waiting list waits
+    local taken = {0}
+    for _, seat in ipairs(p.groups[1]) do
+      if seat[2] == t then taken[#taken + 1] = seat[1] end
+    end
+    return taken
+  end
+end
 local k = zbase + #p.tiers
 local chosen, first, unavailable = nil, nil, nil
 for g, group in ipairs(p.groups) do
@@ -41,4 +55,7 @@ for i, seat in ipairs(p.groups[chosen]) do
 end
 write_record(KEYS[2], p, chosen, now, expires)
 count_hold(3, 5, p, want, expires)
+if p.offer ~= '' then
+  offer_made(p, wbase + 1, wbase + #p.tiers + 1, wbase + #p.tiers + 2, expires)
+end
 return {1, chosen, now, expires}

@@ -139,3 +139,21 @@ local function release(p, r, b, gh, ge, a, zbase, sbase)
   redis.call('ZREM', KEYS[a], p.hold)
   redis.call('DEL', KEYS[r])
 end
+
+-- The waiting list of a tier (its line KEYS[w]: users by join order) goes first: a buyer's hold
+-- ('p.gate') is refused while anyone waits; an offer to the entry 'p.offer' ('<tier>|<user>')
+-- passes only while that user still waits. True when the hold may go ahead.
+local function list_allows(p, w)
+  if p.offer ~= '' then return redis.call('ZSCORE', KEYS[w], p.user) ~= false end
+  return not p.gate or redis.call('ZCARD', KEYS[w]) == 0
+end
+
+-- The offer's hold is made: the entry leaves the line, is 'offered' with its hold and deadline,
+-- and is among the event's open offers (KEYS[o]) until it is sold or lapses.
+local function offer_made(p, w, e, o, expires)
+  redis.call('ZREM', KEYS[w], p.user)
+  local entry = cjson.decode(redis.call('HGET', KEYS[e], p.offer))
+  entry.status, entry.hold_id, entry.expires_at = 'offered', p.hold, expires
+  redis.call('HSET', KEYS[e], p.offer, cjson.encode(entry))
+  redis.call('SADD', KEYS[o], p.offer)
+end
