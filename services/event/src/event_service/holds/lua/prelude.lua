@@ -85,10 +85,12 @@ local function refusal(p, want, m, b, a, now)
   return nil
 end
 
--- Count the new hold for its buyer and its client address.
+-- Count the new hold for its buyer and its client address. A hold the buyer did not pick
+-- themselves (a booking's, or a waiting list's offer) is marked '|b': its lapse starts no
+-- cool-down.
 local function count_hold(b, a, p, want, expires)
   local member = p.hold .. '|' .. want
-  if p.claimed then member = member .. '|b' end
+  if p.claimed or (p.offer or '') ~= '' then member = member .. '|b' end
   redis.call('ZADD', KEYS[b], expires, member)
   keep_alive(KEYS[b], p.cooldown)
   if p.addr ~= '' then
