@@ -12,9 +12,10 @@ not waited for: it misses the backlog and gets a fresh snapshot when it catches 
 
 Events: ``availability`` ``{"version", "tiers": [{code, capacity, available, held, sold}]}``
 (always first), ``seats`` ``{"version", "changes": [{seat_id, status}]}``, and a ``: keepalive``
-comment every ``LIVE_KEEPALIVE_SECONDS`` (15). ``id`` is the version (milliseconds of the state
-it describes); a client resuming with ``Last-Event-ID`` gets the current state at once (the
-stream is of state, not of history: nothing older is worth replaying).
+comment every ``LIVE_KEEPALIVE_SECONDS`` (15) without news, sent by the feed to all its
+listeners at once (a listener has no timer of its own). ``id`` is the version (milliseconds of
+the state it describes); a client resuming with ``Last-Event-ID`` gets the current state at
+once (the stream is of state, not of history: nothing older is worth replaying).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ log = get_logger(__name__)
 Reader = Callable[[], Awaitable["State | None"]]
 
 _QUEUE = 32  # news a listener may fall behind by before it is resynchronised
+_KEEPALIVE = b": keepalive\n\n"
 
 
 @dataclass
@@ -55,6 +57,7 @@ class _Feed:
     listeners: set[asyncio.Queue[bytes | None]] = field(default_factory=set)
     state: State | None = None
     task: asyncio.Task[None] | None = None
+    told_at: float = 0.0  # loop time of the last news or keepalive
 
 
 class LiveHub:
@@ -77,17 +80,17 @@ class LiveHub:
         feed.listeners.add(queue)
         try:
             if feed.task is None or feed.task.done():
-                feed.task = asyncio.create_task(self._poll(event_id, read, feed, interval))
+                feed.task = asyncio.create_task(
+                    self._poll(event_id, read, feed, interval, keepalive)
+                )
             if feed.state is None:
                 feed.state = await read()
             if feed.state is not None:
                 yield feed.state.availability()
             while True:
-                try:
-                    news = await asyncio.wait_for(queue.get(), timeout=keepalive)
-                except TimeoutError:
-                    yield b": keepalive\n\n"
-                    continue
+                # no timeout of its own: the feed sends the keepalives (a timeout per listener
+                # and message would cost a task and a timer each, thousands per change)
+                news = await queue.get()
                 if news is None:  # fell behind: start again from the current state
                     if feed.state is not None:
                         yield feed.state.availability()
@@ -100,7 +103,11 @@ class LiveHub:
                 if feed.task is not None:
                     feed.task.cancel()
 
-    async def _poll(self, event_id: uuid.UUID, read: Reader, feed: _Feed, interval: float) -> None:
+    async def _poll(
+        self, event_id: uuid.UUID, read: Reader, feed: _Feed, interval: float, keepalive: float
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        feed.told_at = loop.time()
         while feed.listeners:
             await asyncio.sleep(interval)
             try:
@@ -112,8 +119,13 @@ class LiveHub:
                 continue
             if state is None:
                 continue
-            for news in _news(feed.state, state):
+            told = _news(feed.state, state)
+            if not told and loop.time() - feed.told_at >= keepalive:
+                told = [_KEEPALIVE]
+            for news in told:
                 _tell(feed, news)
+            if told:
+                feed.told_at = loop.time()
             feed.state = state
 
     async def close(self) -> None:

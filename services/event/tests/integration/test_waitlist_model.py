@@ -2,8 +2,8 @@
 sold offers on a general-admission tier answers exactly as a plain model of the waiting list's
 rules — joined only while the tier has no place for everyone, public holds refused while anyone
 waits, returned places offered to the first entry that fits in line order, lapsed offers passed
-on (starting no cool-down for a later hold of one's own), sold ones fulfilled — and the tier's held and sold places are always the model's (never
-more than its capacity).
+on (starting no cool-down for a later hold of one's own), sold ones fulfilled — and the tier's
+held and sold places are always the model's (never more than its capacity).
 
 The sequences are drawn from seeded generators (the in-process service and its event loop are
 the fixtures', so hypothesis cannot drive them); a failure names its seed and step."""
