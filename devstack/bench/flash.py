@@ -18,6 +18,8 @@ import httpx2
 from redis import Redis
 
 from auth_service.tokens import TokenSigner
+from devstack.bench import k6
+from devstack.bench.report import Row
 from devstack.bench.world import World
 from devstack.config import StackConfig
 from shared.keys import load_private_key
@@ -115,3 +117,29 @@ def admissions_out_of_order(cfg: StackConfig, event_id: str) -> tuple[int, int]:
     expiries = [int(admitted[user]) for user, _place in line if user in admitted]
     late = sum(1 for a, b in zip(expiries, expiries[1:], strict=False) if b < a)
     return len(expiries), late
+
+
+def flash_row(s: k6.Summary, admitted: int, late: int, buyers: int) -> Row:
+    """The report's row: admitted holds' latency; what was held, refused, admitted, late."""
+    held, errors = s.count("flash_held"), s.count("server_errors")
+    p99 = s.trend("admitted_hold_ms", "p(99)")
+    note = (
+        f"{held} held of {PLACES}, {s.count('flash_sold_out')} × 409 once admitted, "
+        f"{s.count('flash_refused')} × 403, {admitted} admitted, {late} out of place order, "
+        f"{s.count('flash_not_admitted')} not admitted in time, "
+        f"{s.count('flash_join_failed')} joins failed, {errors} × 5xx; "
+        f"place reads p99 {s.trend('queue_read_ms', 'p(99)'):.0f} ms, "
+        f"join → admitted p50 {s.trend('queue_wait_ms', 'med') / 1000:.1f} s"
+    )
+    met = (
+        held <= PLACES
+        and late == 0
+        and errors == 0
+        and s.count("flash_refused") == 0
+        and s.count("flash_join_failed") == 0
+        and p99 < 500
+    )
+    return Row(f"flash sale, waiting room ({buyers} buyers, {PLACES} places): admitted holds",
+               float("nan"), "", s.trend("admitted_hold_ms", "med"),
+               s.trend("admitted_hold_ms", "p(95)"), p99, note,
+               "0 oversold, in order, p99 < 500 ms, no 5xx", met)  # fmt: skip

@@ -31,8 +31,8 @@ from aiosmtpd.controller import Controller
 from devstack.bench import k6
 from devstack.bench.checks import invariants
 from devstack.bench.cpu import CpuMeter, groups, per_unit_ms
-from devstack.bench.flash import PLACES, admissions_out_of_order, prepare_flash_sale
-from devstack.bench.live import LISTENERS, run_live
+from devstack.bench.flash import PLACES, admissions_out_of_order, flash_row, prepare_flash_sale
+from devstack.bench.live import LISTENERS, live_row, run_live
 from devstack.bench.report import Report, Row, lines, save
 from devstack.bench.world import SEATS_PER_ROW, World, prepare
 from devstack.ports import free_port
@@ -265,52 +265,17 @@ class Bench:
         sale = prepare_flash_sale(self.world, self.stack.config, self.tmp, buyers)
         s = k6.run("waiting_room.js", BENCH_DATA=sale.data)
         admitted, late = admissions_out_of_order(self.stack.config, sale.event_id)
-        held, errors = s.count("flash_held"), s.count("server_errors")
-        p99 = s.trend("admitted_hold_ms", "p(99)")
-        note = (
-            f"{held} held of {PLACES}, {s.count('flash_sold_out')} × 409 once admitted, "
-            f"{s.count('flash_refused')} × 403, {admitted} admitted, {late} out of place order, "
-            f"{s.count('flash_not_admitted')} not admitted in time, "
-            f"{s.count('flash_join_failed')} joins failed, {errors} × 5xx; "
-            f"place reads p99 {s.trend('queue_read_ms', 'p(99)'):.0f} ms, "
-            f"join → admitted p50 {s.trend('queue_wait_ms', 'med') / 1000:.1f} s"
-        )
-        met = (
-            held <= PLACES
-            and late == 0
-            and errors == 0
-            and s.count("flash_refused") == 0
-            and s.count("flash_join_failed") == 0
-            and p99 < 500
-        )
-        self.report.rows.append(
-            Row(f"flash sale, waiting room ({buyers} buyers, {PLACES} places): admitted holds",
-                float("nan"), "", s.trend("admitted_hold_ms", "med"),
-                s.trend("admitted_hold_ms", "p(95)"), p99, note,
-                "0 oversold, in order, p99 < 500 ms, no 5xx", met)
-        )  # fmt: skip
+        self.report.rows.append(flash_row(s, admitted, late, buyers))
 
     def live_streams(self, listeners: int = LISTENERS) -> None:
         """2,000 open live streams while holds happen: hold → event delay at every listener."""
         say(f"bench: live availability, {listeners} open streams while holds happen ...")
-        before = memory(self.stack).get("event", float("nan"))
-        found = run_live(self.world, lambda: memory(self.stack).get("event", float("nan")),
-                         listeners)  # fmt: skip
-        delivered = len(found.delays_ms)
-        p99 = found.percentile(99)
-        note = (
-            f"{found.listeners} streams open, {found.failed} failed; {found.holds} holds, "
-            f"{delivered} of {found.expected} deliveries; event RSS {before:.0f} MB idle, "
-            f"{found.rss_open_mb:.0f} MB with the streams open, {found.rss_closed_mb:.0f} MB after"
-        )
-        if found.reasons:
-            note += "; failures: " + ", ".join(f"{n} × {r}" for r, n in found.reasons.items())
-        met = found.failed == 0 and delivered == found.expected and p99 < 1000
-        self.report.rows.append(
-            Row(f"live availability, {listeners} open streams: hold → event at each listener",
-                float("nan"), "", found.percentile(50), found.percentile(95), p99, note,
-                "every change delivered, p99 < 1 s", met)
-        )  # fmt: skip
+
+        def rss() -> float:
+            return memory(self.stack).get("event", float("nan"))
+
+        idle = rss()
+        self.report.rows.append(live_row(run_live(self.world, rss, listeners), idle, listeners))
 
     def journeys_by_users(self) -> None:
         """100 and 200 buyers going round as fast as they can (overload, no waiting room)."""

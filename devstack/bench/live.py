@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 
+from devstack.bench.report import Row
 from devstack.bench.world import World
 
 LISTENERS = 2000
@@ -70,6 +71,23 @@ class _Run:
             self.result.failed += 1
         if self.ready + self.result.failed >= self.listeners:
             self.settled.set()
+
+
+def live_row(found: LiveResult, idle_mb: float, listeners: int) -> Row:
+    """The report's row: the delays, and what was delivered, failed and held in memory."""
+    delivered = len(found.delays_ms)
+    note = (
+        f"{found.listeners} streams open, {found.failed} failed; {found.holds} holds, "
+        f"{delivered} of {found.expected} deliveries; event RSS {idle_mb:.0f} MB idle, "
+        f"{found.rss_open_mb:.0f} MB with the streams open, {found.rss_closed_mb:.0f} MB after"
+    )
+    if found.reasons:
+        note += "; failures: " + ", ".join(f"{n} × {r}" for r, n in found.reasons.items())
+    p99 = found.percentile(99)
+    met = found.failed == 0 and delivered == found.expected and p99 < 1000
+    return Row(f"live availability, {listeners} open streams: hold → event at each listener",
+               float("nan"), "", found.percentile(50), found.percentile(95), p99, note,
+               "every change delivered, p99 < 1 s", met)  # fmt: skip
 
 
 def run_live(world: World, rss: Callable[[], float], listeners: int = LISTENERS) -> LiveResult:
