@@ -73,5 +73,7 @@ def test_every_routing_key_in_design_has_a_contract() -> None:
         "payment.succeeded",
         "payment.failed",
         "payment.refunded",
+        "waitlist.offered",
+        "ticket.checked_in",
     }
     assert set(REGISTRY) == expected

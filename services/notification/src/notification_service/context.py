@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from notification_service import qr, service
 from notification_service.mailer import Mailer
 from notification_service.settings import Settings
+from notification_service.webhooks.sender import WebhookSender
 from shared.db import WakeUp, single_statements
 from shared.runtime import Runtime
 
@@ -27,6 +28,10 @@ class Context:
     # Rung once a handler has committed an email: the sender sends it at once, not at the next
     # poll (``after_commit(session, ctx.mail_wake.ring)``).
     mail_wake: WakeUp = field(default_factory=WakeUp)
+    # The webhook sender, and its wake-up: rung once a handler has committed deliveries, or a
+    # redelivery was asked.
+    webhooks: WebhookSender | None = None
+    webhook_wake: WakeUp = field(default_factory=WakeUp)
 
 
 async def build_context(rt: Runtime[Settings, Context]) -> Context:
@@ -38,14 +43,24 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
         sender=settings.SMTP_FROM,
         timeout=settings.SMTP_TIMEOUT_SECONDS,
     )
+    webhook_wake = WakeUp()
     ctx = Context(
         settings=settings,
         mailer=mailer,
         sessionmaker=rt.sessionmaker,
         single=single_statements(rt.engine),
+        webhooks=WebhookSender(settings, rt.sessionmaker, webhook_wake),
+        webhook_wake=webhook_wake,
     )
     # no pause of its own: each round waits for a wake-up or MAIL_POLL_SECONDS
     rt.every(0, service.send_emails_when_woken, name="notification-mail-sender")
+    rt.every(0, _send_webhooks, name="notification-webhook-sender")
     # the QR tables of a ticket code's size (about 300 characters), before the first ticket
     await asyncio.to_thread(qr.warm_up, "x" * 300)
     return ctx
+
+
+async def _send_webhooks(ctx: Context) -> None:
+    """One round of the webhook sender (it waits within: a wake-up or WEBHOOK_POLL_SECONDS)."""
+    if ctx.webhooks is not None:
+        await ctx.webhooks.round()

@@ -6,8 +6,10 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -16,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from notification_service.domain import NotificationKind, NotificationStatus
@@ -134,6 +136,76 @@ class PendingEmail(Base):
         DateTime(timezone=True), server_default=text("now()")
     )
     last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()")
+    )
+
+
+# --- organizers' webhooks (``notification_service.webhooks``) --------------------------------
+
+
+class EventOwner(Base):
+    """Whose each event is: a projection of ``event.published`` (and of the organizer named by
+    booking's, check-in's and event's messages), so that an organizer's webhooks hear only their
+    own events'."""
+
+    __tablename__ = "event_owner"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    organizer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+
+
+class Webhook(Base):
+    """An HTTPS endpoint an organizer or admin registered for some message types (of one event,
+    or of all theirs; an admin's: of every event)."""
+
+    __tablename__ = "webhook"
+    __table_args__ = (Index("ix_webhook_owner_id", "owner_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    owner_is_admin: Mapped[bool] = mapped_column(Boolean)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    event_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()")
+    )
+
+
+class WebhookDelivery(Base):
+    """One message to one webhook: the exact body sent on every attempt (signed anew each
+    time), until a 2xx answer (``delivered``) or the deadline (``failed``)."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "message_id"),
+        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+        Index(
+            "ix_webhook_delivery_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_webhook_delivery_webhook_id_created_at", "webhook_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    webhook_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("webhook.id", ondelete="CASCADE")
+    )
+    message_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    type: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, server_default=text("'pending'"))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()")
+    )
+    deadline_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=text("now()")
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import Field, model_validator
 
 from shared.settings import ServiceSettings
 
@@ -38,3 +40,22 @@ class Settings(ServiceSettings):
 
     # Links in emails point here (the gateway).
     PUBLIC_BASE_URL: str = "http://localhost:8080"
+
+    # Organizers' webhooks (webhooks/sender.py): http:// and loopback/private addresses only in
+    # development (never with ENVIRONMENT=production); an attempt waits this long for an
+    # answer; this many at once in the process, and for one endpoint; retried after base x
+    # 2^(attempts - 1) seconds (at most the max, +-50 %) until GIVE_UP_HOURS after the message.
+    WEBHOOK_ALLOW_PRIVATE: bool = False
+    WEBHOOK_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=60)
+    WEBHOOK_MAX_IN_FLIGHT: int = Field(default=32, ge=1, le=1000)
+    WEBHOOK_PER_ENDPOINT: int = Field(default=4, ge=1, le=100)
+    WEBHOOK_POLL_SECONDS: float = Field(default=1.0, gt=0)
+    WEBHOOK_RETRY_BASE_SECONDS: float = Field(default=10.0, gt=0)
+    WEBHOOK_RETRY_MAX_SECONDS: float = Field(default=3600.0, gt=0)
+    WEBHOOK_GIVE_UP_HOURS: float = Field(default=24.0, gt=0)
+
+    @model_validator(mode="after")
+    def _no_private_webhooks_in_production(self) -> Self:
+        if self.ENVIRONMENT == "production" and self.WEBHOOK_ALLOW_PRIVATE:
+            raise ValueError("WEBHOOK_ALLOW_PRIVATE must not be set with ENVIRONMENT=production")
+        return self

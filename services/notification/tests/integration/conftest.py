@@ -210,6 +210,12 @@ async def settings(
         MAIL_POLL_SECONDS=0.2,
         MAIL_LINGER_SECONDS=0.05,
         MAIL_RETRY_BASE_SECONDS=0.2,
+        # the webhook receiver is on loopback; retries come due quickly
+        WEBHOOK_ALLOW_PRIVATE=True,
+        WEBHOOK_POLL_SECONDS=0.1,
+        WEBHOOK_RETRY_BASE_SECONDS=0.2,
+        WEBHOOK_RETRY_MAX_SECONDS=0.5,
+        WEBHOOK_TIMEOUT_SECONDS=2,
     )
 
 

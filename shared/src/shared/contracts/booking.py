@@ -62,6 +62,8 @@ class BookingConfirmedV1(Contract):
     seats: list[BookedSeat]
     tickets: list[IssuedTicket]
     payment_id: UUID
+    # the event's organizer (for organizers' webhooks); absent in messages of before
+    organizer_id: UUID | None = None
 
 
 class BookingCancelledV1(Contract):
@@ -75,6 +77,8 @@ class BookingCancelledV1(Contract):
     reason: str
     was_confirmed: bool
     payment_id: UUID | None = None
+    # the event's organizer (for organizers' webhooks); absent in messages of before
+    organizer_id: UUID | None = None
 
 
 class BookingExpiredV1(Contract):
@@ -85,6 +89,23 @@ class BookingExpiredV1(Contract):
     user_email: str
     event_id: UUID
     seats: list[BookedSeat]
+    # the event's organizer (for organizers' webhooks); absent in messages of before
+    organizer_id: UUID | None = None
+
+
+class TicketCheckedInV1(Contract):
+    """A ticket was let in at the gate (once; organizers' systems hear it by webhook)."""
+
+    TYPE = "ticket.checked_in"
+    ticket_id: UUID
+    booking_id: UUID
+    event_id: UUID
+    organizer_id: UUID
+    user_id: UUID
+    seat_id: str | None
+    tier: str
+    checked_in_at: datetime
+    actor_id: UUID  # who scanned it: the organizer or an admin
 
 
 # --- booking's internal HTTP API (called by payment) -----------------------------------------

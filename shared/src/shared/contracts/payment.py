@@ -37,3 +37,5 @@ class PaymentRefundedV1(Contract):
     # the admin who asked for it; None when the refund followed a cancellation by itself
     actor_id: UUID | None = None
     reason: str | None = None
+    # the booking's event (for organizers' webhooks); absent in messages of before
+    event_id: UUID | None = None

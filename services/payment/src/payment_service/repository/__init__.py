@@ -12,6 +12,7 @@ from payment_service.repository.charges import (
     claim_payment,
     close_booking_copy,
     end_booking_copy,
+    event_of_booking,
     record_charge,
 )
 from payment_service.repository.payments import (
@@ -36,6 +37,7 @@ __all__ = [
     "add_booking_copy",
     "claim_payment",
     "close_booking_copy",
+    "event_of_booking",
     "end_booking_copy",
     "get_known_payment",
     "get_known_refund",

@@ -13,10 +13,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from payment_service.domain import LIVE_STATUSES, BookingStatus, PaymentStatus
+from payment_service.orm import BookingCopy
 
 _LIVE = [s.value for s in LIVE_STATUSES]
 
@@ -162,6 +163,14 @@ async def record_charge(
     }
     row = (await session.execute(_RECORD, params)).first()
     return None if row is None else ChargeRow(*row)
+
+
+async def event_of_booking(session: AsyncSession, booking_id: uuid.UUID) -> uuid.UUID | None:
+    """The event of the booking a payment is for (its copy is there: the payment's foreign key)."""
+    found: uuid.UUID | None = await session.scalar(
+        select(BookingCopy.event_id).where(BookingCopy.booking_id == booking_id)
+    )
+    return found
 
 
 async def close_booking_copy(

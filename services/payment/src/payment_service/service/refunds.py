@@ -178,6 +178,7 @@ async def _record_refund(session: AsyncSession, *, refund: Refund, result: Refun
                 currency=recorded.currency,
                 actor_id=recorded.actor_id,
                 reason=recorded.reason,
+                event_id=await repository.event_of_booking(session, payment.booking_id),
             ),
         )
         metrics.count_refunded(session, amount=recorded.amount, currency=recorded.currency)
