@@ -37,6 +37,7 @@ PASSTHROUGH = (
     "PAYMENT_WINDOW_SECONDS",
     "ADMISSION_TOKEN_SECONDS",
     "WAITLIST_OFFER_SECONDS",
+    "WEBHOOK_ALLOW_PRIVATE",
     "AUTH_REQUIRE_VERIFIED_EMAIL",
     "DEMO_DATA",
     "REDIS_PREFIX",
@@ -230,6 +231,9 @@ class StackConfig:
             "PAYMENT_WINDOW_SECONDS": "900",
             "ADMISSION_TOKEN_SECONDS": "600",
             "WAITLIST_OFFER_SECONDS": "900",
+            # webhooks to loopback and private addresses over http: development only (a
+            # service refuses to start with it under ENVIRONMENT=production)
+            "WEBHOOK_ALLOW_PRIVATE": "true",
             "AUTH_REQUIRE_VERIFIED_EMAIL": "false",
             "DEMO_DATA": "true",
             "PYTHONUNBUFFERED": "1",

@@ -38,6 +38,7 @@ def print_settings(cfg: StackConfig) -> None:
         "PAYMENT_WINDOW_SECONDS": env["PAYMENT_WINDOW_SECONDS"],
         "ADMISSION_TOKEN_SECONDS": env["ADMISSION_TOKEN_SECONDS"],
         "WAITLIST_OFFER_SECONDS": env["WAITLIST_OFFER_SECONDS"],
+        "WEBHOOK_ALLOW_PRIVATE": env["WEBHOOK_ALLOW_PRIVATE"],
         "RATE_LIMIT_RPS": str(cfg.rate_limit_rps),
         "RATE_LIMIT_BURST": str(cfg.rate_limit_burst),
         "AUTH_RATE_LIMIT_RPM": str(cfg.auth_rate_limit_rpm),

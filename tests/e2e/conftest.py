@@ -99,8 +99,13 @@ def launch(mailbox: Mailbox) -> Launch:
 @pytest.fixture(scope="session")
 def stack(launch: Launch) -> Iterator[RunningStack]:
     """The stack most modules share; each test actor has its own loopback address. Waiting-list
-    offers last 10 s (the least allowed), so that a test sees one lapse."""
-    with launch("e2e", service_env={"event": {"WAITLIST_OFFER_SECONDS": "10"}}) as running:
+    offers last 10 s (the least allowed), so that a test sees one lapse; a failed webhook
+    attempt is retried after about a second."""
+    service_env = {
+        "event": {"WAITLIST_OFFER_SECONDS": "10"},
+        "notification": {"WEBHOOK_RETRY_BASE_SECONDS": "1"},
+    }
+    with launch("e2e", service_env=service_env) as running:
         yield running
 
 
