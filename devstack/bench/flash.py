@@ -14,13 +14,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
-import httpx2
 from redis import Redis
 
 from auth_service.tokens import TokenSigner
 from devstack.bench import k6
 from devstack.bench.report import Row
-from devstack.bench.world import World
+from devstack.bench.world import World, published_event
 from devstack.config import StackConfig
 from shared.keys import load_private_key
 
@@ -66,15 +65,7 @@ def prepare_flash_sale(world: World, cfg: StackConfig, folder: Path, buyers: int
         },
         "tiers": [{"code": TIER, "name": "Floor", "price": 5000, "capacity": PLACES}],
     }
-    auth = {"Authorization": f"Bearer {world.organizer_token}"}
-    with httpx2.Client(base_url=world.gateway_url, timeout=30) as http:
-        created = http.post("/api/events", json=body, headers=auth)
-        if created.status_code != 201:
-            raise RuntimeError(f"flash event: {created.text}")
-        event_id = str(created.json()["id"])
-        published = http.post(f"/api/events/{event_id}/publish", headers=auth)
-        if published.status_code != 200:
-            raise RuntimeError(f"flash publish: {published.text}")
+    event_id = published_event(world, body)
     path = folder / "flash.json"
     path.write_text(
         json.dumps(

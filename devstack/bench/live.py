@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx2
 
 from devstack.bench.report import Row
-from devstack.bench.world import World
+from devstack.bench.world import World, published_event
 
 LISTENERS = 2000
 HOLDS = 27
@@ -193,13 +193,5 @@ def _event(world: World) -> str:
         "hold_rules": {"max_live_holds_per_address": None, "rehold_cooldown_seconds": 0},
         "tiers": [{"code": TIER, "name": "Floor", "price": 4000, "capacity": 10_000}],
     }
-    auth = {"Authorization": f"Bearer {world.organizer_token}"}
-    with httpx2.Client(base_url=world.gateway_url, timeout=30) as http:
-        created = http.post("/api/events", json=body, headers=auth)
-        if created.status_code != 201:
-            raise RuntimeError(f"live event: {created.text}")
-        event_id = str(created.json()["id"])
-        published = http.post(f"/api/events/{event_id}/publish", headers=auth)
-        if published.status_code != 200:
-            raise RuntimeError(f"live publish: {published.text}")
+    event_id = published_event(world, body)
     return event_id

@@ -61,6 +61,15 @@ def _ok(response: httpx2.Response, status: int) -> dict[str, Any]:
     return body
 
 
+def published_event(world: World, body: dict[str, Any]) -> str:
+    """Create ``body`` as the world's organizer and publish it: the event's id."""
+    auth = {"Authorization": f"Bearer {world.organizer_token}"}
+    with httpx2.Client(base_url=world.gateway_url, timeout=30) as http:
+        event_id = str(_ok(http.post("/api/events", json=body, headers=auth), 201)["id"])
+        _ok(http.post(f"/api/events/{event_id}/publish", headers=auth), 200)
+    return event_id
+
+
 def _login(http: httpx2.Client, email: str, password: str) -> str:
     body = _ok(http.post("/api/auth/login", json={"email": email, "password": password}), 200)
     return str(body["access_token"])
