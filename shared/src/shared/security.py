@@ -50,6 +50,8 @@ class Principal:
     token_id: str
     session_id: str | None = None
     email_verified: bool = False
+    # the user's full name as auth knew it when it minted the token ("" in tokens without one)
+    name: str = ""
 
     @property
     def is_admin(self) -> bool:
@@ -199,7 +201,13 @@ def _principal(claims: dict[str, Any]) -> Principal:
     role = claims.get("role")
     email = claims.get("email")
     session_id = claims.get("sid")
-    if role not in ROLES or not isinstance(email, str) or not isinstance(session_id, str | None):
+    name = claims.get("name", "")
+    if (
+        role not in ROLES
+        or not isinstance(email, str)
+        or not isinstance(session_id, str | None)
+        or not isinstance(name, str)
+    ):
         raise Unauthorized("The access token is not valid.")
     return Principal(
         id=user_id,
@@ -208,6 +216,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
         token_id=str(claims["jti"]),
         session_id=session_id,
         email_verified=claims.get("email_verified") is True,
+        name=name,
     )
 
 

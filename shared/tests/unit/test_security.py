@@ -189,3 +189,20 @@ async def test_cached_token_is_refused_once_a_jwks_refresh_drops_its_key(
     verifier._fetched_at -= 120  # the cached key set is older than cache_seconds
     with pytest.raises(Unauthorized, match="unknown key"):
         await verifier.verify(token)
+
+
+async def test_principal_carries_the_name_claim_and_an_empty_name_when_the_token_has_none(
+    signer: TestSigner, verifier: TokenVerifier
+) -> None:
+    named = await verifier.verify(signer.token(name="=Ada Lovelace"))
+    unnamed = await verifier.verify(signer.token())  # minted before auth issued the claim
+
+    assert named.name == "=Ada Lovelace" and unnamed.name == ""
+
+
+@pytest.mark.parametrize("name", [None, 7, ["Ada"]])
+async def test_token_is_refused_when_its_name_claim_is_not_text(
+    signer: TestSigner, verifier: TokenVerifier, name: object
+) -> None:
+    with pytest.raises(Unauthorized):
+        await verifier.verify(signer.token(name=name))

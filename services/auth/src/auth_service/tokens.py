@@ -73,6 +73,7 @@ class TokenSigner:
         now: datetime,
         session_id: uuid.UUID | None = None,
         email_verified: bool = False,
+        name: str | None = None,
     ) -> AccessToken:
         claims: dict[str, Any] = {
             "sub": str(user_id),
@@ -88,6 +89,10 @@ class TokenSigner:
         }
         if session_id is not None:
             claims["sid"] = str(session_id)  # the refresh-token family this token came from
+        if name is not None:
+            # the full name as of issue (a change shows with the next token); verifiers take a
+            # token without it, minted before the claim existed, as a name of ""
+            claims["name"] = name
         token = jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
         return AccessToken(token=token, expires_in=self.ttl_seconds)
 

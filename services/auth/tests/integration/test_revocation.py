@@ -306,3 +306,20 @@ async def test_access_token_says_the_email_is_verified_when_refreshed_after_veri
         "/api/auth/refresh", json={"refresh_token": account["refresh_token"]}
     )
     assert _claims(refreshed.json()["access_token"])["email_verified"] is True
+
+
+async def test_access_token_names_the_user_and_a_new_name_when_refreshed_after_renaming(
+    client: httpx2.AsyncClient, register: Register
+) -> None:
+    account = await register(full_name="  Ada Lovelace ")
+    assert _claims(account["access_token"])["name"] == "Ada Lovelace"  # as stored: trimmed
+    renamed = await client.patch(
+        "/api/auth/me", json={"full_name": "Ada King"}, headers=account["headers"]
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert _claims(account["access_token"])["name"] == "Ada Lovelace"  # tokens are immutable
+    refreshed = await client.post(
+        "/api/auth/refresh", json={"refresh_token": account["refresh_token"]}
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    assert _claims(refreshed.json()["access_token"])["name"] == "Ada King"

@@ -188,3 +188,21 @@ def test_access_token_says_whether_the_email_is_verified_when_minted(tmp_path: P
     assert claims(email_verified=True)["email_verified"] is True
     assert claims(email_verified=False)["email_verified"] is False
     assert claims()["email_verified"] is False
+
+
+def test_access_token_names_the_user_only_when_minted_with_a_name(tmp_path: Path) -> None:
+    signer = _signer(tmp_path)
+    now = datetime.now(UTC)
+
+    def claims(**kwargs: Any) -> dict[str, Any]:
+        token = signer.mint(user_id=uuid.uuid4(), email="a@b.c", role="customer", now=now, **kwargs)
+        decoded: dict[str, Any] = jwt.decode(token.token, options={"verify_signature": False})
+        return decoded
+
+    named = claims(name="=Ada Lovelace", session_id=uuid.uuid4())
+    assert named["name"] == "=Ada Lovelace"  # as given: readers of the claim escape for their use
+    assert set(named) == {
+        "sub", "email", "role", "email_verified", "name", "sid",
+        "iat", "exp", "jti", "iss", "aud",
+    }  # fmt: skip
+    assert "name" not in claims()

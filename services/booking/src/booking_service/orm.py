@@ -53,6 +53,8 @@ class Booking(Base):
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     user_email: Mapped[str] = mapped_column(String(254), nullable=False)
+    # The access token's ``name`` when booked; "" on rows from before tokens carried one.
+    buyer_name: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     # From event's claim answer; null on rows from before it carried one (admins still see them).
     organizer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

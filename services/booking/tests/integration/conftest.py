@@ -93,11 +93,14 @@ class Customer:
 
 @pytest.fixture
 def customer(signer: Any) -> Callable[..., Customer]:
-    """``customer()`` → a fresh signed-in user; ``customer(role="admin")`` for an admin."""
+    """``customer()`` → a fresh signed-in user; ``customer(role="admin")`` for an admin;
+    ``customer(name="Ada")`` with a ``name`` claim (auth's tokens carry one; without it, the
+    token is one minted before they did)."""
 
-    def make(role: str = "customer") -> Customer:
+    def make(role: str = "customer", *, name: str | None = None) -> Customer:
         user_id = uuid.uuid4()
-        return Customer(user_id, signer.headers(user_id=user_id, role=role))
+        claims = {} if name is None else {"name": name}
+        return Customer(user_id, signer.headers(user_id=user_id, role=role, **claims))
 
     return make
 

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from booking_service import hot
 from shared.idempotency import fingerprint
+from shared.testing.hotlane import answers_taken
 
 pytestmark = [
     pytest.mark.integration,
@@ -319,3 +321,19 @@ async def test_key_longer_than_255_is_422(client: Any, customer: Any, fake_event
     assert response.status_code == 422
     assert response.json()["details"]["fields"][0]["field"] == "Idempotency-Key"
     assert hold.hold_id not in fake_event.claims
+
+
+async def test_booking_keeps_the_buyer_name_from_the_token_through_the_hot_lane_and_the_route(
+    customer: Any, book: Any, booking_row: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = answers_taken(monkeypatch, hot, "_answer_create")
+    by_lane = (await book(customer(name="Ada Lovelace"))).json()
+    unnamed = (await book(customer())).json()  # a token minted before tokens carried a name
+    assert taken == [201, 201]
+    monkeypatch.setattr(hot, "_CREATE", "/never")  # the lane takes nothing
+    by_route = (await book(customer(name="=Grace Hopper"))).json()
+    assert taken == [201, 201]  # FastAPI's route made this one
+
+    assert (await booking_row(by_lane["id"])).buyer_name == "Ada Lovelace"
+    assert (await booking_row(unnamed["id"])).buyer_name == ""
+    assert (await booking_row(by_route["id"])).buyer_name == "=Grace Hopper"  # stored as given

@@ -93,6 +93,7 @@ EXPECTED_ERRORS = {
     ("get", "/api/bookings/.well-known/ticket-keys"): set(),
     ("get", "/api/bookings/sales"): {401, 403},
     ("get", "/api/bookings/events/{event_id}/sales"): {401, 403, 404, 422},
+    ("get", "/api/bookings/events/{event_id}/attendees.csv"): {401, 403, 404, 422},
     ("get", "/api/bookings/admin/all"): {401, 403, 422},
     ("post", "/api/bookings/checkin"): {400, 401, 403, 409, 413, 422},
     ("get", "/api/bookings/{booking_id}"): {401, 404, 422},

@@ -64,6 +64,7 @@ async def test_payment_succeeded_confirms_and_issues_signed_tickets_when_pending
     [message] = await outbox("booking.confirmed", booking_id=booking["id"])
     data = message["data"]
     assert data["payment_id"] == str(payment.payment_id)
+    assert booking["organizer_id"] and data["organizer_id"] == booking["organizer_id"]
     assert data["user_email"] == f"{user.id.hex[:8]}@example.test"
     assert data["event"]["title"] == "The Show"
     assert [t["seat_id"] for t in data["tickets"]] == ["A-A-1", None]
@@ -158,6 +159,7 @@ async def test_sweeper_expires_overdue_booking_and_frees_its_seats(
 
     [message] = await outbox("booking.expired", booking_id=booking["id"])
     assert message["data"]["seats"] == [{"seat_id": "F-G-9", "tier": "vip", "price": 8000}]
+    assert booking["organizer_id"] and message["data"]["organizer_id"] == booking["organizer_id"]
     assert message["data"]["hold_id"] == booking["hold_id"]
     async with runtime.sessionmaker() as session:
         seat_status = await session.scalar(
@@ -184,6 +186,7 @@ async def test_cancel_of_confirmed_booking_announces_refund(
     [message] = await outbox("booking.cancelled", booking_id=booking["id"])
     assert message["data"]["was_confirmed"] is True
     assert message["data"]["payment_id"] == str(payment.payment_id)
+    assert booking["organizer_id"] and message["data"]["organizer_id"] == booking["organizer_id"]
 
 
 async def test_event_cancelled_cancels_every_live_booking_of_the_event(
@@ -222,3 +225,20 @@ async def test_event_cancelled_cancels_every_live_booking_of_the_event(
     assert for_paid["data"]["was_confirmed"] is True
     assert for_paid["data"]["payment_id"] == str(payment.payment_id)
     assert len(await outbox("booking.cancelled", booking_id=gone["id"])) == 1  # only the user's
+
+
+async def test_messages_carry_no_organizer_when_the_booking_predates_organizer_ids(
+    client: Any, customer: Any, book: Any, runtime: Any, outbox: Any
+) -> None:
+    user = customer()
+    booking = (await book(user)).json()
+    async with runtime.sessionmaker() as session, session.begin():
+        await session.execute(
+            text("UPDATE booking SET organizer_id = NULL WHERE id = :b"), {"b": booking["id"]}
+        )
+
+    response = await client.post(f"/api/bookings/{booking['id']}/cancel", headers=user.headers)
+
+    assert response.status_code == 200, response.text
+    [message] = await outbox("booking.cancelled", booking_id=booking["id"])
+    assert message["data"]["organizer_id"] is None

@@ -64,6 +64,7 @@ async def issue_tokens(
         now=now,
         session_id=family_id,
         email_verified=user.email_verified,
+        name=user.full_name,
     )
     return TokenPair(
         access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in

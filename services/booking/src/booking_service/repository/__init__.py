@@ -4,7 +4,7 @@
 - :mod:`.bookings`: the purchase's statements — create, lock, move, confirm (hand-written SQL,
   one round trip each, bookings as immutable rows).
 - :mod:`.views`: the JSON answers PostgreSQL writes (a booking's detail, payment's snapshot).
-- :mod:`.reads`: listings, sales and check-in through the ORM.
+- :mod:`.reads`: listings, sales, check-in and the attendee list through the ORM.
 """
 
 from booking_service.repository.bookings import (
@@ -25,7 +25,9 @@ from booking_service.repository.bookings import (
 from booking_service.repository.reads import (
     add_event_copy,
     all_bookings,
+    any_booking_of_event,
     any_ticket_checked_in,
+    attendees_of_event,
     bookings_of_user,
     check_in_ticket,
     count_bookings_by_status,
@@ -47,7 +49,9 @@ __all__ = [
     "add_booking",
     "add_event_copy",
     "all_bookings",
+    "any_booking_of_event",
     "any_ticket_checked_in",
+    "attendees_of_event",
     "bookings_of_user",
     "check_in_ticket",
     "confirm",

@@ -41,6 +41,7 @@ class BookingRow:
     id: uuid.UUID
     user_id: uuid.UUID
     user_email: str
+    buyer_name: str
     event_id: uuid.UUID
     organizer_id: uuid.UUID | None
     hold_id: str
@@ -66,8 +67,9 @@ class TicketRow:
 
 
 _LOCKED = """
-SELECT b.id, b.user_id, b.user_email, b.event_id, b.organizer_id, b.hold_id, b.status, b.amount,
-       b.currency, b.expires_at, b.event_title, b.event_starts_at, b.event_location, b.payment_id,
+SELECT b.id, b.user_id, b.user_email, b.buyer_name, b.event_id, b.organizer_id, b.hold_id,
+       b.status, b.amount, b.currency, b.expires_at, b.event_title, b.event_starts_at,
+       b.event_location, b.payment_id,
        ARRAY(SELECT ROW(s.position, s.seat_id, s.tier, s.price) FROM booked_seat AS s
              WHERE s.booking_id = b.id ORDER BY s.position) AS seats
 FROM booking AS b
@@ -84,11 +86,12 @@ _LOCK_ACTIVE_OF_EVENT = text(
 
 _ADD = text("""
 WITH new_booking AS (
-    INSERT INTO booking (id, user_id, user_email, event_id, organizer_id, hold_id, status, amount,
-                         currency, expires_at, event_title, event_starts_at, event_location,
-                         created_at, updated_at)
-    VALUES (:id, :user_id, :user_email, :event_id, :organizer_id, :hold_id, :status, :amount,
-            :currency, :expires_at, :event_title, :event_starts_at, :event_location, :now, :now)
+    INSERT INTO booking (id, user_id, user_email, buyer_name, event_id, organizer_id, hold_id,
+                         status, amount, currency, expires_at, event_title, event_starts_at,
+                         event_location, created_at, updated_at)
+    VALUES (:id, :user_id, :user_email, :buyer_name, :event_id, :organizer_id, :hold_id, :status,
+            :amount, :currency, :expires_at, :event_title, :event_starts_at, :event_location,
+            :now, :now)
     RETURNING id
 )
 INSERT INTO booked_seat (id, booking_id, event_id, position, seat_id, tier, price, status)
@@ -184,6 +187,7 @@ async def add_booking(session: AsyncSession, booking: BookingRow, *, now: dateti
             "id": booking.id,
             "user_id": booking.user_id,
             "user_email": booking.user_email,
+            "buyer_name": booking.buyer_name,
             "event_id": booking.event_id,
             "organizer_id": booking.organizer_id,
             "hold_id": booking.hold_id,

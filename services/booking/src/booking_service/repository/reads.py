@@ -60,6 +60,36 @@ async def list_organizers_of_event(session: AsyncSession, event_id: uuid.UUID) -
     return [row for row in result.scalars().all() if row is not None]
 
 
+async def any_booking_of_event(session: AsyncSession, event_id: uuid.UUID) -> bool:
+    result = await session.execute(select(exists().where(Booking.event_id == event_id)))
+    return bool(result.scalar())
+
+
+AttendeesSelect = Select[uuid.UUID, uuid.UUID, str | None, str, int, str, str, str, datetime | None]
+
+
+def attendees_of_event(event_id: uuid.UUID) -> AttendeesSelect:
+    """One row per ticket of the event's confirmed bookings, in a stable order (booking made,
+    then seat order): ``(ticket_id, booking_id, seat_id, tier, price, currency, buyer_name,
+    buyer_email, checked_in_at)``. Streamed by ``service.attendees``."""
+    return (
+        select(
+            Ticket.id,
+            Ticket.booking_id,
+            Ticket.seat_id,
+            Ticket.tier,
+            Ticket.price,
+            Booking.currency,
+            Booking.buyer_name,
+            Booking.user_email,
+            Ticket.checked_in_at,
+        )
+        .join(Booking, Booking.id == Ticket.booking_id)
+        .where(Booking.event_id == event_id, Booking.status == BookingStatus.CONFIRMED)
+        .order_by(Booking.created_at, Booking.id, Ticket.position)
+    )
+
+
 async def count_bookings_by_status(session: AsyncSession, event_id: uuid.UUID) -> dict[str, int]:
     result = await session.execute(
         select(Booking.status, func.count())

@@ -4,6 +4,7 @@ Use cases called by routes open their own transaction(s); those called by messag
 inside the consumer's transaction, next to its inbox claim.
 """
 
+from booking_service.service.attendees import export_attendees
 from booking_service.service.checkin import check_in
 from booking_service.service.create import create_booking
 from booking_service.service.events import record_event
@@ -30,6 +31,7 @@ __all__ = [
     "create_booking",
     "event_sales",
     "expire_overdue_bookings",
+    "export_attendees",
     "get_booking",
     "get_booking_for_service",
     "list_all_bookings",

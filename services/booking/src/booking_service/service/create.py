@@ -95,6 +95,7 @@ def _new_booking(
         id=uuid.uuid4(),
         user_id=user.id,
         user_email=user.email,
+        buyer_name=user.name,
         event_id=held.event_id,
         organizer_id=held.event.organizer_id,
         hold_id=held.hold_id,

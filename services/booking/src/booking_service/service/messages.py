@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
+from booking_service.orm import Booking, Ticket
 from booking_service.repository import BookingRow, TicketRow
 from shared.contracts.booking import BookedSeat as BookedSeatData
 from shared.contracts.booking import (
@@ -14,6 +16,7 @@ from shared.contracts.booking import (
     BookingExpiredV1,
     EventSummary,
     IssuedTicket,
+    TicketCheckedInV1,
 )
 
 
@@ -53,6 +56,7 @@ def cancelled_message(
         reason=reason,
         was_confirmed=was_confirmed,
         payment_id=payment_id,
+        organizer_id=booking.organizer_id,
     )
 
 
@@ -64,6 +68,7 @@ def expired_message(booking: BookingRow) -> BookingExpiredV1:
         user_email=booking.user_email,
         event_id=booking.event_id,
         seats=seats_of(booking),
+        organizer_id=booking.organizer_id,
     )
 
 
@@ -93,4 +98,27 @@ def confirmed_message(
             for t in tickets
         ],
         payment_id=payment_id,
+        organizer_id=booking.organizer_id,
+    )
+
+
+def checked_in_message(
+    booking: Booking,
+    ticket: Ticket,
+    *,
+    organizer_id: uuid.UUID,
+    checked_in_at: datetime,
+    actor_id: uuid.UUID,
+) -> TicketCheckedInV1:
+    """``ticket.checked_in``: ``user_id`` is the buyer, ``actor_id`` who scanned the code."""
+    return TicketCheckedInV1(
+        ticket_id=ticket.id,
+        booking_id=booking.id,
+        event_id=booking.event_id,
+        organizer_id=organizer_id,
+        user_id=booking.user_id,
+        seat_id=ticket.seat_id,
+        tier=ticket.tier,
+        checked_in_at=checked_in_at,
+        actor_id=actor_id,
     )

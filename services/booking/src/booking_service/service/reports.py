@@ -20,6 +20,8 @@ from shared.errors import NotFound
 from shared.pagination import Page, PageParams, paginate
 from shared.security import Principal
 
+_UNHEARD_OF = "No such event: booking has not heard of it."
+
 
 async def event_sales(session: AsyncSession, *, user: Principal, event_id: uuid.UUID) -> EventSales:
     """One event's sales: confirmed places and revenue per tier, bookings per status.
@@ -29,15 +31,10 @@ async def event_sales(session: AsyncSession, *, user: Principal, event_id: uuid.
     first booking; other organizers, and everyone for an event booking never heard of, 404.
     """
     async with session.begin():
-        known = await repo.get_event_organizer(session, event_id)
-        organizers = set(await repo.list_organizers_of_event(session, event_id))
-        if known is not None:
-            organizers.add(known)
-        if not user.is_admin and user.id not in organizers:
-            raise NotFound("No sales of yours for this event.")
+        known = await _organizer_check(session, user=user, event_id=event_id)
         by_status = await repo.count_bookings_by_status(session, event_id)
         if known is None and not by_status:
-            raise NotFound("No such event: booking has not heard of it.")
+            raise NotFound(_UNHEARD_OF)
         tiers = await repo.list_sold_by_tier(session, event_id)
     currency = tiers[0][0] if tiers else None
     return EventSales(
@@ -48,6 +45,30 @@ async def event_sales(session: AsyncSession, *, user: Principal, event_id: uuid.
         by_tier=[TierSales(tier=tier, sold=sold, revenue=rev) for _, tier, sold, rev in tiers],
         bookings_by_status={s.value: by_status.get(s.value, 0) for s in BookingStatus},
     )
+
+
+async def ensure_manages_event(
+    session: AsyncSession, *, user: Principal, event_id: uuid.UUID
+) -> None:
+    """The event's sales rule for other reports of one event (its attendee list): 404 unless
+    the caller is its organizer or an admin, and for everyone when booking never heard of it."""
+    known = await _organizer_check(session, user=user, event_id=event_id)
+    if known is None and not await repo.any_booking_of_event(session, event_id):
+        raise NotFound(_UNHEARD_OF)
+
+
+async def _organizer_check(
+    session: AsyncSession, *, user: Principal, event_id: uuid.UUID
+) -> uuid.UUID | None:
+    """404 unless the caller is an admin or an organizer booking knows for the event (from its
+    copy or its bookings); the organizer of the event copy, if any."""
+    known = await repo.get_event_organizer(session, event_id)
+    organizers = set(await repo.list_organizers_of_event(session, event_id))
+    if known is not None:
+        organizers.add(known)
+    if not user.is_admin and user.id not in organizers:
+        raise NotFound("No sales of yours for this event.")
+    return known
 
 
 async def sales_overview(session: AsyncSession, *, user: Principal) -> SalesOverview:
