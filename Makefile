@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 BASE_URL ?= http://127.0.0.1:$(or $(GATEWAY_PORT),8080)
 
 .PHONY: help bootstrap up down logs status test test-unit test-integration test-e2e \
-        test-infra test-clients lint bench bench-smoke lock clean
+        test-infra test-clients lint bench bench-smoke chaos lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -61,6 +61,11 @@ lint: ## ruff check, ruff format --check, mypy --strict on the code, import cont
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared/src services/*/src devstack
 	$(VENV)/bin/lint-imports
+
+chaos: bootstrap ## Faults injected while purchases run (an isolated stack), then the invariants (CHAOS_ARGS=--short)
+	@$(PY) -m devstack keys
+	@$(PY) -m devstack db
+	$(PY) -m devstack chaos $(CHAOS_ARGS)
 
 bench: bootstrap ## Benchmarks in one run, as ratios to a bare FastAPI ceiling (BENCH_ARGS=--vus 16 ...)
 	@$(PY) -m devstack keys

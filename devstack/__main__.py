@@ -7,6 +7,7 @@ import logging
 import sys
 
 from devstack import bench, local
+from devstack.chaos import run as chaos
 from devstack.config import StackConfig, load_env_file
 from devstack.database import apply_init_sql
 from devstack.gateway import nginx_command, write_config
@@ -43,13 +44,14 @@ COMMANDS = {
     "db": db,
     "render-nginx": render_nginx,
     "bench": bench.main,
+    "chaos": chaos.main,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument("command", choices=sorted(COMMANDS))
-    args, _rest = parser.parse_known_args(argv)  # `bench` reads its own options
+    args, _rest = parser.parse_known_args(argv)  # `bench` and `chaos` read their own options
     load_env_file()  # .env at the repository root, under whatever the environment sets
     logging.basicConfig(level=logging.INFO, format="devstack: %(message)s")
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request is noise here

@@ -43,14 +43,14 @@ class Invariants:
         return self.double_booked + self.general_admission_over
 
 
-def _url(cfg: StackConfig, service: str) -> str:
+def service_database_url(cfg: StackConfig, service: str) -> str:
     base = plain_url(cfg.admin_database_url)
     return base.rsplit("/", 1)[0] + "/" + cfg.databases[service]
 
 
 async def _read(cfg: StackConfig) -> Invariants:
-    booking = await asyncpg.connect(_url(cfg, "booking"))
-    event = await asyncpg.connect(_url(cfg, "event"))
+    booking = await asyncpg.connect(service_database_url(cfg, "booking"))
+    event = await asyncpg.connect(service_database_url(cfg, "event"))
     try:
         double = int(await booking.fetchval(_DOUBLE_BOOKED))
         over = int(await event.fetchval(_GA_OVER))

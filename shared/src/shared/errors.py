@@ -26,7 +26,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.logging import request_id_var
@@ -205,10 +205,42 @@ def is_data_error(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and isinstance(sqlstate, str) and sqlstate.startswith("22")
 
 
+def is_connection_lost(exc: BaseException) -> bool:
+    """The database went away under the request (a restart, a failover, a cut connection):
+    SQLAlchemy invalidated the connection, or the driver lost or broke it."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, InterfaceError | OperationalError):
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith(("08", "57P")):
+        return True  # a connection exception; the server shutting down or not yet up
+    return type(exc.orig).__name__ in _LOST
+
+
+# asyncpg's: the server closed the connection, or it was left mid-operation by one that did
+_LOST = frozenset(
+    {
+        "ConnectionDoesNotExistError",
+        "InternalClientError",
+        "InterfaceError",
+        "ConnectionFailureError",
+    }
+)
+
+
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     """A value the input types let through but the database cannot hold is the caller's
-    422, not our 500 (the transaction is rolled back with the session). Anything else
+    422, not our 500 (the transaction is rolled back with the session); a database that went
+    away is a 503 the caller may retry (the pool replaces the connection). Anything else
     from the database is a real failure and goes on to the 500 handler."""
+    if is_connection_lost(exc):
+        return error_response(
+            503,
+            "upstream_unavailable",
+            "The database is unavailable for a moment; try again.",
+            headers={"Retry-After": "1"},
+        )
     if not is_data_error(exc):
         raise exc
     return error_response(

@@ -207,6 +207,7 @@ class Runtime(Generic[S, C]):
                 batch_size=settings.AMQP_BATCH_SIZE,
                 workers=settings.AMQP_CONSUMER_WORKERS,
                 linger_seconds=settings.AMQP_BATCH_LINGER_SECONDS,
+                fault_dir=settings.FAULT_DIR,
             ),
             revocation_feed=RevocationFeed(
                 verifier.revocations,

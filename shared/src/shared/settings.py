@@ -40,6 +40,9 @@ class ServiceSettings(BaseSettings):
     DB_STATEMENT_TIMEOUT_MS: int = 15_000
     # a pooled connection idle this long is pinged before use (see shared.db.ping_when_idle)
     DB_PING_AFTER_IDLE_SECONDS: float = 10.0
+    # Chaos tests only (``shared.faults``): a folder where a test drops a file to make this
+    # process crash at a chosen point. Empty: nothing is looked at; refused in production.
+    FAULT_DIR: str = ""
     RUN_MIGRATIONS: bool = True
 
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
@@ -107,6 +110,8 @@ class ServiceSettings(BaseSettings):
             problems.append("INTERNAL_TOKEN is shorter than 24 characters")
         if self.JWKS_JSON:
             problems.append("JWKS_JSON (a static test key set) is set")
+        if self.FAULT_DIR:
+            problems.append("FAULT_DIR (crashes on demand, for chaos tests) is set")
         name = self.SERVICE_NAME
         if f"{name}:{name}@" in self.DATABASE_URL:
             problems.append("DATABASE_URL uses the dev password")

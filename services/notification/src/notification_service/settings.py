@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
-
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from shared.settings import ServiceSettings
 
@@ -54,8 +52,8 @@ class Settings(ServiceSettings):
     WEBHOOK_RETRY_MAX_SECONDS: float = Field(default=3600.0, gt=0)
     WEBHOOK_GIVE_UP_HOURS: float = Field(default=24.0, gt=0)
 
-    @model_validator(mode="after")
-    def _no_private_webhooks_in_production(self) -> Self:
-        if self.ENVIRONMENT == "production" and self.WEBHOOK_ALLOW_PRIVATE:
-            raise ValueError("WEBHOOK_ALLOW_PRIVATE must not be set with ENVIRONMENT=production")
-        return self
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.WEBHOOK_ALLOW_PRIVATE:
+            problems.append("WEBHOOK_ALLOW_PRIVATE is on (webhooks to private addresses)")
+        return problems

@@ -31,6 +31,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts import Contract
+from shared.faults import crash_after_commit
 from shared.logging import get_logger, request_id_var
 from shared.messaging import inbox
 from shared.messaging.broker import Broker
@@ -70,6 +71,7 @@ class Consumer:
         batch_size: int = 32,
         workers: int = 2,
         linger_seconds: float = 0.0,
+        fault_dir: str = "",
     ) -> None:
         self.broker = broker
         self.sessionmaker = sessionmaker
@@ -77,6 +79,7 @@ class Consumer:
         self.subscriptions = dict(subscriptions)
         self.context = context
         self.prefetch = prefetch
+        self.fault_dir = fault_dir  # chaos tests only (shared.faults)
         self.delivery_limit = delivery_limit
         self.retry_base_seconds = retry_base_seconds
         self.batch_size = batch_size
@@ -152,7 +155,13 @@ class Consumer:
                 await asyncio.sleep(self.linger_seconds)
             while len(batch) < self.batch_size and not self._ready.empty():
                 batch.append(self._ready.get_nowait())
-            await self._handle_batch(batch)
+            try:
+                await self._handle_batch(batch)
+            except Exception:
+                # e.g. an ack on a channel the broker closed (a broker restart): the broker
+                # delivers those messages again on the new channel, and the inbox knows them.
+                # The worker lives on — a dead worker would leave the queue unread for good.
+                log.exception("message_batch_lost", size=len(batch))
 
     async def _handle_batch(self, batch: Sequence[_Delivery]) -> None:
         started = time.perf_counter()
@@ -166,6 +175,7 @@ class Consumer:
             for delivery in batch:  # each on its own: the bad one is found, the others pass
                 await self._handle_batch([delivery])
             return
+        crash_after_commit(self.fault_dir, self.service)  # a chaos test's crash, if asked for
         seconds = (time.perf_counter() - started) / len(batch)
         for delivery, outcome in zip(batch, outcomes, strict=True):
             CONSUMER_SECONDS.labels(self.service, delivery.envelope.type).observe(seconds)
