@@ -25,6 +25,9 @@ STACK_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 # Read by `python -m devstack` (so `make up`) like docker compose reads it; see load_env_file.
 ENV_FILE = REPO_ROOT / ".env"
 
+# The database pool of each service of a test stack (the bench sets production's own).
+TEST_POOL = {"DB_POOL_SIZE": "3", "DB_MAX_OVERFLOW": "7"}
+
 # Variables the services read that `make up` passes through when set in its environment.
 PASSTHROUGH = (
     "LOG_LEVEL",
@@ -157,7 +160,9 @@ class StackConfig:
             rate_limit_burst=rate_limit_burst,
             auth_rate_limit_rpm=auth_rate_limit_rpm,
             auth_rate_limit_burst=auth_rate_limit_burst,
-            extra_env={"DEMO_DATA": "false"} | (extra_env or {}),
+            # small pools: test stacks share this machine's PostgreSQL (100 connections) with
+            # each other and with the in-process services; the bench asks for production's
+            extra_env=TEST_POOL | {"DEMO_DATA": "false"} | (extra_env or {}),
             service_extra_env=service_extra_env or {},
             apps={s.name: s.app for s in SERVICES} | (apps or {}),
             app_dir=app_dir,

@@ -291,6 +291,26 @@ class Bench:
             self.report.rows.append(row)
 
 
+def _stack_config(smtp_port: int) -> StackConfig:
+    """The bench's stack: production's pools, the gateway's per-address limits lifted."""
+    return StackConfig.for_tests(
+        "bench" + str(int(time.time()))[-6:],
+        extra_env={
+            "LOG_LEVEL": "WARNING",
+            "ADMIN_EMAIL": ADMIN[0],
+            "ADMIN_PASSWORD": ADMIN[1],
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+            "DB_POOL_SIZE": "10",  # production's pools, not a test stack's
+            "DB_MAX_OVERFLOW": "10",
+        },
+        rate_limit_rps=NO_LIMIT,
+        rate_limit_burst=NO_LIMIT,
+        auth_rate_limit_rpm=NO_LIMIT,
+        auth_rate_limit_burst=NO_LIMIT,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack bench", description=__doc__)
     parser.add_argument("--vus", type=int, default=32)
@@ -305,20 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[2:] if argv is None else argv)
 
     with smtp_sink() as smtp_port:
-        cfg = StackConfig.for_tests(
-            "bench" + str(int(time.time()))[-6:],
-            extra_env={
-                "LOG_LEVEL": "WARNING",
-                "ADMIN_EMAIL": ADMIN[0],
-                "ADMIN_PASSWORD": ADMIN[1],
-                "SMTP_HOST": "127.0.0.1",
-                "SMTP_PORT": str(smtp_port),
-            },
-            rate_limit_rps=NO_LIMIT,
-            rate_limit_burst=NO_LIMIT,
-            auth_rate_limit_rpm=NO_LIMIT,
-            auth_rate_limit_burst=NO_LIMIT,
-        )
+        cfg = _stack_config(smtp_port)
         with (
             run_stack(cfg) as stack,
             bare_endpoint() as ceiling_url,

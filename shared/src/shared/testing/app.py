@@ -36,6 +36,9 @@ def service_settings(
         "LOG_JSON": True,
         "OUTBOX_POLL_SECONDS": 0.2,
         "OUTBOX_SWEEP_AFTER_SECONDS": 1.0,
+        # small pools: the suite's many services share one PostgreSQL (100 connections)
+        "DB_POOL_SIZE": 3,
+        "DB_MAX_OVERFLOW": 7,
     }
     if signer is not None:
         values["JWKS_JSON"] = signer.jwks_json
