@@ -89,9 +89,14 @@ def consumer_crash(service: str, fault_dir: Path) -> Fault:
     """The service's consumer dies between committing a batch and acking it (shared.faults)."""
 
     def run(stack: RunningStack) -> str:
-        (fault_dir / f"{service}.crash-after-commit").touch()
+        marker = fault_dir / f"{service}.crash-after-commit"
+        marker.touch()
         process = stack.processes[service]
-        code = process.wait(timeout=60)  # the load brings it a message soon
+        try:
+            code = process.wait(timeout=60)  # the load brings it a message soon
+        except subprocess.TimeoutExpired:
+            marker.unlink(missing_ok=True)
+            raise RuntimeError(f"no message reached {service} in 60 s") from None
         if code != CRASHED:
             raise RuntimeError(f"{service} exited {code}, not at the failure point")
         stack.start(service)
