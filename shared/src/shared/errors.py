@@ -212,6 +212,8 @@ def is_connection_lost(exc: BaseException) -> bool:
         return False
     if exc.connection_invalidated or isinstance(exc, InterfaceError | OperationalError):
         return True
+    if isinstance(exc.orig, OSError):
+        return True  # no connection could be made (refused, reset, timed out)
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if isinstance(sqlstate, str) and sqlstate.startswith(("08", "57P")):
         return True  # a connection exception; the server shutting down or not yet up

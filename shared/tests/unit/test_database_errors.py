@@ -23,6 +23,7 @@ def test_a_database_going_away_is_a_lost_connection_and_not_a_bad_value() -> Non
         assert is_connection_lost(gone) and not is_data_error(gone), sqlstate
     assert is_connection_lost(InterfaceError("SELECT 1", {}, Exception("connection is closed")))
     assert is_connection_lost(DBAPIError("SELECT 1", {}, InternalClientError("state 12")))
+    assert is_connection_lost(DBAPIError("SELECT 1", {}, ConnectionRefusedError(111, "refused")))
 
 
 def test_a_bad_value_or_another_failure_is_no_lost_connection() -> None:

@@ -148,12 +148,11 @@ async def fan_out(
     organizer_id: uuid.UUID | None,
 ) -> int:
     """A delivery of ``envelope`` for every webhook that hears it; how many. The event's
-    organizer: as the message names it, else as remembered (``event_owner``)."""
+    organizer: as the message names it, else as remembered from ``event.published``
+    (``event_owner``). One query when nobody listens: a message costs no write here."""
     if envelope.type not in TYPES:
         return 0
-    if organizer_id is not None and event_id is not None:
-        await repo.remember_owner(session, event_id, organizer_id)
-    elif event_id is not None:
+    if organizer_id is None and event_id is not None:  # a refund names only its event
         organizer_id = await repo.owner_of(session, event_id)
     hooks = await repo.listeners(session, envelope.type, event_id, organizer_id)
     if not hooks:
