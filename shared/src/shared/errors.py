@@ -231,18 +231,30 @@ _LOST = frozenset(
 )
 
 
+def _unavailable() -> JSONResponse:
+    return error_response(
+        503,
+        "upstream_unavailable",
+        "The database is unavailable for a moment; try again.",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _on_connection_error(_request: Request, exc: Exception) -> JSONResponse:
+    """A connection the service opens itself was refused or cut (the driver raises the
+    socket's error as it is while the database restarts): a 503 the caller may retry."""
+    if not isinstance(exc, ConnectionError):
+        raise exc
+    return _unavailable()
+
+
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     """A value the input types let through but the database cannot hold is the caller's
     422, not our 500 (the transaction is rolled back with the session); a database that went
     away is a 503 the caller may retry (the pool replaces the connection). Anything else
     from the database is a real failure and goes on to the 500 handler."""
     if is_connection_lost(exc):
-        return error_response(
-            503,
-            "upstream_unavailable",
-            "The database is unavailable for a moment; try again.",
-            headers={"Retry-After": "1"},
-        )
+        return _unavailable()
     if not is_data_error(exc):
         raise exc
     return error_response(
@@ -257,5 +269,6 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map every error to the contract's body (500s are handled by the request middleware)."""
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(ConnectionError, _on_connection_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

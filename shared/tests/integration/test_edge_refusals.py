@@ -151,3 +151,24 @@ async def test_other_methods_on_health_get_the_apps_405_when_not_a_get(sample: A
     response = await client.post("/api/sample/health")
     assert response.status_code == 405
     assert response.json()["error"] == "method_not_allowed"
+
+
+async def test_a_connection_refused_under_a_request_is_503_with_the_error_body(
+    sample: Any, signer: TestSigner
+) -> None:
+    """While the database restarts the driver raises the socket's own error: not a 500."""
+    app, client = sample
+
+    async def refused() -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    app.add_api_route("/api/sample/refused", refused, methods=["GET"])
+    app.router.routes.insert(0, app.router.routes.pop())  # before the sample's /{id} routes
+    try:
+        headers = signer.headers(user_id=uuid.uuid4(), role="customer")
+        response = await client.get("/api/sample/refused", headers=headers)
+    finally:
+        app.router.routes.pop(0)
+    assert response.status_code == 503
+    assert response.json()["error"] == "upstream_unavailable"
+    assert response.headers["retry-after"] == "1"
