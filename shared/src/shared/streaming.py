@@ -1,10 +1,12 @@
-"""A streamed response for thousands of long-lived, mostly idle listeners (Server-Sent Events).
+"""A streamed response that costs little while it lasts and ends cleanly: the live streams'
+thousands of mostly idle listeners (Server-Sent Events) and the attendee export's long download.
 
 Starlette's ``StreamingResponse`` runs every response in an anyio task group with a second task
 listening for the client to leave: about 20 KB per open stream (measured under uvicorn, 2,000
-streams). :class:`EventStreamResponse` sends the body from the request's own task and leaves the
-waiting for a disconnect to one plain task, which cancels the sender when the client is gone —
-so an idle stream costs a connection, a coroutine and that task.
+streams). :class:`StreamedResponse` sends the body from the request's own task and leaves the
+waiting for a disconnect to one plain task, which cancels the sender when the client is gone;
+the body's iterator is closed however the response ends, so what it holds (a feed's listener
+slot, a database transaction) is let go at once, not when the garbage collector finds it.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 
-class EventStreamResponse(StreamingResponse):
+class StreamedResponse(StreamingResponse):
     """``StreamingResponse`` (same arguments) without the per-response task group."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         sender = asyncio.current_task()
         if sender is None:  # never under an ASGI server, which runs each request in a task
-            raise RuntimeError("EventStreamResponse must be sent from a task")
+            raise RuntimeError("StreamedResponse must be sent from a task")
         gone = asyncio.Event()
 
         async def watch() -> None:

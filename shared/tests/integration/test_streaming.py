@@ -1,19 +1,17 @@
-"""EventStreamResponse under a real uvicorn server: the body streams as it is produced, and a
+"""StreamedResponse under a real uvicorn server: the body streams as it is produced, and a
 client that leaves ends the stream (its iterator is closed: a live feed forgets the listener)
 without an error; the response carries no Content-Length."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
-from shared.streaming import EventStreamResponse
-from shared.testing.infra import free_port
+from shared.streaming import StreamedResponse
+from shared.testing.server import serving
 
 pytestmark = pytest.mark.integration
 
@@ -32,18 +30,12 @@ async def test_stream_sends_as_produced_and_ends_when_the_client_leaves() -> Non
             closed.set()
 
     @app.get("/stream")
-    async def stream() -> EventStreamResponse:
-        return EventStreamResponse(feed(), media_type="text/event-stream")
+    async def stream() -> StreamedResponse:
+        return StreamedResponse(feed(), media_type="text/event-stream")
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve())
-    try:
-        for _ in range(500):
-            if server.started:
-                break
-            await asyncio.sleep(0.01)
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    async with serving(app) as url:
+        host, port = url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
         writer.write(b"GET /stream HTTP/1.1\r\nHost: test\r\n\r\n")
         head = (await reader.readuntil(b"\r\n\r\n")).decode().lower()
         first = await asyncio.wait_for(reader.readuntil(b"\n\n"), 5)
@@ -51,10 +43,6 @@ async def test_stream_sends_as_produced_and_ends_when_the_client_leaves() -> Non
         second = await asyncio.wait_for(reader.readuntil(b"\n\n"), 5)
         writer.close()
         await asyncio.wait_for(closed.wait(), 5)
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
 
     assert head.startswith("http/1.1 200") and "content-type: text/event-stream" in head
     assert "content-length" not in head

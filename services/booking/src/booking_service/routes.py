@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.types import Receive, Scope, Send
+from fastapi.responses import JSONResponse, Response
 
 from booking_service import attendee_csv, service
 from booking_service.deps import ContextDep, IdempotencyKey
@@ -25,6 +24,7 @@ from shared.openapi import errors
 from shared.pagination import Page, Pagination
 from shared.runtime import SessionDep
 from shared.security import AdminUser, CurrentUser, OrganizerUser
+from shared.streaming import StreamedResponse
 
 router = APIRouter(prefix="/api/bookings", tags=["bookings"])
 
@@ -79,27 +79,11 @@ async def event_sales(event_id: uuid.UUID, user: OrganizerUser, session: Session
     return await service.event_sales(session, user=user, event_id=event_id)
 
 
-class CsvDownload(StreamingResponse):
-    """A streamed CSV attachment that closes its body iterator however the response ends, so
-    a client that leaves halfway ends the export's transaction at once (not when the garbage
-    collector finds the generator)."""
-
-    media_type = attendee_csv.MEDIA_TYPE
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            closer = getattr(self.body_iterator, "aclose", None)
-            if closer is not None:
-                await closer()
-
-
 # Same 403/404 as the event's sales (a customer 403; another organizer, or an event booking never
 # heard of, 404), answered before the first byte. Fixed tail: never read as a booking id.
 @router.get(
     "/events/{event_id}/attendees.csv",
-    response_class=CsvDownload,
+    response_class=StreamedResponse,
     responses={
         200: {
             "description": "One row per ticket of the event's confirmed bookings (streamed).",
@@ -109,13 +93,15 @@ class CsvDownload(StreamingResponse):
 )
 async def event_attendees(
     event_id: uuid.UUID, user: OrganizerUser, session: SessionDep, ctx: ContextDep
-) -> CsvDownload:
+) -> StreamedResponse:
     """The event's attendee list as CSV (its organizer or an admin)."""
     chunks = await service.export_attendees(
         session, user=user, event_id=event_id, sessionmaker=ctx.sessionmaker
     )
     disposition = f'attachment; filename="{attendee_csv.filename(event_id)}"'
-    return CsvDownload(chunks, headers={"Content-Disposition": disposition})
+    return StreamedResponse(
+        chunks, media_type=attendee_csv.MEDIA_TYPE, headers={"Content-Disposition": disposition}
+    )
 
 
 @router.get("/admin/all")

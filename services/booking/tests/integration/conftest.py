@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -18,39 +17,25 @@ from typing import Any
 
 import aio_pika
 import pytest
-import uvicorn
 from sqlalchemy import text
 
 from booking_service.main import create_app
 from booking_service.settings import Settings
-from services.booking.tests.integration.fake_event import EmbeddedServer, FakeEvent
+from services.booking.tests.integration.fake_event import FakeEvent
 from shared.contracts.payment import PaymentRefundedV1, PaymentSucceededV1
 from shared.messaging import Names
 from shared.testing.app import RunningService, service_settings
 from shared.testing.app import running_service as running_service_of
 from shared.testing.eventually import eventually
+from shared.testing.server import serving
 
 
 @pytest.fixture(scope="session")
 async def fake_event() -> AsyncIterator[FakeEvent]:
     fake = FakeEvent()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    fake.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(
-        fake.app, log_level="warning", lifespan="off", ws="none", http="h11", access_log=False
-    )
-    server = EmbeddedServer(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    yield fake
-    server.should_exit = True
-    await task
-    sock.close()
+    async with serving(fake.app) as url:
+        fake.url = url
+        yield fake
 
 
 @pytest.fixture(scope="session")

@@ -5,14 +5,11 @@ per the contract."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -178,9 +175,3 @@ def _error(status: int, code: str, details: dict[str, Any] | None = None) -> JSO
         "request_id": None,
     }
     return JSONResponse(body, status_code=status)
-
-
-class EmbeddedServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:  # leave pytest's signal handlers alone
-        yield

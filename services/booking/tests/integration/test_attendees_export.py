@@ -4,25 +4,22 @@ safe to open in a spreadsheet, streamed from a server-side cursor."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import math
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from booking_service.service.attendees import ROWS_PER_CHUNK
-from services.booking.tests.integration.fake_event import EmbeddedServer
 from shared.contracts.event import EventPublishedV1
 from shared.db import utcnow
+from shared.testing.server import serving
 
 pytestmark = [pytest.mark.integration]
 
@@ -245,21 +242,8 @@ async def served(app: Any) -> AsyncIterator[tuple[str, list[int]]]:
     """The running booking app behind a real uvicorn server (the in-process transport gathers
     a whole body before answering); the sizes of the body parts it sent."""
     parts: list[int] = []
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        _noting_body_parts(app, parts), log_level="warning", lifespan="off", access_log=False
-    )
-    server = EmbeddedServer(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}", parts
-    server.should_exit = True
-    await task
-    sock.close()
+    async with serving(_noting_body_parts(app, parts)) as url:
+        yield url, parts
 
 
 async def test_attendees_csv_streams_in_chunks_when_the_event_has_thousands_of_tickets(

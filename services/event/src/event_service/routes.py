@@ -31,7 +31,7 @@ from shared.openapi import errors, no_content
 from shared.pagination import Page
 from shared.runtime import SessionDep
 from shared.security import CurrentUser, OrganizerUser
-from shared.streaming import EventStreamResponse
+from shared.streaming import StreamedResponse
 from shared.types import SingleLine, Timestamp
 
 router = APIRouter(prefix="/api/events", tags=["events"])
@@ -299,7 +299,7 @@ async def leave_waitlist(
 
 @router.get(
     "/{event_id}/live",
-    response_class=EventStreamResponse,
+    response_class=StreamedResponse,
     responses={
         200: {
             "description": "Server-Sent Events: availability first, then availability and seats "
@@ -308,8 +308,8 @@ async def leave_waitlist(
         }
     },
 )
-async def live(event_id: uuid.UUID, user: OptionalUser, ctx: ContextDep) -> EventStreamResponse:
+async def live(event_id: uuid.UUID, user: OptionalUser, ctx: ContextDep) -> StreamedResponse:
     """Live availability of the event (anyone who may see it)."""
     stream = await live_stream.open_stream(ctx, user=user, event_id=event_id)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return EventStreamResponse(stream, media_type="text/event-stream", headers=headers)
+    return StreamedResponse(stream, media_type="text/event-stream", headers=headers)

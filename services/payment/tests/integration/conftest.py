@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import structlog
-import uvicorn
 from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -38,6 +37,7 @@ from shared.testing.app import running_service as running_service_of
 from shared.testing.eventually import eventually
 from shared.testing.fixtures import Publish
 from shared.testing.infra import InfraUrls, free_port
+from shared.testing.server import serving
 from shared.testing.tokens import TestSigner
 
 GOOD_CARD = "4242424242424242"
@@ -107,18 +107,8 @@ async def booking_stub() -> AsyncIterator[tuple[str, dict[str, dict[str, Any]]]]
             return JSONResponse({"success": False, "error": "not_found"}, status_code=404)
         return JSONResponse(bookings[booking_id])
 
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    await eventually(lambda: _started(server), what="booking stand-in started")
-    yield f"http://127.0.0.1:{port}", bookings
-    server.should_exit = True
-    await task
-
-
-async def _started(server: uvicorn.Server) -> bool:
-    return server.started
+    async with serving(app) as url:
+        yield url, bookings
 
 
 @pytest.fixture(scope="session")

@@ -10,12 +10,11 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import uvicorn
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from shared.testing.infra import free_port
+from shared.testing.server import serving
 
 
 @dataclass(frozen=True)
@@ -28,13 +27,13 @@ class Received:
 
 @dataclass
 class Receiver:
-    port: int
+    base_url: str  # http://127.0.0.1:<port>
     requests: list[Received] = field(default_factory=list)
     answers: dict[str, list[int]] = field(default_factory=dict)  # path → statuses to give first
     delays: dict[str, float] = field(default_factory=dict)  # path → seconds before answering
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.base_url}{path}"
 
     def to(self, path: str) -> list[Received]:
         return [r for r in self.requests if r.path == path]
@@ -53,20 +52,7 @@ class Receiver:
 @contextlib.asynccontextmanager
 async def receiver() -> AsyncIterator[Receiver]:
     """A receiver listening on a free loopback port, in this event loop."""
-    found = Receiver(free_port())
-    server = uvicorn.Server(
-        uvicorn.Config(
-            found, host="127.0.0.1", port=found.port, log_level="warning", lifespan="off"
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    try:
+    found = Receiver("")
+    async with serving(found) as url:
+        found.base_url = url
         yield found
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
