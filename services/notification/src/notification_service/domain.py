@@ -119,3 +119,9 @@ class TicketsVoid(NotFound):
 
 class AddressUnusable(ValueError):
     """The recipient's address cannot be put on an envelope (retrying will not help)."""
+
+
+def backoff_seconds(base: float, cap: float, attempts: int) -> float:
+    """The wait after the ``attempts``-th failure: ``base`` doubled each time, at most ``cap``
+    (emails and webhook deliveries alike)."""
+    return min(cap, base * 2.0 ** min(attempts - 1, 30))

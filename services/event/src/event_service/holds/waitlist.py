@@ -189,8 +189,9 @@ class WaitlistStore:
         names = cast(list[str], await self.redis.smembers(self.keys.waitlist_offers(event_id)))
         if not names:
             return []
-        raw = await self.redis.hmget(self.keys.waitlist_entries(event_id), sorted(names))
-        found = [(n, json.loads(r)) for n, r in zip(sorted(names), raw, strict=True) if r]
+        ordered = sorted(names)
+        raw = await self.redis.hmget(self.keys.waitlist_entries(event_id), ordered)
+        found = [(n, json.loads(r)) for n, r in zip(ordered, raw, strict=True) if r]
         return [(n, str(e.get("hold_id", ""))) for n, e in found]
 
     async def settle(self, event_id: uuid.UUID, entry: str, hold_id: str) -> bool:

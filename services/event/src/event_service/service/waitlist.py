@@ -175,8 +175,7 @@ async def hand_out_event(ctx: Context, event_id: uuid.UUID) -> None:
 
 async def _offer_tier(ctx: Context, facts: Facts, tier: TierFact) -> None:
     for _ in range(_OFFERS_PER_TIER):
-        free = await _free(ctx, facts, tier)
-        who = await _first_fitting(ctx, facts.event_id, tier.code, free) if free > 0 else None
+        who = await _first_fitting(ctx, facts, tier)
         if who is None:
             return
         try:
@@ -208,15 +207,20 @@ async def _free(ctx: Context, facts: Facts, tier: TierFact) -> int:
     return await _places(ctx, facts, tier) - count.sold - count.held
 
 
-async def _first_fitting(ctx: Context, event_id: uuid.UUID, tier: str, free: int) -> Waiting | None:
-    """The first in line whose quantity fits in ``free`` places."""
-    for start in range(0, _SEARCHED, _PAGE):
-        page = await ctx.waitlist.waiting(event_id, tier, start, _PAGE)
+async def _first_fitting(ctx: Context, facts: Facts, tier: TierFact) -> Waiting | None:
+    """The first in line whose quantity fits in the tier's free places (a tier nobody waits
+    for costs one read, not a count of its places)."""
+    page = await ctx.waitlist.waiting(facts.event_id, tier.code, 0, _PAGE)
+    free = await _free(ctx, facts, tier) if page else 0
+    start = 0
+    while page and free > 0 and start < _SEARCHED:
         for who in page:
             if who.quantity <= free:
                 return who
         if len(page) < _PAGE:
             return None
+        start += _PAGE
+        page = await ctx.waitlist.waiting(facts.event_id, tier.code, start, _PAGE)
     return None
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service import repository
-from notification_service.domain import AddressUnusable, NotificationStatus
+from notification_service.domain import AddressUnusable, NotificationStatus, backoff_seconds
 from notification_service.emails import Email
 from notification_service.mailer import Attachment, Mailer, Outgoing, Refusal, message_id_header
 from notification_service.repository import DueEmail
@@ -117,8 +117,9 @@ def _message(mailer: Mailer, email: DueEmail) -> Outgoing:
 
 def retry_delay(settings: Settings, attempts: int) -> float:
     """Seconds to wait after the ``attempts``-th failure (exponential, capped)."""
-    delay = settings.MAIL_RETRY_BASE_SECONDS * 2.0 ** min(attempts - 1, 30)
-    return min(settings.MAIL_RETRY_MAX_SECONDS, delay)
+    return backoff_seconds(
+        settings.MAIL_RETRY_BASE_SECONDS, settings.MAIL_RETRY_MAX_SECONDS, attempts
+    )
 
 
 async def _settle(
