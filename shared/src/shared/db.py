@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import MetaData, Row, TextClause, event, pool, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -24,6 +24,9 @@ from sqlalchemy.orm import Session
 
 from shared.logging import get_logger
 from shared.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = get_logger("shared.db")
 
@@ -238,6 +241,8 @@ async def ping(engine: AsyncEngine) -> None:
 
 
 def alembic_config(migrations_dir: Path, database_url: str) -> Config:
+    from alembic.config import Config  # here, not at the top: see run_migrations
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
@@ -245,9 +250,45 @@ def alembic_config(migrations_dir: Path, database_url: str) -> Config:
 
 
 async def run_migrations(migrations_dir: Path, database_url: str) -> None:
-    """``alembic upgrade head`` in a worker thread (the async env.py starts its own loop)."""
+    """``alembic upgrade head`` in a worker thread (the async env.py starts its own loop).
+
+    Alembic is imported here, not at the top: a process that does not migrate never loads it.
+    """
+    from alembic import command
+
     config = alembic_config(migrations_dir, database_url)
     await asyncio.to_thread(command.upgrade, config, "head")
+
+
+class MigrationFailed(RuntimeError):
+    """``python -m shared.migrate`` ended with an error (its last lines are the message)."""
+
+
+async def run_migrations_in_child(migrations_dir: Path, database_url: str) -> None:
+    """:func:`run_migrations` in a process of its own (``python -m shared.migrate``).
+
+    How a server migrates on start: Alembic, Mako and the migration scripts (≈ 7 MB) would
+    otherwise stay in its memory for as long as it runs. The URL goes by the environment, not
+    the command line (which ``ps`` shows).
+    """
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "shared.migrate",
+        str(migrations_dir),
+        env={**os.environ, "DATABASE_URL": database_url},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, stderr = await child.communicate()
+    finally:
+        if child.returncode is None:  # cancelled while it ran
+            child.kill()
+            await child.wait()
+    if child.returncode != 0:
+        tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
+        raise MigrationFailed(f"migrations exited with {child.returncode}: " + " | ".join(tail))
 
 
 def run_alembic_env(target_metadata: MetaData) -> None:

@@ -139,7 +139,9 @@ class Runtime(Generic[S, C]):
     ) -> AsyncIterator[Runtime[S, C]]:
         configure_logging(settings.SERVICE_NAME, level=settings.LOG_LEVEL, json=settings.LOG_JSON)
         if settings.RUN_MIGRATIONS:
-            await _retrying(lambda: db.run_migrations(migrations_dir, settings.DATABASE_URL))
+            await _retrying(
+                lambda: db.run_migrations_in_child(migrations_dir, settings.DATABASE_URL)
+            )
         runtime: Runtime[S, C] = await cls._connect(settings, subscriptions, verifier)
         if revocation_source is not None:
             runtime.revocation_feed.source = revocation_source(runtime)
