@@ -26,6 +26,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -240,10 +242,15 @@ def _unavailable() -> JSONResponse:
     )
 
 
+# A connection the service opens itself refused, cut or silent: the database driver raises the
+# socket's own error while PostgreSQL restarts, the hold scripts' connection (event) raises the
+# builtin ones, redis-py its own.
+_LOST_CONNECTION = (ConnectionError, TimeoutError, RedisConnectionError, RedisTimeoutError)
+
+
 async def _on_connection_error(_request: Request, exc: Exception) -> JSONResponse:
-    """A connection the service opens itself was refused or cut (the driver raises the
-    socket's error as it is while the database restarts): a 503 the caller may retry."""
-    if not isinstance(exc, ConnectionError):
+    """A dependency's connection refused, cut or timed out: a 503 the caller may retry."""
+    if not isinstance(exc, _LOST_CONNECTION):
         raise exc
     return _unavailable()
 
@@ -269,6 +276,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map every error to the contract's body (500s are handled by the request middleware)."""
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(DBAPIError, _on_database_error)
-    app.add_exception_handler(ConnectionError, _on_connection_error)
+    for lost in _LOST_CONNECTION:
+        app.add_exception_handler(lost, _on_connection_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

@@ -75,6 +75,7 @@ class Runtime(Generic[S, C]):
     _context: C | None = None
     _periodic: list[_Periodic[C]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def context(self) -> C:
@@ -93,6 +94,11 @@ class Runtime(Generic[S, C]):
         """Run ``job(context)`` every ``seconds`` from start-up until shutdown; a failing run
         is logged, not fatal."""
         self._periodic.append(_Periodic(seconds, job, name))
+
+    def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
+        """``await close()`` at shutdown, before the shared connections close (what the
+        service's context opened of its own)."""
+        self._closers.append(close)
 
     @property
     def jobs(self) -> list[str]:
@@ -228,6 +234,8 @@ class Runtime(Generic[S, C]):
             task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=10)
+        for close in self._closers:
+            await close()
         await db.settle()
         await self.broker.close()
         await self.http.aclose()

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from redis import exceptions as redis_exceptions
 
 from shared.testing.tokens import TestSigner
 
@@ -153,14 +154,25 @@ async def test_other_methods_on_health_get_the_apps_405_when_not_a_get(sample: A
     assert response.json()["error"] == "method_not_allowed"
 
 
-async def test_a_connection_refused_under_a_request_is_503_with_the_error_body(
-    sample: Any, signer: TestSigner
+@pytest.mark.parametrize(
+    "lost",
+    [
+        ConnectionRefusedError(111, "Connection refused"),
+        TimeoutError("no answer"),
+        redis_exceptions.ConnectionError("Redis went away"),
+        redis_exceptions.TimeoutError("Redis did not answer"),
+    ],
+    ids=type,
+)
+async def test_a_connection_refused_cut_or_silent_under_a_request_is_503_with_the_error_body(
+    sample: Any, signer: TestSigner, lost: Exception
 ) -> None:
-    """While the database restarts the driver raises the socket's own error: not a 500."""
+    """While the database restarts the driver raises the socket's own error; Redis's clients
+    raise theirs: not a 500."""
     app, client = sample
 
     async def refused() -> None:
-        raise ConnectionRefusedError(111, "Connection refused")
+        raise lost
 
     app.add_api_route("/api/sample/refused", refused, methods=["GET"])
     app.router.routes.insert(0, app.router.routes.pop())  # before the sample's /{id} routes

@@ -14,6 +14,7 @@ from event_service.clock import Clock
 from event_service.holds import FactsStore, HoldStore, Keys, Scripts, SoldMirror
 from event_service.holds.room import WaitingRoomStore
 from event_service.holds.waitlist import WaitlistStore
+from event_service.holds.wire import Wire
 from event_service.live import LiveHub
 from event_service.metrics import HOLD, WAITING_ROOM_USERS
 from event_service.service.facts_cache import FactsCache
@@ -41,7 +42,9 @@ class Context:
 async def build_context(rt: Runtime[Settings, Context]) -> Context:
     """Register the Lua scripts, build the stores and caches, start the hold sweeper."""
     settings, redis = rt.settings, rt.redis
-    keys, scripts, clock = Keys(settings), Scripts.register(redis), Clock()
+    wire = Wire(settings.REDIS_URL)  # the scripts' own connection (``holds/wire.py``)
+    rt.on_stop(wire.aclose)
+    keys, scripts, clock = Keys(settings), Scripts.register(wire), Clock()
     context = Context(
         settings=settings,
         sessionmaker=rt.sessionmaker,

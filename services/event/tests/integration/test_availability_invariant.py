@@ -28,6 +28,7 @@ from event_service.holds import (
     SoldMirror,
     SoldState,
 )
+from event_service.holds.wire import Wire
 from event_service.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -71,7 +72,8 @@ class Model:
 
 async def _scenario(settings: Settings, lapse_with: Any, steps: list[tuple[str, Any]]) -> None:
     redis = Redis.from_url(settings.REDIS_URL, decode_responses=True)
-    keys, scripts, clock = Keys(settings), Scripts.register(redis), Clock()
+    wire = Wire(settings.REDIS_URL)
+    keys, scripts, clock = Keys(settings), Scripts.register(wire), Clock()
     store = HoldStore(redis, keys, scripts, settings, clock)
     mirror = SoldMirror(redis, keys, scripts, settings, clock)
     event = uuid.uuid4()
@@ -154,6 +156,7 @@ async def _scenario(settings: Settings, lapse_with: Any, steps: list[tuple[str, 
         )
         await redis.zrem(store.keys.sweep(), str(event))
         await redis.aclose()
+        await wire.aclose()
 
 
 @hypothesis_settings(

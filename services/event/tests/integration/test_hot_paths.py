@@ -23,6 +23,7 @@ from event_service.context import Context
 from event_service.handlers import on_booking_cancelled, on_booking_confirmed
 from event_service.holds import models as hold_models
 from event_service.holds import store
+from event_service.holds.wire import Wire
 from event_service.repository import get_facts, lock_inventory
 from event_service.service.facts_cache import facts_data
 from event_service.settings import Settings
@@ -49,14 +50,15 @@ async def counted(
     runtime: Runtime, context: Context, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Callable[[], Any]]:
     """``with counted() as trips:`` counts what the current task sends to Redis and PostgreSQL
-    (a pipeline is one round trip; what the connection pool sends on its own — connecting,
-    health checks of idle connections — is not counted). Every script is loaded first: another
+    (a pipeline is one round trip, so is a script on the scripts' shared connection; what the
+    connection pool sends on its own — connecting, health checks of idle connections — is not
+    counted). Every script is loaded first: another
     test may have flushed them (then the first call of each would be a NOSCRIPT and a load)."""
     scripts = context.holds.scripts
     for name in (f.name for f in fields(scripts)):
         await runtime.redis.script_load(getattr(scripts, name).script)
     trips: list[tuple[asyncio.Task[Any] | None, Trips]] = []
-    command, execute = Redis.execute_command, Pipeline.execute
+    command, execute, call = Redis.execute_command, Pipeline.execute, Wire.call
 
     def mine() -> Trips | None:
         task = asyncio.current_task()
@@ -77,6 +79,12 @@ async def counted(
             found.redis += 1
         return await execute(self, raise_on_error)
 
+    async def counting_call(self: Wire, *args: Any) -> Any:  # the scripts' connection
+        found = mine()
+        if found is not None:
+            found.redis += 1
+        return await call(self, *args)
+
     def on_statement(*_: Any) -> None:
         found = mine()
         if found is not None:
@@ -84,6 +92,7 @@ async def counted(
 
     monkeypatch.setattr(Redis, "execute_command", counting_command)
     monkeypatch.setattr(Pipeline, "execute", counting_execute)
+    monkeypatch.setattr(Wire, "call", counting_call)
     engine = runtime.engine.sync_engine
     sa_event.listen(engine, "before_cursor_execute", on_statement)
 

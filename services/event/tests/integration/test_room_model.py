@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 
 from event_service.holds import Keys, Scripts
 from event_service.holds.room import RoomEntry, RoomRules, WaitingRoomStore
+from event_service.holds.wire import Wire
 from event_service.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -104,7 +105,8 @@ async def _scenario(
 ) -> None:
     redis = Redis.from_url(settings.REDIS_URL)
     keys = Keys(settings)
-    store = WaitingRoomStore(redis, keys, Scripts.register(redis))
+    wire = Wire(settings.REDIS_URL)
+    store = WaitingRoomStore(redis, keys, Scripts.register(wire))
     event = uuid.uuid4()
     people = [uuid.uuid4() for _ in range(PEOPLE)]
     # the keys' expiry is Redis's wall clock: a day from now
@@ -134,6 +136,7 @@ async def _scenario(
         await redis.delete(*[keys.room(event, part) for part in _PARTS])
         await redis.srem(keys.rooms(), str(event))
         await redis.aclose()
+        await wire.aclose()
 
 
 _PARTS = ("line", "pre", "meta", "joined", "admitted", "active")

@@ -2,14 +2,16 @@
 per process.
 
 Each script is ``lua/prelude.lua`` (the functions they share, and the rules every script
-follows) followed by its own file. They are registered with ``Redis.register_script``: redis-py
-sends ``EVALSHA`` and, on ``NOSCRIPT`` (Redis restarted or ``SCRIPT FLUSH``), loads the script
-again and retries; :func:`eval_many` does the same for a pipeline of calls.
+follows) followed by its own file. A :class:`Script` runs over the process's shared connection
+(``holds/wire.py``): ``EVALSHA`` and, on ``NOSCRIPT`` (Redis restarted or ``SCRIPT FLUSH``),
+``EVAL`` with the source, which loads it again; :func:`eval_many` (sweeps, through redis-py)
+does the same for a pipeline of calls.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from importlib import resources
@@ -17,7 +19,6 @@ from typing import Any, NoReturn
 
 from pydantic_core import to_json
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 from event_service.holds.models import (
@@ -31,6 +32,7 @@ from event_service.holds.models import (
     OfferGone,
     OrderLimit,
 )
+from event_service.holds.wire import Arg, ReplyError, Wire
 
 # Result codes of the hold scripts (their first value).
 OK = 1
@@ -60,33 +62,56 @@ def source(name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Scripts:
-    """Every script, registered with one Redis client (a field per file in ``lua/``)."""
+class Script:
+    """One Lua script over the shared connection: ``await script(keys=[...], args=[...])``."""
 
-    admit: AsyncScript
-    claim: AsyncScript
-    consume: AsyncScript
-    hold_general: AsyncScript
-    hold_seats: AsyncScript
-    release: AsyncScript
-    room: AsyncScript
-    seat_states: AsyncScript
-    snapshot: AsyncScript
-    sweep_event: AsyncScript
-    sweep_settle: AsyncScript
-    undo: AsyncScript
-    waitlist_join: AsyncScript
-    waitlist_leave: AsyncScript
-    waitlist_settle: AsyncScript
+    name: str
+    script: str  # the source
+    sha: str
+    wire: Wire
 
     @classmethod
-    def register(cls, redis: Redis) -> Scripts:
-        return cls(**{f.name: redis.register_script(source(f.name)) for f in fields(cls)})
+    def of(cls, name: str, wire: Wire) -> Script:
+        text = source(name)
+        return cls(name, text, hashlib.sha1(text.encode()).hexdigest(), wire)
+
+    async def __call__(self, *, keys: Sequence[str], args: Sequence[Arg] = ()) -> Any:
+        try:
+            return await self.wire.call("EVALSHA", self.sha, len(keys), *keys, *args)
+        except ReplyError as exc:
+            if not exc.no_script:
+                raise
+        return await self.wire.call("EVAL", self.script, len(keys), *keys, *args)
+
+
+@dataclass(frozen=True, slots=True)
+class Scripts:
+    """Every script, over one connection (a field per file in ``lua/``)."""
+
+    admit: Script
+    claim: Script
+    consume: Script
+    hold_general: Script
+    hold_seats: Script
+    release: Script
+    room: Script
+    seat_states: Script
+    snapshot: Script
+    sweep_event: Script
+    sweep_settle: Script
+    undo: Script
+    waitlist_join: Script
+    waitlist_leave: Script
+    waitlist_settle: Script
+
+    @classmethod
+    def register(cls, wire: Wire) -> Scripts:
+        return cls(**{f.name: Script.of(f.name, wire) for f in fields(cls)})
 
 
 async def eval_many(
     redis: Redis,
-    script: AsyncScript,
+    script: Script,
     calls: Sequence[tuple[list[str], list[Any]]],
     *,
     get: str | None = None,
@@ -103,7 +128,7 @@ async def eval_many(
 
 async def _pipelined(
     redis: Redis,
-    script: AsyncScript,
+    script: Script,
     calls: Sequence[tuple[list[str], list[Any]]],
     get: str | None,
 ) -> list[Any]:

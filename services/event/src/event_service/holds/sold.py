@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 
 from event_service.clock import Clock
 from event_service.holds import scripts
 from event_service.holds.calls import freeing, list_keys
 from event_service.holds.keys import Keys
 from event_service.holds.models import FactsStale, MirrorMissing, Place
-from event_service.holds.scripts import Scripts, dumps, eval_many
+from event_service.holds.scripts import Script, Scripts, dumps, eval_many
 from event_service.settings import Settings
 
 _Call = tuple[list[str], list[Any]]
@@ -124,7 +123,7 @@ class SoldMirror:
 
     async def _sale_call(
         self,
-        script: AsyncScript,
+        script: Script,
         event_id: uuid.UUID,
         hold_id: str,
         places: Sequence[Place],

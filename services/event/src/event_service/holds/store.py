@@ -11,7 +11,6 @@ from typing import Any, cast
 
 from pydantic_core import to_json
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 
 from event_service.clock import Clock
 from event_service.holds import scripts
@@ -29,7 +28,7 @@ from event_service.holds.models import (
     ga_member,
     new_hold_id,
 )
-from event_service.holds.scripts import Scripts, dumps
+from event_service.holds.scripts import Script, Scripts, dumps
 from event_service.settings import Settings
 
 
@@ -217,7 +216,7 @@ class HoldStore:
 
     async def _run(
         self,
-        script: AsyncScript,
+        script: Script,
         take: _Take,
         payload: dict[str, Any],
         tail: list[str],
