@@ -1,5 +1,6 @@
 // The whole purchase through the gateway, as fast as it goes: hold → book → pay → confirmed
-// (polled) → PDF ticket available (polled). `make bench` prepares the stack, an organizer, a
+// (one `GET /api/bookings/{id}?wait=10`, which answers once the booking is confirmed) → PDF
+// ticket available (one `GET …/pdf?wait=10` likewise). `make bench` prepares the stack, an organizer, a
 // published event and signed-in buyers, and passes them in BENCH_DATA (a JSON file).
 //
 // Load shapes (MODE): "rate" — an open model, RATE new journeys per second for DURATION (the
@@ -20,6 +21,8 @@ const DATA = JSON.parse(open(__ENV.BENCH_DATA));
 const BASE = DATA.gateway_url;
 const POLL_SECONDS = Number(__ENV.POLL_SECONDS || 0.1);
 const POLL_LIMIT_SECONDS = Number(__ENV.POLL_LIMIT_SECONDS || 30);
+// how long one GET of the booking (of the PDF) may wait for the confirmation (the PDF)
+const WAIT_SECONDS = Number(__ENV.WAIT_SECONDS || 10);
 // Only every PDF_EVERY-th journey waits for its PDF, so the PDF wait does not throttle the
 // confirmed-bookings rate much (1 = every journey).
 const PDF_EVERY = Number(__ENV.PDF_EVERY || 4);
@@ -107,7 +110,9 @@ export default function () {
   }
   const paidAt = Date.now();
 
-  const isConfirmed = pollUntil(() => counted(http.get(`${BASE}/api/bookings/${bookingId}`, h)).json("status") === "confirmed");
+  // one request that waits for the confirmation (asked again only if it is still pending)
+  const waitUrl = `${BASE}/api/bookings/${bookingId}?wait=${WAIT_SECONDS}`;
+  const isConfirmed = pollUntil(() => counted(http.get(waitUrl, h)).json("status") === "confirmed");
   if (!check(isConfirmed, { "booking confirmed": (ok) => ok })) return failed.add(1);
   const confirmedAt = Date.now();
   confirmed.add(1);
@@ -115,7 +120,7 @@ export default function () {
   journey.add(confirmedAt - started);
 
   if (n % PDF_EVERY !== 0) return;
-  const pdfUrl = `${BASE}/api/notifications/tickets/${bookingId}/pdf`;
+  const pdfUrl = `${BASE}/api/notifications/tickets/${bookingId}/pdf?wait=${WAIT_SECONDS}`;
   const pdfParams = Object.assign({}, h, PDF_POLL);
   const pdfReady = pollUntil(() => counted(http.get(pdfUrl, pdfParams)).status === 200);
   if (!check(pdfReady, { "PDF available": (ok) => ok })) return failed.add(1);

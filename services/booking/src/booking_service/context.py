@@ -11,10 +11,12 @@ from booking_service import repository, service
 from booking_service.clients import EventClient
 from booking_service.settings import Settings
 from booking_service.tickets import TicketKeyRing, TicketSigner, load_private_key, load_public_key
+from booking_service.watch import status_watch
 from shared.db import single_statements
 from shared.http import InternalClient
 from shared.observability import OVERSOLD
 from shared.runtime import Runtime
+from shared.watch import Watch
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Context:
     # the signer's key and the retired ones: codes issued before a rotation still verify
     ticket_keys: TicketKeyRing
     events: EventClient
+    watch: Watch  # requests waiting for a booking to leave pending_payment
 
 
 async def build_context(rt: Runtime[Settings, Context]) -> Context:
@@ -36,15 +39,19 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
         load_private_key(settings.TICKET_PRIVATE_KEY_PATH, create_if_missing=settings.is_dev)
     )
     retired = [load_public_key(path) for path in settings.TICKET_RETIRED_KEY_PATHS]
+    single = single_statements(rt.engine)
+    watch = status_watch(single)
+    rt.on_stop(watch.aclose)
     context = Context(
         settings=settings,
         sessionmaker=rt.sessionmaker,
-        single=single_statements(rt.engine),
+        single=single,
         ticket_signer=signer,
         ticket_keys=TicketKeyRing([signer.public_key, *retired]),
         events=EventClient(
             InternalClient(rt.http, settings, service="event", base_url=settings.EVENT_URL)
         ),
+        watch=watch,
     )
     rt.every(
         settings.SWEEP_INTERVAL_SECONDS,

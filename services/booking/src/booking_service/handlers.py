@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking_service import service
 from booking_service.context import Context
 from shared.contracts.event import EventCancelledV1, EventPublishedV1
 from shared.contracts.payment import PaymentFailedV1, PaymentRefundedV1, PaymentSucceededV1
+from shared.db import after_commit
 from shared.messaging import Envelope, Handler
 
 
@@ -23,6 +26,8 @@ async def on_payment_succeeded(
         events=ctx.events,
         retake_ttl_seconds=ctx.settings.RETAKE_HOLD_TTL_SECONDS,
     )
+    # buyers waiting here for this booking: at once (``shared.watch``)
+    after_commit(session, partial(ctx.watch.ring_later, envelope.data.booking_id))
 
 
 async def on_payment_failed(

@@ -5,7 +5,7 @@ Those are the requests booking serves in a purchase (buyers poll their booking u
 confirmed). The read is one statement whose JSON body PostgreSQL writes; around it FastAPI
 matched a dozen routes in turn and solved their dependencies — as much CPU again. Handed to
 FastAPI untouched besides what ``shared.hotlane`` hands over: an id that is not a canonical
-(lowercase) uuid.
+(lowercase) uuid, a query other than ``wait=N``.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from booking_service.schemas import BookingCreate
 from shared import hotlane
 from shared.hotlane import NotMine, RouteLabel
 from shared.security import Principal
+from shared.watch import MAX_WAIT_SECONDS
 
 _PATH = re.compile(r"/api/bookings/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+_WAIT = re.compile(rb"wait=([0-9]{1,2})")
 _CREATE = "/api/bookings"
 _MAX_BODY = 16 * 1024  # a booking body is one hold id; anything larger: FastAPI's
 _READ_ROUTE = RouteLabel("/api/bookings/{booking_id}")
@@ -51,6 +53,7 @@ class HotBookings:
         self, scope: Scope, receive: Receive, send: Send, booking_id: uuid.UUID
     ) -> None:
         try:
+            wait = _wait_of(scope.get("query_string", b""))
             user = await hotlane.user(
                 scope, hotlane.bearer(hotlane.first_headers(scope), json_body=False)
             )
@@ -58,7 +61,7 @@ class HotBookings:
             await self.app(scope, receive, send)
             return
         scope["route"] = _READ_ROUTE
-        response = await _answer_read(scope, user, booking_id)
+        response = await _answer_read(scope, user, booking_id, wait)
         await response(scope, receive, send)
 
     async def _create(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -74,10 +77,23 @@ class HotBookings:
         )
 
 
-async def _answer_read(scope: Scope, user: Principal, booking_id: uuid.UUID) -> Any:
+def _wait_of(query: bytes) -> int:
+    """``?wait=N`` as the route reads it (nothing: 0); :class:`NotMine` for any other query —
+    FastAPI's 422 for a ``wait`` out of range, its reading of anything else."""
+    if not query:
+        return 0
+    found = _WAIT.fullmatch(query)
+    if found is None or int(found.group(1)) > MAX_WAIT_SECONDS:
+        raise NotMine
+    return int(found.group(1))
+
+
+async def _answer_read(scope: Scope, user: Principal, booking_id: uuid.UUID, wait: int) -> Any:
     ctx: Context = hotlane.context(scope)
     try:
-        body = await service.get_booking(ctx.single, user=user, booking_id=booking_id)
+        body = await service.get_booking(
+            ctx.single, user=user, booking_id=booking_id, watch=ctx.watch, wait=wait
+        )
     except Exception as exc:
         return await hotlane.error_answer(scope, exc)
     return Response(body, media_type="application/json")

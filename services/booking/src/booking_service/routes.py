@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from booking_service import attendee_csv, service
-from booking_service.deps import ContextDep, IdempotencyKey
+from booking_service.deps import ContextDep, IdempotencyKey, WaitSeconds
 from booking_service.domain import BookingStatus
 from booking_service.schemas import (
     BookingCreate,
@@ -132,9 +132,17 @@ async def check_in(
 # Buyers poll this until their booking is confirmed: the body comes finished from PostgreSQL
 # (``BookingDetail`` documents it; nothing is validated or serialized again on the way out).
 @router.get("/{booking_id}", response_model=BookingDetail)
-async def get_booking(booking_id: uuid.UUID, user: CurrentUser, ctx: ContextDep) -> Response:
-    """One booking (owner, the event's organizer, admin), with its tickets once confirmed."""
-    return _json(await service.get_booking(ctx.single, user=user, booking_id=booking_id))
+async def get_booking(
+    booking_id: uuid.UUID, user: CurrentUser, ctx: ContextDep, wait: WaitSeconds = 0
+) -> Response:
+    """One booking (owner, the event's organizer, admin), with its tickets once confirmed.
+    ``wait``: while the booking awaits payment, answer once it no longer does (confirmed,
+    cancelled, expired) or after that many seconds — one request instead of polling."""
+    return _json(
+        await service.get_booking(
+            ctx.single, user=user, booking_id=booking_id, watch=ctx.watch, wait=wait
+        )
+    )
 
 
 # 403: the event's organizer (they cancel the whole event); 409 invalid_state: not pending or

@@ -43,7 +43,13 @@ async def _transcript(
         (path, {"Authorization": "Basic abc"}),  # 401
         ("/api/bookings/not-a-uuid", people["buyer"].headers),  # 422
         (path.upper().replace("/API/BOOKINGS/", "/api/bookings/"), people["buyer"].headers),
-        (f"{path}?extra=1", people["buyer"].headers),  # 200: query strings are ignored
+        (f"{path}?extra=1", people["buyer"].headers),  # 200: unknown parameters are ignored
+        (f"{path}?wait=0", people["buyer"].headers),  # 200
+        (f"{path}?wait=30", people["buyer"].headers),  # 200 at once: it is not pending
+        (f"{path}?wait=30", people["stranger"].headers),  # 404 at once
+        (f"{path}?wait=31", people["buyer"].headers),  # 422 (at most 30)
+        (f"{path}?wait=-1", people["buyer"].headers),  # 422
+        (f"{path}?wait=soon", people["buyer"].headers),  # 422
     ]
     return [_plain(await client.get(url, headers=headers)) for url, headers in requests]
 
@@ -72,6 +78,7 @@ async def test_hot_lane_answers_every_read_as_the_route_does_when_the_same_are_s
     assert [status for status, _, _ in with_lane] == [
         *(200, 200, 200, 404, 404),
         *(401, 401, 401, 422, 200, 200),
+        *(200, 200, 404, 422, 422, 422),
     ]
     assert with_lane[0][1] == "application/json"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from notification_service import qr, service
@@ -13,6 +14,7 @@ from notification_service.settings import Settings
 from notification_service.webhooks.sender import WebhookSender
 from shared.db import WakeUp, single_statements
 from shared.runtime import Runtime
+from shared.watch import Watch
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,15 @@ class Context:
     # redelivery was asked.
     webhooks: WebhookSender | None = None
     webhook_wake: WakeUp = field(default_factory=WakeUp)
+    # Downloads waiting for a booking's PDF (``?wait=N``): rung once a handler stored it.
+    pdf_watch: Watch | None = None
+
+
+# the downloads that may stop waiting: the PDF is there, or the tickets are void
+_RENDERED_OR_VOID = text(
+    "SELECT booking_id FROM ticket_document WHERE booking_id = ANY(:ids) "
+    "UNION SELECT booking_id FROM ticket_void WHERE booking_id = ANY(:ids)"
+)
 
 
 async def build_context(rt: Runtime[Settings, Context]) -> Context:
@@ -44,13 +55,17 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
         timeout=settings.SMTP_TIMEOUT_SECONDS,
     )
     webhook_wake = WakeUp()
+    single = single_statements(rt.engine)
+    pdf_watch = Watch(single, _RENDERED_OR_VOID)
+    rt.on_stop(pdf_watch.aclose)
     ctx = Context(
         settings=settings,
         mailer=mailer,
         sessionmaker=rt.sessionmaker,
-        single=single_statements(rt.engine),
+        single=single,
         webhooks=WebhookSender(settings, rt.sessionmaker, webhook_wake),
         webhook_wake=webhook_wake,
+        pdf_watch=pdf_watch,
     )
     # no pause of its own: each round waits for a wake-up or MAIL_POLL_SECONDS
     rt.every(0, service.send_emails_when_woken, name="notification-mail-sender")

@@ -14,6 +14,7 @@ from shared.openapi import errors
 from shared.pagination import Page, Pagination
 from shared.runtime import SessionDep
 from shared.security import CurrentUser
+from shared.watch import WaitSeconds
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
@@ -36,8 +37,13 @@ async def list_notifications(
     # because the booking was cancelled or refunded
     responses={200: {"content": {"application/pdf": {}}, "description": "The PDF tickets."}},
 )
-async def get_ticket_pdf(booking_id: uuid.UUID, ctx: ContextDep, user: CurrentUser) -> Response:
-    content = await service.get_ticket_pdf(ctx.single, user=user, booking_id=booking_id)
+async def get_ticket_pdf(
+    booking_id: uuid.UUID, ctx: ContextDep, user: CurrentUser, wait: WaitSeconds = 0
+) -> Response:
+    """``wait``: a PDF not rendered yet is waited for up to that many seconds."""
+    content = await service.get_ticket_pdf(
+        ctx.single, user=user, booking_id=booking_id, watch=ctx.pdf_watch, wait=wait
+    )
     return Response(
         content,
         media_type="application/pdf",

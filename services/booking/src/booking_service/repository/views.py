@@ -41,7 +41,7 @@ _TICKETS = f"""CASE WHEN b.status = :confirmed THEN COALESCE((
 
 # BookingDetail, key for key in the model's order.
 _DETAIL = text(f"""
-SELECT b.user_id, b.organizer_id, json_build_object(
+SELECT b.user_id, b.organizer_id, b.status, json_build_object(
     'id', b.id, 'status', b.status, 'event_id', b.event_id, 'organizer_id', b.organizer_id,
     'hold_id', b.hold_id, 'user_id', b.user_id, 'seats', {_SEATS},
     'amount', b.amount, 'currency', b.currency,
@@ -64,10 +64,11 @@ FROM booking AS b WHERE b.id = :booking_id
 
 @dataclass(frozen=True, slots=True)
 class BookingView:
-    """A booking's ``BookingDetail`` body, and who may read it."""
+    """A booking's ``BookingDetail`` body, who may read it, and its status."""
 
     user_id: uuid.UUID
     organizer_id: uuid.UUID | None
+    status: BookingStatus
     body: str
 
 
@@ -79,7 +80,11 @@ async def view_booking(db: AsyncSession | AsyncEngine, booking_id: uuid.UUID) ->
         row = await fetch_alone(db, _DETAIL, params)
     else:
         row = (await db.execute(_DETAIL, params)).first()
-    return None if row is None else BookingView(row.user_id, row.organizer_id, row.body)
+    return (
+        None
+        if row is None
+        else BookingView(row.user_id, row.organizer_id, BookingStatus(row.status), row.body)
+    )
 
 
 async def snapshot_json(single: AsyncEngine, booking_id: uuid.UUID) -> str | None:

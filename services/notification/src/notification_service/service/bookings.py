@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,7 @@ from notification_service.service.delivery import (
 from notification_service.service.tickets import store_ticket_document, void_tickets
 from shared.contracts.booking import BookingCancelledV1, BookingConfirmedV1, BookingExpiredV1
 from shared.contracts.payment import PaymentRefundedV1
+from shared.db import after_commit
 from shared.messaging import Envelope
 
 if TYPE_CHECKING:
@@ -51,6 +53,8 @@ async def send_tickets(
             wake_sender_after_commit(session, ctx)
     elif await store_ticket_document(session, data, buyer=to, email=None):
         await repository.record_notifications(session, [queued])  # the PDF, but no email
+    if ctx.pdf_watch is not None:  # downloads waiting for this PDF here: at once
+        after_commit(session, partial(ctx.pdf_watch.ring_later, data.booking_id))
 
 
 async def tell_booking_cancelled(
