@@ -421,7 +421,8 @@ async def booking_reaches(
     actor: Actor, booking_id: str, status: str, timeout: float = 15
 ) -> dict[str, Any]:
     async def read() -> dict[str, Any]:
-        return dict((await actor.get(f"/api/bookings/{booking_id}")).json())
+        # waits (up to 5 s) while the booking awaits payment: usually one request
+        return dict((await actor.get(f"/api/bookings/{booking_id}?wait=5")).json())
 
     return await eventually(
         read, until=lambda b: b.get("status") == status, timeout=timeout, what=f"booking {status}"

@@ -29,7 +29,7 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-MAX_WAIT_SECONDS = 30
+MAX_WAIT_SECONDS = 25  # under the gateway's 30-s read timeout (nginx proxy_read_timeout)
 
 WaitSeconds = Annotated[
     int,

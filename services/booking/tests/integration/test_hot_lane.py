@@ -45,9 +45,9 @@ async def _transcript(
         (path.upper().replace("/API/BOOKINGS/", "/api/bookings/"), people["buyer"].headers),
         (f"{path}?extra=1", people["buyer"].headers),  # 200: unknown parameters are ignored
         (f"{path}?wait=0", people["buyer"].headers),  # 200
-        (f"{path}?wait=30", people["buyer"].headers),  # 200 at once: it is not pending
-        (f"{path}?wait=30", people["stranger"].headers),  # 404 at once
-        (f"{path}?wait=31", people["buyer"].headers),  # 422 (at most 30)
+        (f"{path}?wait=25", people["buyer"].headers),  # 200 at once: it is not pending
+        (f"{path}?wait=25", people["stranger"].headers),  # 404 at once
+        (f"{path}?wait=26", people["buyer"].headers),  # 422 (at most 25)
         (f"{path}?wait=-1", people["buyer"].headers),  # 422
         (f"{path}?wait=soon", people["buyer"].headers),  # 422
     ]

@@ -44,7 +44,9 @@ async def test_polling_a_booking_is_one_statement_and_no_transaction_when_pendin
     assert len(second.json()["tickets"]) == 1
     for trips in (pending, confirmed):
         assert len(trips.statements) == 1, trips.statements
-        assert trips.statements[0].startswith("SELECT b.user_id, b.organizer_id, b.status, json_build")
+        assert trips.statements[0].startswith(
+            "SELECT b.user_id, b.organizer_id, b.status, json_build"
+        )
         assert trips.control == []  # no BEGIN/COMMIT around a lone statement
 
 
