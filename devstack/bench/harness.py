@@ -301,8 +301,8 @@ def _stack_config(smtp_port: int) -> StackConfig:
             "ADMIN_PASSWORD": ADMIN[1],
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(smtp_port),
-            "DB_POOL_SIZE": "10",  # production's pools, not a test stack's
-            "DB_MAX_OVERFLOW": "10",
+            "DB_POOL_SIZE": "20",  # production's pools, not a test stack's
+            "DB_MAX_OVERFLOW": "0",
         },
         rate_limit_rps=NO_LIMIT,
         rate_limit_burst=NO_LIMIT,

@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.logging import request_id_var
@@ -244,8 +245,15 @@ def _unavailable() -> JSONResponse:
 
 # A connection the service opens itself refused, cut or silent: the database driver raises the
 # socket's own error while PostgreSQL restarts, the hold scripts' connection (event) raises the
-# builtin ones, redis-py its own.
-_LOST_CONNECTION = (ConnectionError, TimeoutError, RedisConnectionError, RedisTimeoutError)
+# builtin ones, redis-py its own; SQLAlchemy's pool times out when every connection stays busy
+# (``DB_POOL_SIZE``) for ``pool_timeout``.
+_LOST_CONNECTION = (
+    ConnectionError,
+    TimeoutError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    PoolTimeoutError,
+)
 
 
 async def _on_connection_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from redis import exceptions as redis_exceptions
+from sqlalchemy import exc as sqlalchemy_exc
 
 from shared.testing.tokens import TestSigner
 
@@ -161,6 +162,7 @@ async def test_other_methods_on_health_get_the_apps_405_when_not_a_get(sample: A
         TimeoutError("no answer"),
         redis_exceptions.ConnectionError("Redis went away"),
         redis_exceptions.TimeoutError("Redis did not answer"),
+        sqlalchemy_exc.TimeoutError("QueuePool limit of size 20 overflow 0 reached"),
     ],
     ids=type,
 )
