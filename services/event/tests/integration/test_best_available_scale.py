@@ -9,11 +9,12 @@ from typing import Any
 
 import httpx2
 import pytest
+from sqlalchemy import text
 
 from event_service import seating
 from event_service.context import Context
 from event_service.holds import SoldState
-from event_service.service import best
+from event_service.service import best, facts_cache
 from event_service.service.facts_cache import TierRow
 
 pytestmark = pytest.mark.integration
@@ -107,3 +108,30 @@ async def test_candidates_read_in_slices_equal_a_search_over_the_whole_tier(
         assert (early == []) == (expected == [])
         assert early == (first_slice or expected), (seed, quantity)
         assert early == expected[: len(early)], (seed, quantity)
+
+
+async def test_the_layout_read_in_chunks_is_every_seat_in_order_with_repeats_kept_once(
+    make_event: Any, monkeypatch: pytest.MonkeyPatch, context: Context, runtime: Any
+) -> None:
+    """The layout is read through a cursor, a chunk at a time (7 seats here, 2,000 in use)."""
+    monkeypatch.setattr(facts_cache, "_LAYOUT_CHUNK", 7)
+    event = await make_event(**_hall(12, 25))
+    facts = await context.facts.get(uuid.UUID(event["id"]))
+    assert facts is not None
+    layout = await context.facts.layout(facts)
+    async with runtime.engine.connect() as conn:
+        stored = await conn.execute(
+            text(
+                'SELECT seat_id, section, "row", number, tier_code FROM seat '
+                "WHERE event_id = :id ORDER BY position"
+            ),
+            {"id": event["id"]},
+        )
+        expected = [tuple(row) for row in stored]
+
+    assert [(s.seat_id, s.section, s.row, s.number, s.tier) for s in layout.seats] == expected
+    assert len(layout.seats) == 300
+    assert layout.index == {s.seat_id: i for i, s in enumerate(layout.seats)}
+    first, last = layout.seats[0], layout.seats[-1]
+    assert first.tier is last.tier and first.section is last.section  # one string each
+    assert layout.seats[0].row is layout.seats[24].row

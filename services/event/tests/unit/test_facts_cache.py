@@ -19,6 +19,7 @@ from event_service.service.facts_cache import (
     current_format,
     facts_data,
     facts_of,
+    with_status,
 )
 
 START = datetime(2030, 5, 1, 20, 0, tzinfo=UTC)
@@ -150,9 +151,10 @@ def test_layout_rows_keep_the_layout_order_when_seats_are_grouped() -> None:
 
 def test_layout_pieces_make_the_seat_map_json_when_a_status_is_swapped_in() -> None:
     layout = _layout()
-    heads, available = layout.pieces({"vip": 8000, "standard": 2500})
+    available = layout.pieces({"vip": 8000, "standard": 2500})
     pieces = list(available)
-    pieces[1] = heads[1] + 'held"}'
+    pieces[1] = with_status(available[1], "held")
+    pieces[2] = with_status(available[2], "sold")
 
     seats = json.loads("[" + ",".join(pieces) + "]")
 
@@ -165,9 +167,10 @@ def test_layout_pieces_make_the_seat_map_json_when_a_status_is_swapped_in() -> N
         "price": 8000,
         "status": "available",
     }
-    assert [s["status"] for s in seats] == ["available", "held", "available", "available"]
+    assert [s["status"] for s in seats] == ["available", "held", "sold", "available"]
     assert seats[3]["price"] == 2500
-    assert layout.pieces({"vip": 1, "standard": 1}) == (heads, available)  # built once
+    assert seats[1] | {"status": "available"} == json.loads(available[1])
+    assert layout.pieces({"vip": 1, "standard": 1}) is available  # built once
 
 
 async def test_one_load_serves_every_caller_when_they_ask_for_one_key_at_once() -> None:

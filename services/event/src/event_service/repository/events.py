@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -266,10 +266,13 @@ _LAYOUT = text(
 )
 
 
-async def list_layout(
-    session: AsyncSession, event_id: uuid.UUID
-) -> list[tuple[str, str, str, int, str]]:
-    """``(seat_id, section, row, number, tier)`` of every seat, in layout order."""
-    result = await session.execute(_LAYOUT, {"event_id": event_id})
-    # the rows as they come (no copy: up to 100,000 of them; ``number`` is an integer column)
-    return cast(list[tuple[str, str, str, int, str]], result.all())
+async def layout_chunks(
+    session: AsyncSession, event_id: uuid.UUID, *, size: int
+) -> AsyncIterator[Sequence[tuple[str, str, str, int, str]]]:
+    """``(seat_id, section, row, number, tier)`` of every seat, in layout order, ``size`` at a
+    time (a server-side cursor: a 50,000-seat event never has all its rows in memory at once)."""
+    result = await session.stream(
+        _LAYOUT, {"event_id": event_id}, execution_options={"yield_per": size}
+    )
+    async for rows in result.partitions(size):
+        yield cast(Sequence[tuple[str, str, str, int, str]], rows)

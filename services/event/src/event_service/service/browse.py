@@ -22,6 +22,7 @@ from event_service.holds import FactsStale, MirrorMissing, TierCount
 from event_service.service import catalog
 from event_service.service.access import may_see
 from event_service.service.catalog import EventStatic
+from event_service.service.facts_cache import with_status
 from event_service.service.mirror import recover
 from shared.errors import NotFound
 from shared.pagination import PageParams, paginate
@@ -220,13 +221,13 @@ async def seat_map(
         etag = domain.seat_map_etag(version=facts.updated_at, sold=sold, held=held)
         if domain.etag_matches(if_none_match, etag):
             return SeatMap(etag, None)
-        heads, pieces = layout.pieces({c: t.price for c, t in facts.tiers.items()})
-        pieces = list(pieces)
+        available = layout.pieces({c: t.price for c, t in facts.tiers.items()})
+        pieces = list(available)
         for status, seats in ((domain.SeatStatus.HELD, held), (domain.SeatStatus.SOLD, sold)):
             for seat_id in seats:
                 i = layout.index.get(seat_id)
                 if i is not None:
-                    pieces[i] = heads[i] + status.value + '"}'
+                    pieces[i] = with_status(available[i], status.value)
         return SeatMap(etag, ("[" + ",".join(pieces) + "]").encode())
     raise RuntimeError("the event's facts or sold mirror changed again and again")
 
