@@ -45,7 +45,7 @@ async def get_booking(
             await moved_on()
     else:
         await moved_on()
-    if view is None:  # read() either set it or raised
+    if view is None:  # moved_on() either set it or raised
         raise NotFound("No such booking.")
     return view.body
 
