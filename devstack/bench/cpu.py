@@ -2,8 +2,9 @@
 
 Groups: each service (its uvicorn process), the gateway (the bench stack's nginx master and
 workers), PostgreSQL, RabbitMQ and Redis (the machine's servers: all their processes, plus what
-the postmaster reaped from backends that exited during the window). The servers are shared with
-anything else running on the machine, so run the bench on a quiet one.
+the postmaster reaped from backends that exited during the window); and, out of the total, the
+load generator (k6). The servers are shared with anything else running on the machine, so run
+the bench on a quiet one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
 SERVERS = {"postgresql": ("postgres",), "rabbitmq": ("beam.smp",), "redis": ("redis-server",)}
+# Left out of ``total``: the load generator (k6, run and waited for by this process, so its CPU
+# is this process's children's) shares the cores; its share says how much of the machine the
+# system under test had.
+LOAD = "k6 (load, not in total)"
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,8 @@ class CpuMeter:
             ticks[group] = sum(stats[pid].own for pid in tree) + (
                 stats[root].reaped if root in stats else 0
             )
+        children = os.times()
+        ticks[LOAD] = round((children.children_user + children.children_system) * TICKS)
         for group, names in SERVERS.items():
             pids = [pid for pid, stat in stats.items() if stat.comm in names]
             parents = {pid for pid in pids if stats[pid].ppid not in pids}
@@ -99,11 +106,11 @@ def per_unit_ms(cpu_seconds: Mapping[str, float], units: int) -> dict[str, float
     if units <= 0:
         return {}
     table = {group: seconds * 1000 / units for group, seconds in cpu_seconds.items()}
-    table["total"] = sum(table.values())
+    table["total"] = sum(ms for group, ms in table.items() if group != LOAD)
     return table
 
 
 def groups(names: Iterable[str]) -> list[str]:
     """Display order: services first, then gateway and servers."""
-    order = [*names, "gateway", *SERVERS]
+    order = [*names, "gateway", *SERVERS, LOAD]
     return list(dict.fromkeys(order))

@@ -209,3 +209,13 @@ def test_services_believe_only_the_gateway_when_x_forwarded_for_is_sent() -> Non
         with httpx2.Client(transport=transport, trust_env=False) as other:
             echoed = other.get(f"{stack.service_urls['event']}/x", headers=spoof).json()
         assert echoed["client"] == "127.0.0.77"
+
+
+def test_bench_cpu_per_booking_leaves_the_load_generator_out_of_the_total() -> None:
+    from devstack.bench.cpu import LOAD, groups, per_unit_ms
+
+    k6 = LOAD
+    table = per_unit_ms({"booking": 1.0, "postgresql": 0.5, k6: 2.0}, 100)
+    assert table == {"booking": 10.0, "postgresql": 5.0, k6: 20.0, "total": 15.0}
+    assert groups(["auth"])[-1] == k6
+    assert per_unit_ms({"booking": 1.0}, 0) == {}
