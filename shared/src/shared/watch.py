@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
 from sqlalchemy import TextClause, bindparam
@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.logging import get_logger
 
 log = get_logger(__name__)
+
+T = TypeVar("T")
 
 MAX_WAIT_SECONDS = 25  # under the gateway's 30-s read timeout (nginx proxy_read_timeout)
 
@@ -84,6 +86,27 @@ class Watch:
             waiting.discard(future)
             if not waiting and self._waiters.get(key) is waiting:
                 del self._waiters[key]
+
+    async def read_when(
+        self,
+        key: uuid.UUID,
+        seconds: float,
+        read: Callable[[], Awaitable[T]],
+        ready: Callable[[T], bool],
+    ) -> T:
+        """``read()`` — with ``seconds`` > 0, once what it reads is ``ready`` or the time is up:
+        read with the waiter in place, then once more if it had to wait."""
+        if seconds <= 0:
+            return await read()
+        found: list[T] = []
+
+        async def ready_now() -> bool:
+            found.append(await read())
+            return ready(found[-1])
+
+        if await self.wait(key, seconds, ready_now):
+            return await read()
+        return found[-1]
 
     def ring(self, key: uuid.UUID) -> None:
         """``key`` changed (after the commit): wake whoever waits for it here."""

@@ -15,10 +15,11 @@ from event_service.service.facts_cache import (
     Bounded,
     SharedLoads,
     TierFact,
-    build_layout,
     current_format,
     facts_data,
     facts_of,
+    layout_of,
+    seats_of,
     with_status,
 )
 
@@ -130,7 +131,7 @@ def _layout() -> Any:
         ("A-B-2", "A", "B", 2, "vip"),
         ("B-C-1", "B", "C", 1, "standard"),
     ]
-    return build_layout("token-1", rows)
+    return layout_of("token-1", seats_of(rows, {}))
 
 
 def test_layout_rows_keep_the_layout_order_when_seats_are_grouped() -> None:

@@ -27,6 +27,8 @@ class Context:
     sessionmaker: async_sessionmaker[AsyncSession]
     # the same pool in AUTOCOMMIT: one statement with no BEGIN and ROLLBACK around it
     single: AsyncEngine
+    # Downloads waiting for a booking's PDF (``?wait=N``): rung once a handler stored it.
+    pdf_watch: Watch
     # Rung once a handler has committed an email: the sender sends it at once, not at the next
     # poll (``after_commit(session, ctx.mail_wake.ring)``).
     mail_wake: WakeUp = field(default_factory=WakeUp)
@@ -34,8 +36,6 @@ class Context:
     # redelivery was asked.
     webhooks: WebhookSender | None = None
     webhook_wake: WakeUp = field(default_factory=WakeUp)
-    # Downloads waiting for a booking's PDF (``?wait=N``): rung once a handler stored it.
-    pdf_watch: Watch | None = None
 
 
 # the downloads that may stop waiting: the PDF is there, or the tickets are void

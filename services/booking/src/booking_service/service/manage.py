@@ -22,31 +22,19 @@ from shared.watch import Watch
 
 
 async def get_booking(
-    single: AsyncEngine,
-    *,
-    user: Principal,
-    booking_id: uuid.UUID,
-    watch: Watch | None = None,
-    wait: float = 0,
+    single: AsyncEngine, *, user: Principal, booking_id: uuid.UUID, watch: Watch, wait: float = 0
 ) -> str:
     """One booking the caller may see, as JSON: owner, the event's organizer, admin (others:
     404). One statement, outside any transaction (``single``: ``Context.single``). With
     ``wait`` seconds, a booking awaiting payment is answered once it no longer does, or when the
     time is up (``shared.watch``)."""
-    view: BookingView | None = None
 
-    async def moved_on() -> bool:
-        nonlocal view
-        view = _visible(await repo.view_booking(single, booking_id), user)
-        return view.status is not BookingStatus.PENDING_PAYMENT
+    async def read() -> BookingView:
+        return _visible(await repo.view_booking(single, booking_id), user)
 
-    if wait > 0 and watch is not None:
-        if await watch.wait(booking_id, wait, moved_on):
-            await moved_on()
-    else:
-        await moved_on()
-    if view is None:  # moved_on() either set it or raised
-        raise NotFound("No such booking.")
+    view = await watch.read_when(
+        booking_id, wait, read, lambda v: v.status is not BookingStatus.PENDING_PAYMENT
+    )
     return view.body
 
 

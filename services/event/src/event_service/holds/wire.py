@@ -29,9 +29,9 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import hiredis
+from redis.asyncio.connection import SSLConnection, parse_url
 
 Arg = str | bytes | int
 
@@ -55,18 +55,18 @@ class Address:
 
     @classmethod
     def from_url(cls, url: str) -> Address:
-        """``redis://[[user]:password@]host[:port][/db]`` (``rediss://`` for TLS)."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("redis", "rediss"):
-            raise ValueError(f"unsupported Redis URL scheme {parts.scheme!r}")
-        path = parts.path.strip("/")
+        """``redis://[[user]:password@]host[:port][/db]`` (``rediss://`` for TLS), read as
+        redis-py reads ``REDIS_URL`` for the service's other Redis work."""
+        parts = parse_url(url)
+        if "path" in parts:
+            raise ValueError(f"unix sockets are not supported here: {url!r}")
         return cls(
-            host=parts.hostname or "127.0.0.1",
-            port=parts.port or 6379,
-            db=int(path) if path else 0,
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password is not None else None,
-            tls=parts.scheme == "rediss",
+            host=parts.get("host") or "127.0.0.1",
+            port=parts.get("port") or 6379,
+            db=parts.get("db") or 0,
+            username=parts.get("username"),
+            password=parts.get("password"),
+            tls=parts.get("connection_class") is SSLConnection,
         )
 
 
@@ -86,7 +86,7 @@ class Wire:
         self.address = Address.from_url(url)
         self.timeout = timeout
         self._protocol: _Protocol | None = None
-        self._connecting: asyncio.Task[_Protocol] | None = None
+        self._connecting = asyncio.Lock()  # one attempt at a time; callers meanwhile wait
         self._closed = False
 
     async def call(self, *args: Arg) -> Any:
@@ -97,25 +97,17 @@ class Wire:
 
     async def aclose(self) -> None:
         self._closed = True
-        if self._connecting is not None:
-            self._connecting.cancel()
         if self._protocol is not None:
             self._protocol.close(ConnectionError("the Redis connection was closed"))
             self._protocol = None
 
     async def _connect(self) -> _Protocol:
-        """One attempt at a time; callers arriving meanwhile wait for the same one."""
-        if self._closed:
-            raise ConnectionError("the Redis connection was closed")
-        if self._connecting is None:
-            self._connecting = asyncio.ensure_future(self._open())
-            self._connecting.add_done_callback(self._opened)
-        return await asyncio.shield(self._connecting)
-
-    def _opened(self, task: asyncio.Task[_Protocol]) -> None:
-        self._connecting = None
-        if not task.cancelled() and task.exception() is None:
-            self._protocol = task.result()
+        async with self._connecting:
+            if self._closed:
+                raise ConnectionError("the Redis connection was closed")
+            if self._protocol is None or self._protocol.lost:
+                self._protocol = await self._open()
+            return self._protocol
 
     async def _open(self) -> _Protocol:
         loop = asyncio.get_running_loop()

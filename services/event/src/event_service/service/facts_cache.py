@@ -166,11 +166,6 @@ def with_status(piece: str, status: str) -> str:
 _LAYOUT_CHUNK = 2_000  # seats read and built at a time (≈ 2 ms on the event loop)
 
 
-def build_layout(token: str, rows: Iterable[tuple[str, str, str, int, str]]) -> Layout:
-    """The layout from ``repository.layout_chunks``'s rows (seat, section, row, number, tier)."""
-    return layout_of(token, seats_of(rows, {}))
-
-
 def seats_of(rows: Iterable[tuple[str, str, str, int, str]], same: dict[str, str]) -> list[Seat]:
     """The driver makes a string object per value; sections, rows and tiers repeat (a hundred
     seats a row), so each is kept once (``same``): a 50,000-seat layout holds 10 MB, not 18."""
@@ -182,6 +177,7 @@ def seats_of(rows: Iterable[tuple[str, str, str, int, str]], same: dict[str, str
 
 
 def layout_of(token: str, seats: list[Seat]) -> Layout:
+    """The layout of these seats (``seats_of`` the rows of ``repository.layout_chunks``)."""
     return Layout(token, seats, {s.seat_id: i for i, s in enumerate(seats)})
 
 

@@ -53,8 +53,8 @@ async def send_tickets(
             wake_sender_after_commit(session, ctx)
     elif await store_ticket_document(session, data, buyer=to, email=None):
         await repository.record_notifications(session, [queued])  # the PDF, but no email
-    if ctx.pdf_watch is not None:  # downloads waiting for this PDF here: at once
-        after_commit(session, partial(ctx.pdf_watch.ring_later, data.booking_id))
+    # downloads waiting for this PDF here: at once
+    after_commit(session, partial(ctx.pdf_watch.ring_later, data.booking_id))
 
 
 async def tell_booking_cancelled(

@@ -28,27 +28,18 @@ async def list_notifications(
 
 
 async def get_ticket_pdf(
-    single: AsyncEngine,
-    *,
-    user: Principal,
-    booking_id: uuid.UUID,
-    watch: Watch | None = None,
-    wait: float = 0,
+    single: AsyncEngine, *, user: Principal, booking_id: uuid.UUID, watch: Watch, wait: float = 0
 ) -> bytes:
     """The booking's stored PDF (never rendered here), for its owner or an admin; 404 for
     anyone else, until it is rendered, and once the booking is no longer confirmed (saying so
     to its owner). With ``wait`` seconds, a PDF not rendered yet is waited for that long
     (``shared.watch``)."""
-    found = await repository.get_download(single, booking_id)
-    if wait > 0 and watch is not None and found.content is None and found.void_reason is None:
-
-        async def ready_now() -> bool:
-            nonlocal found
-            found = await repository.get_download(single, booking_id)
-            return found.content is not None or found.void_reason is not None
-
-        if await watch.wait(booking_id, wait, ready_now):
-            await ready_now()
+    found = await watch.read_when(
+        booking_id,
+        wait,
+        lambda: repository.get_download(single, booking_id),
+        lambda d: d.content is not None or d.void_reason is not None,
+    )
     if found.content is not None and (found.owner == user.id or user.is_admin):
         return found.content
     if found.void_reason is not None and (found.void_owner == user.id or user.is_admin):
