@@ -110,7 +110,7 @@ def per_unit_ms(cpu_seconds: Mapping[str, float], units: int) -> dict[str, float
     return table
 
 
-def groups(names: Iterable[str]) -> list[str]:
-    """Display order: services first, then gateway and servers."""
-    order = [*names, "gateway", *SERVERS, LOAD]
-    return list(dict.fromkeys(order))
+def in_display_order(table: Mapping[str, float], services: Iterable[str]) -> dict[str, float]:
+    """The table as printed: services, gateway, servers, the total, then the load generator."""
+    order = [*services, "gateway", *SERVERS, "total", LOAD]
+    return {group: table[group] for group in dict.fromkeys(order) if group in table}

@@ -30,7 +30,7 @@ from aiosmtpd.controller import Controller
 
 from devstack.bench import k6
 from devstack.bench.checks import invariants
-from devstack.bench.cpu import LOAD, CpuMeter, groups, per_unit_ms
+from devstack.bench.cpu import CpuMeter, in_display_order, per_unit_ms
 from devstack.bench.flash import PLACES, admissions_out_of_order, flash_row, prepare_flash_sale
 from devstack.bench.live import LISTENERS, live_row, run_live
 from devstack.bench.report import Report, Row, lines, save
@@ -214,10 +214,7 @@ class Bench:
             )  # fmt: skip
         confirmed = s.count("journeys_confirmed")
         table = per_unit_ms(cpu, confirmed)
-        order = groups(self.stack.config.services)
-        self.report.cpu_ms = {
-            g: table[g] for g in [*order[: -len(LOAD)], "total", *LOAD] if g in table
-        }
+        self.report.cpu_ms = in_display_order(table, self.stack.config.services)
         self.report.cpu_note = f"{confirmed} bookings at {rate}/s; target ≤ 40 ms in all"
         total = table.get("total", float("nan"))
         self.report.rows.append(
