@@ -16,6 +16,7 @@ then reads again and answers what it finds; after ``N`` seconds it answers what 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any, TypeVar
@@ -62,6 +63,7 @@ class Watch:
         self.recheck_seconds = recheck_seconds
         self._waiters: dict[uuid.UUID, set[asyncio.Future[None]]] = {}
         self._rechecking: asyncio.Task[None] | None = None
+        self._last_ring = float("-inf")  # time.monotonic() of the last ring
 
     async def wait(
         self, key: uuid.UUID, seconds: float, ready_now: Callable[[], Awaitable[bool]]
@@ -110,6 +112,7 @@ class Watch:
 
     def ring(self, key: uuid.UUID) -> None:
         """``key`` changed (after the commit): wake whoever waits for it here."""
+        self._last_ring = time.monotonic()
         for future in self._waiters.pop(key, ()):
             if not future.done():
                 future.set_result(None)
@@ -117,6 +120,10 @@ class Watch:
     async def ring_later(self, key: uuid.UUID) -> None:
         """:meth:`ring` as a ``shared.db.after_commit`` job."""
         self.ring(key)
+
+    def rung_within(self, seconds: float) -> bool:
+        """Whether any key was rung here in the last ``seconds``: changes are arriving."""
+        return time.monotonic() - self._last_ring <= seconds
 
     @property
     def waiting(self) -> int:

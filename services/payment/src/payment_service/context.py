@@ -8,11 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from payment_service import service
 from payment_service.clients import BookingClient
-from payment_service.copies import CopyArrivals
+from payment_service.copies import copy_watch
 from payment_service.processor import PaymentProcessor
 from payment_service.settings import Settings
 from shared.db import WakeUp, single_statements
 from shared.runtime import Runtime
+from shared.watch import Watch
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,8 @@ class Context:
     single: AsyncEngine
     processor: PaymentProcessor
     bookings: BookingClient
-    # Payment requests waiting for their booking's copy, woken when a consumer committed it.
-    copies: CopyArrivals = field(default_factory=CopyArrivals)
+    # Payment requests waiting for their booking's copy, rung when a consumer committed it.
+    copies: Watch
     # Rung once a consumer has committed a pending refund: settled at once, not at the next
     # sweep (``after_commit(session, ctx.refund_wake.ring)``).
     refund_wake: WakeUp = field(default_factory=WakeUp)
@@ -34,12 +35,16 @@ class Context:
 
 async def build_context(rt: Runtime[Settings, Context], *, processor: PaymentProcessor) -> Context:
     """The context around the processor ``create_app`` chose; the sweeps as periodic jobs."""
+    single = single_statements(rt.engine)
+    copies = copy_watch(single)
+    rt.on_stop(copies.aclose)
     ctx = Context(
         settings=rt.settings,
         sessionmaker=rt.sessionmaker,
-        single=single_statements(rt.engine),
+        single=single,
         processor=processor,
         bookings=BookingClient(rt.http, rt.settings),
+        copies=copies,
     )
     rt.every(
         rt.settings.SWEEP_INTERVAL_SECONDS,

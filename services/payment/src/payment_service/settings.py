@@ -23,8 +23,11 @@ class Settings(ServiceSettings):
     # call); a refund whose asker died is asked again after it.
     REFUND_LEASE_SECONDS: int = Field(default=60, ge=5)
     # A payment that finds no copy of its booking (booking.created not consumed yet) waits this
-    # long for it before asking booking over HTTP.
+    # long for it before asking booking over HTTP ...
     BOOKING_COPY_WAIT_SECONDS: float = Field(default=0.5, ge=0)
+    # ... or, while copies of other bookings keep arriving (booking.created is only behind), up
+    # to this long.
+    BOOKING_COPY_BACKLOG_WAIT_SECONDS: float = Field(default=10.0, ge=0)
     # Which card processor charges (a name in payment_service.processor.PROCESSORS).
     PAYMENT_PROCESSOR: str = "simulated"
 

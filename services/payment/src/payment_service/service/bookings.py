@@ -3,6 +3,7 @@ can no longer stand goes back (recorded here, settled once the consumer has comm
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +22,7 @@ async def record_booking_created(
     session: AsyncSession, *, ctx: Context, created: BookingCreatedV1
 ) -> None:
     """booking.created: keep our copy of the booking — what it costs, who may pay it; a payment
-    already waiting for it is woken once this transaction commits."""
+    already waiting for it is rung once this transaction commits."""
     await repository.add_booking_copy(
         session,
         booking_id=created.booking_id,
@@ -33,7 +34,7 @@ async def record_booking_created(
         expires_at=created.expires_at,
         now=utcnow(),
     )
-    after_commit(session, ctx.copies.wake_job(created.booking_id))
+    after_commit(session, partial(ctx.copies.ring_later, created.booking_id))
 
 
 async def record_booking_cancelled(

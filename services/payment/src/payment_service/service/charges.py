@@ -20,8 +20,6 @@ closes the attempt as it closes one a crash interrupted, since nobody knows if m
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -31,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service import domain, metrics, repository
 from payment_service.clients import BookingClient
+from payment_service.copies import FLOWING_WITHIN
 from payment_service.domain import (
     BookingNotFound,
     BookingNotPayable,
@@ -61,9 +60,6 @@ log = get_logger(__name__)
 
 # A booking.created not here yet: booking is asked; these of its states may still be copied.
 _COPYABLE = (BookingStatus.PENDING_PAYMENT, BookingStatus.CANCELLED)
-# Waiting for booking.created, the copy is looked for again after this pause, then each pause
-# twice as long (a wake-up from our own consumer ends a pause at once).
-_FIRST_LOOK_AGAIN = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +106,8 @@ async def _claim(
     session: AsyncSession, *, ctx: Context, user: Principal, request: PaymentCreate
 ) -> _Claimed:
     """Insert the ``processing`` payment that reserves the right to charge the booking."""
-    # Expect the copy before looking for it: a copy committed after our look still wakes us.
-    with ctx.copies.expect(request.booking_id) as arrived:
-        claimed = await _claim_once(ctx, user=user, request=request)
-        if claimed is None:  # booking.created is not here yet: it usually is within ms
-            claimed = await _claim_when_copied(ctx=ctx, arrived=arrived, user=user, request=request)
-    if claimed is None:  # still not: ask booking itself and keep its answer as the copy
+    claimed = await _claim_when_copied(ctx=ctx, user=user, request=request)
+    if claimed is None:  # no copy came: ask booking itself and keep its answer as the copy
         await _copy_from_booking(
             session, bookings=ctx.bookings, booking_id=request.booking_id, user=user
         )
@@ -163,27 +155,31 @@ def _not_payable(claim: repository.Claim) -> BookingNotPayable:
 
 
 async def _claim_when_copied(
-    *,
-    ctx: Context,
-    arrived: asyncio.Event,
-    user: Principal,
-    request: PaymentCreate,
+    *, ctx: Context, user: Principal, request: PaymentCreate
 ) -> _Claimed | None:
-    """Claim once our consumer has stored the copy (it wakes us after its commit), waiting at
-    most ``BOOKING_COPY_WAIT_SECONDS``; we also look again now and then, less and less often,
-    in case another replica consumed booking.created. None: no copy came."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ctx.settings.BOOKING_COPY_WAIT_SECONDS
-    pause = _FIRST_LOOK_AGAIN
-    while (remaining := deadline - loop.time()) > 0:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(arrived.wait(), timeout=min(pause, remaining))
-        arrived.clear()
-        pause *= 2
+    """Claim now if our copy of the booking is here (usually: booking.created came first);
+    otherwise once it is (``ctx.copies`` rings), waiting ``BOOKING_COPY_WAIT_SECONDS`` — or,
+    while copies of other bookings keep arriving, ``BOOKING_COPY_BACKLOG_WAIT_SECONDS``
+    (``copies.py`` says why). None: no copy came."""
+    claimed: _Claimed | None = None
+
+    async def claimed_now() -> bool:
+        nonlocal claimed
         claimed = await _claim_once(ctx, user=user, request=request)
-        if claimed is not None:
-            return claimed
-    return None
+        return claimed is not None
+
+    if await ctx.copies.wait(request.booking_id, _patience(ctx), claimed_now):
+        await claimed_now()  # rung, found by the recheck, or the time is up: the last look
+    return claimed
+
+
+def _patience(ctx: Context) -> float:
+    """Decided when the wait starts: copies that stop coming during a stretched wait (RabbitMQ
+    stopped mid-on-sale) cost the payments then waiting ``BOOKING_COPY_BACKLOG_WAIT_SECONDS``."""
+    settings = ctx.settings
+    if ctx.copies.rung_within(FLOWING_WITHIN):
+        return max(settings.BOOKING_COPY_WAIT_SECONDS, settings.BOOKING_COPY_BACKLOG_WAIT_SECONDS)
+    return settings.BOOKING_COPY_WAIT_SECONDS
 
 
 async def _copy_from_booking(
