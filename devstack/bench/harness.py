@@ -41,6 +41,7 @@ from devstack.readiness import wait_ready
 from devstack.services import REPO_ROOT
 from devstack.stack import RunningStack, StackConfig, run_gateway, run_stack
 
+_SUSTAINED_TARGET = "≥ 50 bookings/s (goal 100)"
 NO_LIMIT = 1_000_000  # both gateways: the same template, per-IP limits out of the way
 ADMIN = ("bench-admin@bench.test", "bench-admin-password")
 
@@ -248,14 +249,16 @@ class Bench:
         if best is None:
             self.report.rows.append(
                 Row("journeys at the highest sustained demand", float("nan"), "", float("nan"),
-                    float("nan"), float("nan"), f"below 25/s{beyond}", "goal 100 bookings/s",
+                    float("nan"), float("nan"), f"below 25/s{beyond}", _SUSTAINED_TARGET,
                     False)
             )  # fmt: skip
             return
         rate, s, elapsed = best
         row = self.journey_row(f"journeys at the highest sustained demand ({rate}/s)", s, elapsed)
-        row.note += beyond
-        row.target, row.met = "goal 100 bookings/s", row.rate >= 99.0
+        row.note += beyond + ("" if row.rate >= 99.0 else "; the goal of 100/s: not reached")
+        # DESIGN.md: ≥ 50 confirmed bookings/s end to end, the goal 100 (as the 50/s row: all of
+        # a run's buyers confirmed reads 49+/s, the last journeys ending after the 20 s)
+        row.target, row.met = _SUSTAINED_TARGET, row.rate >= 49.0
         self.report.rows.append(row)
 
     def flash_sale(self, buyers: int = 2000) -> None:
