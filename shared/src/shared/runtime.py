@@ -40,6 +40,7 @@ from shared.observability import DEAD_LETTERS
 from shared.revocation import RevocationFeed, RevocationSource, parse_revocations
 from shared.security import INTERNAL_TOKEN_HEADER, TokenVerifier
 from shared.settings import ServiceSettings
+from shared.stopping import calling_on_stop_signals
 from shared.web import ReadinessCheck, build_app
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -76,6 +77,7 @@ class Runtime(Generic[S, C]):
     _periodic: list[_Periodic[C]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _stopping: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def context(self) -> C:
@@ -99,6 +101,20 @@ class Runtime(Generic[S, C]):
         """``await close()`` at shutdown, before the shared connections close (what the
         service's context opened of its own)."""
         self._closers.append(close)
+
+    def on_stop_signal(self, tell: Callable[[], None]) -> None:
+        """``tell()`` as soon as the process is told to stop (SIGTERM, Ctrl-C), before the
+        server waits for the open requests to end: for requests that would hold the stop (a
+        ``?wait=N``, a live stream). ``shared.stopping`` says why."""
+        self._stopping.append(tell)
+
+    def _tell_stopping(self) -> None:
+        log.info("service_stopping")
+        for tell in self._stopping:
+            try:
+                tell()
+            except Exception:  # the stop goes on; what was not told ends by its own time
+                log.exception("stop_signal_callback_failed")
 
     @property
     def jobs(self) -> list[str]:
@@ -170,7 +186,8 @@ class Runtime(Generic[S, C]):
             log.info(
                 "service_started", port=settings.SERVICE_PORT, environment=settings.ENVIRONMENT
             )
-            yield runtime
+            with calling_on_stop_signals(runtime._tell_stopping):
+                yield runtime
         finally:
             await runtime._stop()
 

@@ -64,6 +64,7 @@ class Watch:
         self._waiters: dict[uuid.UUID, set[asyncio.Future[None]]] = {}
         self._rechecking: asyncio.Task[None] | None = None
         self._last_ring = float("-inf")  # time.monotonic() of the last ring
+        self._stopping = False  # the process is stopping: nobody waits any more
 
     async def wait(
         self, key: uuid.UUID, seconds: float, ready_now: Callable[[], Awaitable[bool]]
@@ -77,6 +78,8 @@ class Watch:
         try:
             if await ready_now():
                 return False
+            if self._stopping:
+                return True
             self._recheck_soon()
             try:
                 async with asyncio.timeout(seconds):
@@ -117,6 +120,13 @@ class Watch:
             if not future.done():
                 future.set_result(None)
 
+    def stop_waiting(self) -> None:
+        """The process is stopping (``Runtime.on_stop_signal``): answer every waiter now, and
+        let no new one wait."""
+        self._stopping = True
+        for key in list(self._waiters):
+            self.ring(key)
+
     async def ring_later(self, key: uuid.UUID) -> None:
         """:meth:`ring` as a ``shared.db.after_commit`` job."""
         self.ring(key)
@@ -133,8 +143,7 @@ class Watch:
         if self._rechecking is not None:
             self._rechecking.cancel()
             await asyncio.gather(self._rechecking, return_exceptions=True)
-        for key in list(self._waiters):
-            self.ring(key)
+        self.stop_waiting()
 
     def _recheck_soon(self) -> None:
         if self._rechecking is None or self._rechecking.done():

@@ -42,6 +42,7 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
     single = single_statements(rt.engine)
     watch = status_watch(single)
     rt.on_stop(watch.aclose)
+    rt.on_stop_signal(watch.stop_waiting)
     context = Context(
         settings=settings,
         sessionmaker=rt.sessionmaker,

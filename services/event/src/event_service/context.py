@@ -59,6 +59,7 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
         waitlist=WaitlistStore(redis, keys, scripts),
         live=LiveHub(),
     )
+    rt.on_stop_signal(context.live.end_all)
     rt.every(settings.HOLD_SWEEP_SECONDS, sweep_lapsed_holds, name="event-hold-sweeper")
     rt.every(settings.OVERSOLD_CHECK_SECONDS, count_oversold, name="event-oversold-check")
     rt.every(

@@ -40,6 +40,14 @@ _QUEUE = 32  # news a listener may fall behind by before it is resynchronised
 _KEEPALIVE = b": keepalive\n\n"
 
 
+class _Ended:
+    """Put in a listener's queue: the process is stopping, the stream ends."""
+
+
+_END = _Ended()
+_Queue = asyncio.Queue[bytes | None | _Ended]
+
+
 @dataclass
 class State:
     version: int
@@ -54,7 +62,7 @@ class State:
 
 @dataclass
 class _Feed:
-    listeners: set[asyncio.Queue[bytes | None]] = field(default_factory=set)
+    listeners: set[_Queue] = field(default_factory=set)
     state: State | None = None
     task: asyncio.Task[None] | None = None
     told_at: float = 0.0  # loop time of the last news or keepalive
@@ -65,6 +73,7 @@ class LiveHub:
 
     def __init__(self) -> None:
         self._feeds: dict[uuid.UUID, _Feed] = {}
+        self._ending = False
 
     def listeners(self, event_id: uuid.UUID) -> int:
         feed = self._feeds.get(event_id)
@@ -75,8 +84,10 @@ class LiveHub:
     ) -> AsyncIterator[bytes]:
         """The stream of one listener: the current state, then the news, with keepalives
         (``read``: the event's state now; the feed reads it every ``interval`` seconds)."""
+        if self._ending:
+            return
         feed = self._feeds.setdefault(event_id, _Feed())
-        queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_QUEUE)
+        queue: _Queue = asyncio.Queue(maxsize=_QUEUE)
         feed.listeners.add(queue)
         try:
             if feed.task is None or feed.task.done():
@@ -91,6 +102,8 @@ class LiveHub:
                 # no timeout of its own: the feed sends the keepalives (a timeout per listener
                 # and message would cost a task and a timer each, thousands per change)
                 news = await queue.get()
+                if isinstance(news, _Ended):
+                    return
                 if news is None:  # fell behind: start again from the current state
                     if feed.state is not None:
                         yield feed.state.availability()
@@ -128,6 +141,16 @@ class LiveHub:
                 feed.told_at = loop.time()
             feed.state = state
 
+    def end_all(self) -> None:
+        """The process is stopping (``Runtime.on_stop_signal``): every stream ends now, and a
+        new one ends at once (its client reconnects — to another replica)."""
+        self._ending = True
+        for feed in self._feeds.values():
+            if feed.task is not None:
+                feed.task.cancel()  # no news after the end
+            for queue in feed.listeners:
+                _put_dropping_backlog(queue, _END)
+
     async def close(self) -> None:
         for feed in list(self._feeds.values()):
             if feed.task is not None:
@@ -142,9 +165,13 @@ def _tell(feed: _Feed, news: bytes) -> None:
         try:
             queue.put_nowait(news)
         except asyncio.QueueFull:  # a slow client: drop its backlog, resynchronise it
-            while not queue.empty():
-                queue.get_nowait()
-            queue.put_nowait(None)
+            _put_dropping_backlog(queue, None)
+
+
+def _put_dropping_backlog(queue: _Queue, item: None | _Ended) -> None:
+    while not queue.empty():
+        queue.get_nowait()
+    queue.put_nowait(item)
 
 
 def _news(before: State | None, now: State) -> list[bytes]:

@@ -58,6 +58,7 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
     single = single_statements(rt.engine)
     pdf_watch = Watch(single, _RENDERED_OR_VOID)
     rt.on_stop(pdf_watch.aclose)
+    rt.on_stop_signal(pdf_watch.stop_waiting)
     ctx = Context(
         settings=settings,
         mailer=mailer,

@@ -38,6 +38,7 @@ async def build_context(rt: Runtime[Settings, Context], *, processor: PaymentPro
     single = single_statements(rt.engine)
     copies = copy_watch(single)
     rt.on_stop(copies.aclose)
+    rt.on_stop_signal(copies.stop_waiting)
     ctx = Context(
         settings=rt.settings,
         sessionmaker=rt.sessionmaker,
