@@ -255,10 +255,11 @@ class Bench:
             return
         rate, s, elapsed = best
         row = self.journey_row(f"journeys at the highest sustained demand ({rate}/s)", s, elapsed)
-        row.note += beyond + ("" if row.rate >= 99.0 else "; the goal of 100/s: not reached")
-        # DESIGN.md: ≥ 50 confirmed bookings/s end to end, the goal 100 (as the 50/s row: all of
-        # a run's buyers confirmed reads 49+/s, the last journeys ending after the 20 s)
-        row.target, row.met = _SUSTAINED_TARGET, row.rate >= 49.0
+        row.note += beyond + ("" if rate >= 100 else "; the goal of 100/s: not reached")
+        # DESIGN.md: ≥ 50 confirmed bookings/s end to end, the goal 100. Sustained: every buyer
+        # of the demand confirmed, none dropped, p99 within target (the confirmed rate reads a
+        # little under the demand: the last journeys end after the run's 12 s of arrivals).
+        row.target, row.met = _SUSTAINED_TARGET, rate >= 50
         self.report.rows.append(row)
 
     def flash_sale(self, buyers: int = 2000) -> None:
