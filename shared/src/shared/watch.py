@@ -143,7 +143,8 @@ class Watch:
         if self._rechecking is not None:
             self._rechecking.cancel()
             await asyncio.gather(self._rechecking, return_exceptions=True)
-        self.stop_waiting()
+        for key in list(self._waiters):
+            self.ring(key)
 
     def _recheck_soon(self) -> None:
         if self._rechecking is None or self._rechecking.done():
