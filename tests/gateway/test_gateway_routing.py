@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx2
 import pytest
@@ -107,8 +108,20 @@ def test_access_log_is_json_when_request_served(
 ) -> None:
     request_id = "access-log-check-1"
     client.get("/api/events", headers={"X-Request-ID": request_id})
-    lines = [line for line in gateway.log_path.read_text().splitlines() if line.startswith("{")]
-    entries = [json.loads(line) for line in lines]
-    entry = next(e for e in entries if e["request_id"] == request_id)
+    entry = _access_log_entry(gateway, request_id)
     assert entry["status"] == 200
     assert entry["uri"] == "/api/events"
+
+
+def _access_log_entry(gateway: RunningGateway, request_id: str) -> dict[str, object]:
+    """The access log's entry of a request: Nginx writes it after sending the response, so the
+    client may read the answer a moment before the line is there."""
+    deadline = time.monotonic() + 5
+    while True:
+        lines = gateway.log_path.read_text().splitlines()
+        for entry in (json.loads(line) for line in lines if line.startswith("{")):
+            if entry["request_id"] == request_id:
+                return dict(entry)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no access log entry for {request_id}")
+        time.sleep(0.05)
