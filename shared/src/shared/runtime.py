@@ -40,7 +40,8 @@ from shared.observability import DEAD_LETTERS
 from shared.revocation import RevocationFeed, RevocationSource, parse_revocations
 from shared.security import INTERNAL_TOKEN_HEADER, TokenVerifier
 from shared.settings import ServiceSettings
-from shared.stopping import calling_on_stop_signals
+from shared.stopping import StopListeners, calling_on_stop_signals
+from shared.watch import Watch
 from shared.web import ReadinessCheck, build_app
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -77,7 +78,7 @@ class Runtime(Generic[S, C]):
     _periodic: list[_Periodic[C]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    _stopping: list[Callable[[], None]] = field(default_factory=list)
+    _stopping: StopListeners = field(default_factory=StopListeners)
 
     @property
     def context(self) -> C:
@@ -106,15 +107,13 @@ class Runtime(Generic[S, C]):
         """``tell()`` as soon as the process is told to stop (SIGTERM, Ctrl-C), before the
         server waits for the open requests to end: for requests that would hold the stop (a
         ``?wait=N``, a live stream). ``shared.stopping`` says why."""
-        self._stopping.append(tell)
+        self._stopping.add(tell)
 
-    def _tell_stopping(self) -> None:
-        log.info("service_stopping")
-        for tell in self._stopping:
-            try:
-                tell()
-            except Exception:  # the stop goes on; what was not told ends by its own time
-                log.exception("stop_signal_callback_failed")
+    def add_watch(self, watch: Watch) -> Watch:
+        """``watch``'s waiters answered at a stop signal, its recheck ended at shutdown."""
+        self.on_stop_signal(watch.stop_waiting)
+        self.on_stop(watch.aclose)
+        return watch
 
     @property
     def jobs(self) -> list[str]:
@@ -186,7 +185,7 @@ class Runtime(Generic[S, C]):
             log.info(
                 "service_started", port=settings.SERVICE_PORT, environment=settings.ENVIRONMENT
             )
-            with calling_on_stop_signals(runtime._tell_stopping):
+            with calling_on_stop_signals(runtime._stopping.tell_all):
                 yield runtime
         finally:
             await runtime._stop()

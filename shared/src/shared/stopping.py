@@ -17,7 +17,29 @@ import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
 
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class StopListeners:
+    """What to tell, in the order given, when a stop signal arrives."""
+
+    def __init__(self) -> None:
+        self._tells: list[Callable[[], None]] = []
+
+    def add(self, tell: Callable[[], None]) -> None:
+        self._tells.append(tell)
+
+    def tell_all(self) -> None:
+        log.info("service_stopping")
+        for tell in self._tells:
+            try:
+                tell()
+            except Exception:  # the stop goes on; what was not told ends by its own time
+                log.exception("stop_signal_callback_failed")
 
 
 @contextlib.contextmanager

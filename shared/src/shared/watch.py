@@ -124,8 +124,7 @@ class Watch:
         """The process is stopping (``Runtime.on_stop_signal``): answer every waiter now, and
         let no new one wait."""
         self._stopping = True
-        for key in list(self._waiters):
-            self.ring(key)
+        self._ring_all()
 
     async def ring_later(self, key: uuid.UUID) -> None:
         """:meth:`ring` as a ``shared.db.after_commit`` job."""
@@ -143,6 +142,9 @@ class Watch:
         if self._rechecking is not None:
             self._rechecking.cancel()
             await asyncio.gather(self._rechecking, return_exceptions=True)
+        self._ring_all()
+
+    def _ring_all(self) -> None:
         for key in list(self._waiters):
             self.ring(key)
 

@@ -40,9 +40,7 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
     )
     retired = [load_public_key(path) for path in settings.TICKET_RETIRED_KEY_PATHS]
     single = single_statements(rt.engine)
-    watch = status_watch(single)
-    rt.on_stop(watch.aclose)
-    rt.on_stop_signal(watch.stop_waiting)
+    watch = rt.add_watch(status_watch(single))
     context = Context(
         settings=settings,
         sessionmaker=rt.sessionmaker,

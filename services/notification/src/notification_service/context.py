@@ -56,9 +56,7 @@ async def build_context(rt: Runtime[Settings, Context]) -> Context:
     )
     webhook_wake = WakeUp()
     single = single_statements(rt.engine)
-    pdf_watch = Watch(single, _RENDERED_OR_VOID)
-    rt.on_stop(pdf_watch.aclose)
-    rt.on_stop_signal(pdf_watch.stop_waiting)
+    pdf_watch = rt.add_watch(Watch(single, _RENDERED_OR_VOID))
     ctx = Context(
         settings=settings,
         mailer=mailer,

@@ -36,9 +36,7 @@ class Context:
 async def build_context(rt: Runtime[Settings, Context], *, processor: PaymentProcessor) -> Context:
     """The context around the processor ``create_app`` chose; the sweeps as periodic jobs."""
     single = single_statements(rt.engine)
-    copies = copy_watch(single)
-    rt.on_stop(copies.aclose)
-    rt.on_stop_signal(copies.stop_waiting)
+    copies = rt.add_watch(copy_watch(single))
     ctx = Context(
         settings=rt.settings,
         sessionmaker=rt.sessionmaker,
